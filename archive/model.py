@@ -1,0 +1,52 @@
+"""The record: one bulletin as parsed from a source file.
+
+Parsers produce `Record`s; the store keeps them; the index derives from them.
+Field values are the *derived* (normalised) forms; `raw` keeps the strings
+exactly as the source showed them, so nothing a source said is lost.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# Fields a record carries besides the body, in display order.
+META_FIELDS = ("index_no", "doc_no", "issued", "issuer", "keywords", "title", "topic", "published")
+
+
+@dataclass
+class Record:
+    title: str | None = None
+    body: str | None = None
+    index_no: str | None = None      # 索引号, NFKC, whitespace collapsed
+    doc_no: str | None = None        # 发文字号, normalised to 〔YYYY〕
+    issuer: str | None = None        # 发文机关 (or 来源 on news pages)
+    topic: str | None = None         # 主题分类
+    keywords: list[str] = field(default_factory=list)  # 主题词
+    issued: str | None = None        # 发文时间 / 成文日期, ISO YYYY-MM-DD
+    published: str | None = None     # 发布日期, ISO YYYY-MM-DD
+    url: str | None = None           # 链接
+    source_line: int | None = None   # 1-based line for JSONL records, else None
+    raw: dict = field(default_factory=dict)  # label -> value exactly as found
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Record":
+        known = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
+        record = cls(**known)
+        record.keywords = list(record.keywords or [])
+        record.raw = dict(record.raw or {})
+        return record
+
+
+@dataclass
+class ParseResult:
+    """What a parser made of one file: its records and per-item problems.
+
+    `errors` holds human-readable reasons (e.g. "line 17: invalid JSON: ...").
+    A file with no records and at least one error failed as a whole.
+    """
+    format: str                      # "textpage" | "html" | "jsonl"
+    records: list[Record] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    encoding: str | None = None
