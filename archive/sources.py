@@ -1,0 +1,298 @@
+"""Reading source files: finding them, telling their format, decoding, parsing.
+
+API
+---
+- `iter_source_files(paths)` yields the files under the given files/folders,
+  sorted, hidden files and folders skipped.
+- `parse_file(path)` opens and parses one file; the usual entry point.
+- `parse_stream(path, fileobj)` parses an open binary file. JSON Lines (plain or
+  gzip) are streamed line by line, so a 200 MB export is never held twice;
+  other formats are read whole, up to `MAX_FILE_BYTES`.
+- `iter_stream_records(path, fileobj)` is the streaming form for JSONL: it
+  yields (line, Record | None, error | None) without collecting a list.
+- `parse_bytes(path, data)` parses bytes already in memory.
+- `detect_format(path, data)` and `decode_bytes(data, declared)` are the
+  building blocks, exposed for tests and tools.
+
+None of the parse functions raises: every failure becomes a ParseResult with
+no records and a readable reason in `errors` ("empty file", "not a bulletin:
+binary data", "unrecognised format", "file too large: ...").
+"""
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import os
+import re
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+from archive.model import ParseResult, Record
+from archive.parsers import htmlpage, jsonl, textpage
+
+MAX_FILE_BYTES = 64 * 1024 * 1024   # html / text pages; JSONL is streamed
+_SNIFF_BYTES = 64 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+UNKNOWN = "unknown"                 # ParseResult.format when no parser applies
+
+
+# ---------------------------------------------------------------- files
+
+def iter_source_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    """Files named in `paths`, and every file below named folders, sorted.
+
+    Names starting with a dot are skipped below folders (a file named
+    explicitly is always yielded).
+    """
+    for path in map(Path, paths):
+        if path.is_dir():
+            yield from _walk(path)
+        elif path.is_file():
+            yield path
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            yield from _walk(entry)
+        elif entry.is_file():
+            yield entry
+
+
+# ---------------------------------------------------------------- decoding
+
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# UTF-32-LE's BOM starts with UTF-16-LE's, so the longer ones are tried first.
+_BOMS = _WIDE_BOMS[:2] + ((codecs.BOM_UTF8, "utf-8-sig"),) + _WIDE_BOMS[2:]
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)"""
+    rb"""|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
+# GB2312 and GBK are subsets of GB18030; pages labelled with them often use
+# characters outside the subset, which only GB18030 decodes.
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "gb_2312", "gb_2312-80", "x-gbk", "cp936",
+              "euc-cn", "csgb2312", "chinese", "936", "ms936"}
+
+
+def declared_encoding(data: bytes) -> str | None:
+    """The charset an HTML/XML head declares, as a Python codec name, or None."""
+    m = _META_CHARSET.search(data[:4096])
+    if not m:
+        return None
+    return _codec_name((m.group(1) or m.group(2)).decode("ascii", "replace"))
+
+
+def _codec_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.strip().lower()
+    if name in _GB_FAMILY:
+        return "gb18030"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _strict(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _utf8_truncated(data: bytes) -> str | None:
+    """UTF-8 that is valid except for a sequence cut off at the very end."""
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError as exc:
+        if exc.start < len(data) - 3:
+            return None
+        head = _strict(data[:exc.start], "utf-8")
+        return None if head is None else head + "\ufffd"
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """(text, encoding used) for page bytes.
+
+    Order: a BOM; valid UTF-8 (a GBK page is practically never valid UTF-8, so
+    this also rescues UTF-8 pages labelled GBK); the declared charset (argument,
+    else the page's meta/XML declaration) if it decodes strictly; GB18030;
+    charset-normalizer; finally UTF-8 with replacement characters.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            text = _strict(data, encoding)
+            if text is not None:
+                return text.lstrip("\ufeff"), encoding
+    text = _strict(data, "utf-8")
+    if text is not None:
+        return text, "utf-8"
+    text = _utf8_truncated(data)
+    if text is not None:
+        return text, "utf-8"
+    encoding = _codec_name(declared) or declared_encoding(data)
+    if encoding and encoding != "utf-8":
+        text = _strict(data, encoding)
+        if text is not None:
+            return text, encoding
+    text = _strict(data, "gb18030")
+    if text is not None:
+        return text, "gb18030"
+    return _detect(data)
+
+
+def _detect(data: bytes) -> tuple[str, str]:
+    from charset_normalizer import from_bytes  # only for the odd page: slow to import
+
+    best = from_bytes(data[:_SNIFF_BYTES * 4]).best()
+    encoding = _codec_name(best.encoding) if best else None
+    if encoding:
+        return data.decode(encoding, "replace"), encoding
+    return data.decode("utf-8", "replace"), "utf-8"
+
+
+# ---------------------------------------------------------------- formats
+
+_HTML_HINT = re.compile(
+    rb"<(?:!doctype\s+html|html|head|body|meta|title|div|table|p|span|article|br)[\s>/]", re.I)
+
+
+def _looks_binary(head: bytes) -> bool:
+    if not head:
+        return False
+    if any(head.startswith(bom) for bom, _ in _WIDE_BOMS):
+        return False  # UTF-16/32 text has NULs by design
+    if b"\x00" in head:
+        return True
+    controls = sum(b < 32 and b not in (9, 10, 12, 13, 27) for b in head)
+    return controls > len(head) // 20
+
+
+def _gunzip_head(data: bytes) -> bytes:
+    try:
+        return zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data[:_SNIFF_BYTES], _SNIFF_BYTES)
+    except zlib.error:
+        return b""
+
+
+def _looks_jsonl(head: bytes) -> bool:
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return first.startswith(b"{") and b'"' in first[:200]
+
+
+def detect_format(path: str | os.PathLike | None, data: bytes) -> str | None:
+    """"jsonl", "html", "textpage" or None, from the content first.
+
+    gzip data counts as JSONL when its content is JSONL. The extension only
+    decides between formats the content leaves open.
+    """
+    head = data[:_SNIFF_BYTES]
+    if head.startswith(_GZIP_MAGIC):
+        return "jsonl" if _looks_jsonl(_gunzip_head(data)) else None
+    if not head.strip() or _looks_binary(head):
+        return None
+    wide = next((enc for bom, enc in _WIDE_BOMS if head.startswith(bom)), None)
+    if wide:  # the markers below are ASCII: look at UTF-16/32 pages as UTF-8
+        head = head.decode(wide, "replace").encode("utf-8")
+    if _looks_jsonl(head):
+        return "jsonl"
+    if _HTML_HINT.search(head):
+        return "html"
+    text, _ = decode_bytes(head)
+    if textpage.is_textpage(text):
+        return "textpage"
+    suffix = Path(str(path or "")).suffix.lower()
+    if suffix in (".html", ".htm", ".shtml", ".xhtml"):
+        return "html"
+    return None
+
+
+# ---------------------------------------------------------------- parsing
+
+def _failure(reason: str, fmt: str = UNKNOWN) -> ParseResult:
+    return ParseResult(fmt, errors=[reason])
+
+
+def parse_bytes(path: str | os.PathLike | None, data: bytes) -> ParseResult:
+    """Parse one file's bytes; never raises."""
+    try:
+        return _parse_bytes(path, data)
+    except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
+        return _failure(f"parser failed: {type(exc).__name__}: {exc}")
+
+
+def _parse_bytes(path, data: bytes) -> ParseResult:
+    if not data.strip():
+        return _failure("empty file")
+    fmt = detect_format(path, data)
+    if fmt is None:
+        head = data[:_SNIFF_BYTES]
+        if head.startswith(_GZIP_MAGIC) or _looks_binary(head):
+            return _failure("not a bulletin: binary data")
+        return _failure("unrecognised format")
+    if fmt == "jsonl":
+        return jsonl.parse_lines(_jsonl_lines(io.BytesIO(data)))
+    if len(data) > MAX_FILE_BYTES:
+        return _failure(f"file too large: {len(data)} bytes (limit {MAX_FILE_BYTES})", fmt)
+    text, encoding = decode_bytes(data)
+    if fmt == "html":
+        return htmlpage.parse(text, encoding)
+    return textpage.parse(text, encoding)
+
+
+def _jsonl_lines(fileobj: BinaryIO) -> Iterator[bytes]:
+    """Lines of a JSONL stream, gunzipped when it starts with the gzip magic."""
+    buffered = fileobj if hasattr(fileobj, "peek") else io.BufferedReader(fileobj)
+    if buffered.peek(2)[:2] == _GZIP_MAGIC:
+        buffered = io.BufferedReader(gzip.GzipFile(fileobj=buffered), 1 << 20)
+    return iter(buffered)
+
+
+def iter_stream_records(path, fileobj: BinaryIO) -> Iterator[tuple[int, Record | None, str | None]]:
+    """Stream a JSONL (or JSONL.gz) file: (line, record, None) or (line, None, error).
+
+    A corrupt gzip stream ends the iteration with one error item.
+    """
+    try:
+        yield from jsonl.iter_lines(_jsonl_lines(fileobj))
+    except (OSError, EOFError, zlib.error) as exc:
+        yield 0, None, f"{path}: unreadable stream: {exc}"
+
+
+def parse_stream(path: str | os.PathLike | None, fileobj: BinaryIO) -> ParseResult:
+    """Parse an open binary file; JSONL is streamed, the rest read whole. Never raises."""
+    try:
+        buffered = fileobj if hasattr(fileobj, "peek") else io.BufferedReader(fileobj)
+        head = buffered.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+        if detect_format(path, head) == "jsonl":
+            result = ParseResult("jsonl", encoding="utf-8")
+            for _, record, error in iter_stream_records(path, buffered):
+                (result.records.append(record) if record is not None
+                 else result.errors.append(error))
+            return result
+        data = buffered.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            return _failure(f"file too large: over {MAX_FILE_BYTES} bytes",
+                            detect_format(path, data) or UNKNOWN)
+        return parse_bytes(path, data)
+    except Exception as exc:  # noqa: BLE001
+        return _failure(f"cannot read: {type(exc).__name__}: {exc}")
+
+
+def parse_file(path: str | os.PathLike) -> ParseResult:
+    """Open and parse one file. Never raises."""
+    try:
+        with open(path, "rb") as fileobj:
+            return parse_stream(path, fileobj)
+    except OSError as exc:
+        return _failure(f"cannot read: {exc}")
