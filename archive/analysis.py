@@ -163,6 +163,11 @@ class Segmenter:
         """Searchable words only: no punctuation, no whitespace."""
         return [w for w in self.cut(folded_text) if is_word(w)]
 
+    def __reduce__(self):
+        # Whoosh pickles the schema (and so this) into its TOC and into
+        # MpWriter's workers: pickle the dictionary paths, share the engine.
+        return _shared_segmenter, (tuple(str(p) for p in self.dictionaries[1:]),)
+
     def signature(self) -> str:
         """Changes when a dictionary changes, so the index knows it is stale."""
         import hashlib
@@ -174,16 +179,18 @@ class Segmenter:
         return digest.hexdigest()[:16]
 
 
-_SEGMENTERS: dict[str, Segmenter] = {}
+_SEGMENTERS: dict[tuple, Segmenter] = {}
+
+
+def _shared_segmenter(user_dicts: tuple[str, ...]) -> Segmenter:
+    if user_dicts not in _SEGMENTERS:
+        _SEGMENTERS[user_dicts] = Segmenter(Path(user_dicts[0]) if user_dicts else None)
+    return _SEGMENTERS[user_dicts]
 
 
 def segmenter_for(home: Path | None) -> Segmenter:
     """One shared segmenter per data home (dictionary loading is not free)."""
-    user = Path(home) / USER_DICT_NAME if home else None
-    key = str(user)
-    if key not in _SEGMENTERS:
-        _SEGMENTERS[key] = Segmenter(user)
-    return _SEGMENTERS[key]
+    return _shared_segmenter((str(Path(home) / USER_DICT_NAME),) if home else ())
 
 
 def configure_jieba_cache(home: Path) -> None:
@@ -248,3 +255,33 @@ def ChineseAnalyzer(segmenter: Segmenter | None = None):
     """The analyzer for Whoosh text fields (a one-stage pipeline: folding
     happens inside the tokenizer, because jieba must see folded text)."""
     return JiebaTokenizer(segmenter)
+
+
+# --------------------------------------------------------------- synonyms ---
+
+SYNONYMS = DATA_DIR / "synonyms.txt"
+USER_SYNONYMS_NAME = "synonyms.txt"      # in the data home
+
+
+def read_synonyms(paths: list[Path]) -> dict[str, set[str]]:
+    """Folded term -> its equivalents, from ``a = b = c`` lines (``#`` comments).
+
+    Groups that share a term are merged, so the relation is an equivalence.
+    """
+    groups: list[set[str]] = []
+    for path in paths:
+        if not path or not Path(path).exists():
+            continue
+        for line in Path(path).read_text(encoding="utf-8-sig").splitlines():
+            line = line.split("#", 1)[0]
+            terms = {fold(t.strip()) for t in line.split("=") if t.strip()}
+            if len(terms) > 1:
+                groups.append(terms)
+    merged: dict[str, set[str]] = {}
+    for group in groups:
+        union = set(group)
+        for term in group:
+            union |= merged.get(term, set())
+        for term in union:
+            merged[term] = union
+    return {term: group - {term} for term, group in merged.items()}

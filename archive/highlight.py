@@ -1,0 +1,117 @@
+"""Highlighting: marked titles and snippets around the best matches.
+
+Matching is done on folded text (so 「縣」 in a bulletin is marked for a query
+縣 or 县) and mapped back to the original characters.  A highlight is a list
+of (text, marked) segments; renderers turn it into HTML (`<mark>`, all else
+escaped) or terminal bold.  Snippet windows are widened to whole marks, so a
+snippet never cuts a mark or a highlighted word in half.
+"""
+from __future__ import annotations
+
+from html import escape
+
+from .analysis import fold_with_offsets
+
+SNIPPET_CHARS = 120
+MAX_SNIPPETS = 2
+BOLD, RESET = "\x1b[1m", "\x1b[0m"
+
+Segments = list[tuple[str, bool]]
+
+
+def match_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """Merged [start, end) spans of `text` where any folded term occurs."""
+    folded, offsets = fold_with_offsets(text)
+    spans = []
+    for term in {t for t in terms if t}:
+        start = folded.find(term)
+        while start != -1:
+            spans.append((offsets[start], offsets[start + len(term)]))
+            start = folded.find(term, start + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _segments(text: str, spans: list[tuple[int, int]], lo: int, hi: int) -> Segments:
+    out: Segments = []
+    cursor = lo
+    for start, end in spans:
+        if end <= lo or start >= hi:
+            continue
+        if start > cursor:
+            out.append((text[cursor:start], False))
+        out.append((text[max(start, lo):min(end, hi)], True))
+        cursor = min(end, hi)
+    if cursor < hi:
+        out.append((text[cursor:hi], False))
+    return out
+
+
+def highlight_all(text: str, terms: list[str]) -> Segments:
+    """The whole text with every match marked (titles, document pages)."""
+    return _segments(text, match_spans(text, terms), 0, len(text))
+
+
+def snippets(text: str, terms: list[str], width: int = SNIPPET_CHARS,
+             count: int = MAX_SNIPPETS) -> list[Segments]:
+    """Up to `count` windows of about `width` characters around the matches
+    covering the most distinct terms; the opening of the text if none match."""
+    text = " ".join(text.split())             # paragraphs flow into one line
+    spans = match_spans(text, terms)
+    if not spans:
+        return [[(text[:width] + ("…" if len(text) > width else ""), False)]] if text else []
+    chosen: list[tuple[int, int]] = []
+    for _ in range(count):
+        window = _best_window(text, spans, width, chosen)
+        if window is None:
+            break
+        chosen.append(window)
+    chosen.sort()
+    result = []
+    for lo, hi in chosen:
+        segs = _segments(text, spans, lo, hi)
+        if lo > 0:
+            segs.insert(0, ("…", False))
+        if hi < len(text):
+            segs.append(("…", False))
+        result.append(segs)
+    return result
+
+
+def _best_window(text, spans, width, taken):
+    best, best_score = None, 0
+    for start, end in spans:
+        if any(lo <= start < hi for lo, hi in taken):
+            continue
+        lo = max(0, start - width // 3)
+        hi = min(len(text), lo + width)
+        # Widen to whole marks at both edges.
+        for s, e in spans:
+            if s < lo < e:
+                lo = s
+            if s < hi < e:
+                hi = e
+        if any(lo < t_hi and t_lo < hi for t_lo, t_hi in taken):
+            continue
+        distinct = {text[s:e] for s, e in spans if lo <= s and e <= hi}
+        score = len(distinct) * 100 + sum(1 for s, e in spans if lo <= s and e <= hi)
+        if score > best_score:
+            best, best_score = (lo, hi), score
+    return best
+
+
+def to_html(segments: Segments) -> str:
+    return "".join(f"<mark>{escape(t)}</mark>" if marked else escape(t)
+                   for t, marked in segments)
+
+
+def to_terminal(segments: Segments, color: bool = True) -> str:
+    if not color:
+        return "".join(t for t, _ in segments)
+    return "".join(f"{BOLD}{t}{RESET}" if marked else t for t, marked in segments)

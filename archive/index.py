@@ -1,0 +1,407 @@
+"""The search index: derived from the archive, rebuilt from it at will.
+
+An index *generation* is a directory ``<home>/index/gen-NNNN`` holding
+
+* ``whoosh/`` — the Whoosh index: jieba words of title, body and metadata
+  (BM25F ranking, related documents, suggestions), facet and sort columns,
+  and the small stored record shown in result lists;
+* ``grams/`` — the substring index (`archive.grams`) that makes search
+  complete;
+* ``docmap-<whoosh generation>.npz`` — per Whoosh document number: archive
+  version id, status, issuer, topic and date codes, so filters, facets and
+  date sorting are array operations;
+* ``state.json`` — the archive change counter applied, the dictionary
+  signature, counts.
+
+``<home>/index/CURRENT`` names the live generation.  A full rebuild writes a
+new generation beside it, verifies it and switches CURRENT atomically
+(rename); readers notice on their next search.  An incremental sync updates
+the live generation in place, in an order that makes a crash harmless:
+grams first, then the Whoosh commit, then docmap and state.  Anything a crash
+leaves half-applied is applied again by the next sync (it is idempotent).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from whoosh import fields as wf
+from whoosh import formats, index as windex
+from whoosh.system import pack_uint
+
+from . import grams
+from .analysis import ChineseAnalyzer, Segmenter, fold, segmenter_for
+from .store import Archive, now_iso
+
+INDEX_DIR = "index"
+CURRENT = "CURRENT"
+GRAM_SEGMENT_DOCS = 8000          # bounds the memory of one gram segment build
+STATUS_CODES = {"active": 0, "withdrawn": 1}
+
+
+# ------------------------------------------------------------------ schema --
+
+class WordsField(wf.FieldType):
+    """jieba words with frequencies, for BM25F.
+
+    Values given to `index()` are already folded by the indexer (folding once
+    serves both indexes); queries go through the analyzer, which folds.
+    No positions: phrases and substrings are answered by the gram index.
+    """
+
+    def __init__(self, segmenter: Segmenter, field_boost: float = 1.0):
+        self.segmenter = segmenter
+        self.analyzer = ChineseAnalyzer(segmenter)
+        self.format = formats.Frequency(field_boost=field_boost)
+        self.scorable = True
+        self.stored = False
+        self.unique = False
+        self.vector = None
+        self.column_type = None
+
+    def index(self, value, **kwargs):
+        counts = Counter(self.segmenter.words_of(value))
+        for word, freq in counts.items():
+            yield word.encode("utf-8"), freq, float(freq), pack_uint(freq)
+
+    def __getstate__(self):                     # MpWriter pickles the schema
+        return dict(self.__dict__)
+
+
+def make_schema(segmenter: Segmenter) -> wf.Schema:
+    return wf.Schema(
+        id=wf.ID(stored=True, unique=True),
+        vid=wf.NUMERIC(bits=64, stored=True, sortable=True),
+        title=WordsField(segmenter),
+        body=WordsField(segmenter),
+        meta=WordsField(segmenter),
+        issuer=wf.ID(sortable=True),
+        topic=wf.ID(sortable=True),
+        status=wf.ID(sortable=True),
+        date=wf.NUMERIC(bits=32, sortable=True),
+        hit=wf.STORED(),
+    )
+
+
+def display_fields(doc_id: int, record: dict) -> dict:
+    """The small record kept in Whoosh for result lists (no body)."""
+    return {"id": doc_id, "index_no": record.get("index_no"), "doc_no": record.get("doc_no"),
+            "title": record.get("title"), "issuer": record.get("issuer"),
+            "topic": record.get("topic"), "issued": record.get("issued"),
+            "published": record.get("published"), "keywords": record.get("keywords") or []}
+
+
+def record_date(record: dict) -> str | None:
+    """The date a bulletin is filed under: 发文时间 if known, else 发布日期."""
+    return record.get("issued") or record.get("published")
+
+
+def date_code(iso: str | None) -> int:
+    """YYYYMMDD as an int (0 when unknown); a bare year or month sorts first."""
+    if not iso:
+        return 0
+    digits = iso.replace("-", "")
+    return int(digits.ljust(8, "0")) if digits.isdigit() else 0
+
+
+def folded_fields(record: dict) -> dict[str, str]:
+    """Folded searchable text per field, the layout of the gram index."""
+    keywords = " ".join(record.get("keywords") or [])
+    return {name: fold(value) for name, value in (
+        ("title", record.get("title") or ""), ("body", record.get("body") or ""),
+        ("issuer", record.get("issuer") or ""), ("topic", record.get("topic") or ""),
+        ("keywords", keywords), ("doc_no", record.get("doc_no") or ""),
+        ("index_no", record.get("index_no") or ""))}
+
+
+def whoosh_document(doc_id: int, vid: int, status: str, record: dict,
+                    folded: dict[str, str]) -> dict:
+    meta = " ".join(folded[name] for name in ("issuer", "topic", "keywords", "doc_no", "index_no"))
+    return {
+        "id": str(doc_id), "vid": vid, "title": folded["title"], "body": folded["body"],
+        "meta": meta, "issuer": record.get("issuer") or "", "topic": record.get("topic") or "",
+        "status": status, "date": date_code(record_date(record)),
+        "hit": display_fields(doc_id, record),
+    }
+
+
+# ------------------------------------------------------------- generations --
+
+@dataclass
+class Generation:
+    path: Path
+
+    @property
+    def whoosh_dir(self) -> Path:
+        return self.path / "whoosh"
+
+    @property
+    def grams_dir(self) -> Path:
+        return self.path / "grams"
+
+    @property
+    def state_path(self) -> Path:
+        return self.path / "state.json"
+
+    def state(self) -> dict:
+        try:
+            return json.loads(self.state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {"seq": 0}
+
+    def write_state(self, state: dict) -> None:
+        _atomic_write(self.state_path, json.dumps(state, ensure_ascii=False, indent=1))
+
+    def open_whoosh(self):
+        return windex.open_dir(str(self.whoosh_dir))
+
+    def docmap_path(self, whoosh_generation: int) -> Path:
+        return self.path / f"docmap-{whoosh_generation}.npz"
+
+
+def index_root(home: Path) -> Path:
+    return Path(home) / INDEX_DIR
+
+
+def current_generation(home: Path) -> Generation | None:
+    pointer = index_root(home) / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = index_root(home) / name
+    return Generation(path) if (path / "whoosh").is_dir() else None
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def _new_generation(home: Path, schema: wf.Schema) -> Generation:
+    root = index_root(home)
+    root.mkdir(parents=True, exist_ok=True)
+    numbers = [int(p.name[4:]) for p in root.glob("gen-*") if p.name[4:].isdigit()]
+    path = root / f"gen-{max(numbers, default=0) + 1:04d}"
+    path.mkdir()
+    generation = Generation(path)
+    generation.whoosh_dir.mkdir()
+    generation.grams_dir.mkdir()
+    windex.create_in(str(generation.whoosh_dir), schema)
+    return generation
+
+
+def switch_to(home: Path, generation: Generation) -> None:
+    """Make `generation` live, atomically; drop generations older than the last."""
+    root = index_root(home)
+    previous = current_generation(home)
+    _atomic_write(root / CURRENT, generation.path.name)
+    keep = {generation.path.name, previous.path.name if previous else None}
+    for path in root.glob("gen-*"):
+        if path.name not in keep and path.is_dir():
+            # Readers that still have an older generation open keep their
+            # file handles; one generation back is kept for them.
+            shutil.rmtree(path, ignore_errors=True)
+
+
+# --------------------------------------------------------------- building --
+
+@dataclass
+class IndexStats:
+    indexed: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+
+
+class _Batch:
+    """Documents on their way into both indexes of one generation."""
+
+    def __init__(self, generation: Generation, writer):
+        self.generation = generation
+        self.writer = writer
+        self.grams = grams.SegmentBuilder()
+
+    def add(self, doc_id: int, vid: int, status: str, record: dict, update: bool) -> None:
+        folded = folded_fields(record)
+        self.grams.add(vid, folded)
+        doc = whoosh_document(doc_id, vid, status, record, folded)
+        if update:
+            self.writer.update_document(**doc)
+        else:
+            self.writer.add_document(**doc)
+        if len(self.grams) >= GRAM_SEGMENT_DOCS:
+            self.flush_grams()
+
+    def flush_grams(self) -> None:
+        grams.add_segment(self.generation.grams_dir, self.grams)
+        self.grams = grams.SegmentBuilder()
+
+
+def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
+            procs: int | None = None, progress=None, verify: bool = True) -> Generation:
+    """Build a fresh generation from the archive alone, verify it, switch to it."""
+    segmenter = segmenter or segmenter_for(home)
+    started = time.monotonic()
+    seq = archive.current_seq()
+    generation = _new_generation(home, make_schema(segmenter))
+    ix = generation.open_whoosh()
+    procs = procs or min(2, os.cpu_count() or 1)
+    writer = (ix.writer(procs=procs, multisegment=True, limitmb=128) if procs > 1
+              else ix.writer(limitmb=256))
+    batch = _Batch(generation, writer)
+    count = 0
+    try:
+        for doc_id, vid, status, record in archive.all_docs():
+            batch.add(doc_id, vid, status, record, update=False)
+            count += 1
+            if progress:
+                progress(1)
+        batch.flush_grams()
+    except BaseException:
+        writer.cancel()
+        shutil.rmtree(generation.path, ignore_errors=True)
+        raise
+    writer.commit()
+    write_docmap(generation)
+    generation.write_state({"seq": seq, "dictionary": segmenter.signature(),
+                            "built_at": now_iso(), "documents": count,
+                            "build_seconds": round(time.monotonic() - started, 2)})
+    if verify:
+        problem = verify_generation(generation, archive)
+        if problem:
+            shutil.rmtree(generation.path, ignore_errors=True)
+            raise RuntimeError(f"new index failed verification, not switched: {problem}")
+    switch_to(home, generation)
+    return generation
+
+
+def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> IndexStats:
+    """Apply every archive change the live index has not seen yet."""
+    segmenter = segmenter or segmenter_for(home)
+    generation = current_generation(home)
+    if generation is None:
+        started = time.monotonic()
+        generation = rebuild(archive, home, segmenter, procs=1)
+        return IndexStats(indexed=generation.state()["documents"],
+                          seconds=time.monotonic() - started)
+    started = time.monotonic()
+    state = generation.state()
+    changes = list(archive.changes_since(state.get("seq", 0)))
+    stats = IndexStats()
+    if not changes:
+        return stats
+    ix = generation.open_whoosh()
+    writer = ix.writer(limitmb=128)
+    batch = _Batch(generation, writer)
+    top = state.get("seq", 0)
+    try:
+        for doc_id, status, vid, record, seq in changes:
+            batch.add(doc_id, vid, status, record, update=True)
+            stats.indexed += status == "active"
+            stats.removed += status != "active"
+            top = max(top, seq)
+        batch.flush_grams()           # grams before Whoosh: see module docstring
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    write_docmap(generation)
+    state.update(seq=top, synced_at=now_iso(), documents=_live_count(generation))
+    generation.write_state(state)
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def _live_count(generation: Generation) -> int:
+    with generation.open_whoosh().reader() as reader:
+        return reader.doc_count()
+
+
+# ----------------------------------------------------------------- docmap --
+
+def compute_docmap(ix) -> tuple[dict, int]:
+    """Arrays aligned with Whoosh document numbers, and the Whoosh generation."""
+    with ix.reader() as reader:
+        size = reader.doc_count_all()
+        live = np.zeros(size, dtype=bool)
+        live[list(reader.all_doc_ids())] = True
+        issuers, issuer_codes = _coded_column(reader, "issuer")
+        topics, topic_codes = _coded_column(reader, "topic")
+        data = {
+            "vid": np.asarray(list(reader.column_reader("vid")), dtype=np.int64),
+            "date": np.asarray(list(reader.column_reader("date")), dtype=np.int64),
+            "issuer": issuer_codes, "topic": topic_codes,
+            "status": np.asarray([STATUS_CODES.get(_text(v), 1)
+                                  for v in reader.column_reader("status")], dtype=np.int8),
+            "live": live,
+            "issuer_values": np.asarray(issuers, dtype=object),
+            "topic_values": np.asarray(topics, dtype=object),
+        }
+        return data, reader.generation()
+
+
+def write_docmap(generation: Generation) -> Path:
+    """Compute the docmap of the generation's Whoosh index and save it."""
+    data, whoosh_generation = compute_docmap(generation.open_whoosh())
+    path = generation.docmap_path(whoosh_generation)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **data)
+    os.replace(tmp, path)
+    for old in generation.path.glob("docmap-*.npz"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return path
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else (value or "")
+
+
+def _coded_column(reader, name: str):
+    values: list[str] = []
+    codes_of: dict[str, int] = {}
+    codes = []
+    for raw in reader.column_reader(name):
+        text = _text(raw)
+        code = codes_of.get(text)
+        if code is None:
+            code = codes_of[text] = len(values)
+            values.append(text)
+        codes.append(code)
+    return values, np.asarray(codes, dtype=np.int32)
+
+
+# ------------------------------------------------------------ verification --
+
+def verify_generation(generation: Generation, archive: Archive) -> str | None:
+    """None if the generation agrees with the archive, else what is wrong."""
+    expected = archive.counts()
+    total = expected["documents"] + expected["withdrawn"]
+    with generation.open_whoosh().reader() as reader:
+        indexed = reader.doc_count()
+    if indexed != total:
+        return f"index has {indexed} documents, archive has {total}"
+    manifest = grams.read_manifest(generation.grams_dir)
+    in_grams = sum(seg["docs"] for seg in manifest["segments"])
+    if in_grams < total:
+        return f"substring index has {in_grams} documents, archive has {total}"
+    sample = archive.sample_titles(3)
+    if sample:
+        from .search import Searcher
+
+        searcher = Searcher(generation)
+        for doc_id, title in sample:
+            ids = searcher.find_ids(title)
+            if doc_id not in ids:
+                return f"sample query {title!r} does not find bulletin #{doc_id}"
+    return None

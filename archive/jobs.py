@@ -1,0 +1,268 @@
+"""Jobs that write: ingest files, sync sources, rebuild the index.
+
+Every job holds the data home's writer lock (`WriterLock`, one writer at a
+time), records itself in the archive's `jobs` table (start, end, outcome,
+counts, per-file errors) and brings the index up to date before it ends.
+The archive is always written first; the index is derived from it, so a job
+killed at any moment leaves the index behind the archive at worst, and the
+next job's `index.sync` catches up.
+
+Exit codes (the CLI uses them; cron can rely on them):
+  0 all good · 3 finished, some files failed · 75 another writer holds the
+  lock · 1 failed.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import fnmatch
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import index
+from .sources import iter_source_files, parse_bytes
+from .store import Archive, now_iso
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3, 75
+LOCK_NAME = "writer.lock"
+
+
+class Locked(RuntimeError):
+    """Another process is writing to this data home."""
+
+
+class WriterLock:
+    """An exclusive advisory lock on ``<home>/writer.lock``.
+
+    The kernel releases a `flock` when its holder dies, however it dies, so a
+    lock left by a killed process is never stale: the next writer simply gets
+    it.  The file records who holds it, for the message others see.
+    """
+
+    def __init__(self, home: Path, wait: float = 0.0):
+        self.path = Path(home) / LOCK_NAME
+        self.wait = wait
+        self.handle = None
+
+    def holder(self) -> str:
+        try:
+            return self.path.read_text(encoding="utf-8").strip() or "another process"
+        except OSError:
+            return "another process"
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")
+        deadline = time.monotonic() + max(0.0, self.wait)
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    handle.close()
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = self.holder()
+                    handle.close()
+                    raise Locked(f"the data home is locked by {holder}; "
+                                 f"gave up after waiting {self.wait:g} s") from None
+                time.sleep(0.1)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {now_iso()}\n")
+        handle.flush()
+        self.handle = handle
+        return self
+
+    def __exit__(self, *exc):
+        if self.handle:
+            self.handle.seek(0)
+            self.handle.truncate()
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+
+@dataclass
+class JobReport:
+    """What a job did: counts, per-file errors, and how it ended."""
+    kind: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    failed: int = 0
+    records_failed: int = 0
+    files: int = 0
+    failures: list[dict] = field(default_factory=list)   # {"path", "reason"}
+    warnings: list[dict] = field(default_factory=list)   # record errors, conflicts
+    indexed: int = 0
+    seconds: float = 0.0
+    outcome: str = "ok"
+    job_id: int | None = None
+
+    @property
+    def counts(self) -> dict:
+        return {k: getattr(self, k) for k in ("files", "added", "updated", "unchanged",
+                                              "withdrawn", "failed", "records_failed",
+                                              "indexed")}
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.outcome, EXIT_FAILED)
+
+    def to_json(self) -> dict:
+        return {"job": self.job_id, "kind": self.kind, "outcome": self.outcome,
+                **self.counts, "seconds": round(self.seconds, 2),
+                "failures": self.failures, "warnings": self.warnings}
+
+
+def _matches(path: Path, root: Path, include: list[str], exclude: list[str]) -> bool:
+    rel = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+    if include and not any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(path.name, g)
+                           for g in include):
+        return False
+    return not any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(path.name, g) for g in exclude)
+
+
+def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
+                 include: list[str] | None = None, exclude: list[str] | None = None,
+                 quick: bool = True) -> set[str]:
+    """Ingest every file under `paths`; returns the resolved paths seen.
+
+    With `quick`, a file whose size and mtime match the archive is taken as
+    unchanged without being read; otherwise its hash decides.
+    """
+    known = archive.known_files()
+    seen: set[str] = set()
+    for root in paths:
+        root = Path(root)
+        if not root.exists():
+            report.failed += 1
+            report.failures.append({"path": str(root), "reason": "no such file or folder"})
+            continue
+        for path in iter_source_files([root]):
+            if not _matches(path, root, include or [], exclude or []):
+                continue
+            key = str(path.resolve())
+            seen.add(key)
+            report.files += 1
+            _ingest_one(archive, path, key, known.get(key), report, quick)
+            if progress:
+                progress(path)
+    return seen
+
+
+def _ingest_one(archive: Archive, path: Path, key: str, row, report: JobReport,
+                quick: bool) -> None:
+    try:
+        stat = path.stat()
+        if (quick and row is not None and row["status"] == "active"
+                and row["size"] == stat.st_size and row["mtime"] == stat.st_mtime):
+            report.unchanged += 1
+            return
+        data = path.read_bytes()
+    except OSError as exc:
+        report.failed += 1
+        report.failures.append({"path": key, "reason": f"cannot read: {exc.strerror or exc}"})
+        return
+    result = parse_bytes(str(path), data)
+    if not result.records:
+        reason = "; ".join(result.errors[:3]) or "no bulletin found"
+        archive.record_failure(key, stat.st_size, stat.st_mtime, data, reason)
+        report.failed += 1
+        report.failures.append({"path": key, "reason": reason})
+        return
+    outcome = archive.store_file(key, stat.st_size, stat.st_mtime, data, result.format,
+                                 result.encoding, result.records, result.errors)
+    report.added += outcome.added
+    report.updated += outcome.updated
+    report.withdrawn += outcome.withdrawn
+    if outcome.status == "unchanged":
+        report.unchanged += 1
+    report.records_failed += len(result.errors)
+    for message in result.errors + outcome.conflicts:
+        report.warnings.append({"path": key, "message": message})
+
+
+def _finish(archive: Archive, home: Path, report: JobReport, started: float,
+            sync_index: bool = True) -> JobReport:
+    if sync_index:
+        stats = index.sync(archive, home)
+        report.indexed = stats.indexed
+    report.seconds = time.monotonic() - started
+    if report.outcome == "ok" and (report.failed or report.records_failed):
+        report.outcome = "partial"
+    return report
+
+
+def run_job(home: Path, kind: str, body, wait: float = 0.0, detail: dict | None = None
+            ) -> JobReport:
+    """Run `body(archive, report)` under the writer lock, recording the job."""
+    home = Path(home)
+    report = JobReport(kind)
+    started = time.monotonic()
+    with WriterLock(home, wait):
+        archive = Archive(home)
+        report.job_id = archive.start_job(kind, detail)
+        try:
+            body(archive, report)
+            _finish(archive, home, report, started)
+        except BaseException as exc:
+            report.outcome = "failed"
+            report.failures.append({"path": None, "reason": _describe(exc)})
+            report.seconds = time.monotonic() - started
+            archive.finish_job(report.job_id, report.outcome, report.counts, report.failures)
+            raise
+        archive.finish_job(report.job_id, report.outcome, report.counts,
+                           report.failures + report.warnings)
+        archive.close()
+    return report
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "disk full: the job stopped; nothing half-written was published"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def ingest(home: Path, paths, wait: float = 0.0, progress=None) -> JobReport:
+    """`archive ingest PATH...`: add or update the files, then sync the index."""
+    def body(archive, report):
+        ingest_files(archive, paths, report, progress, quick=False)
+    return run_job(home, "ingest", body, wait, {"paths": [str(p) for p in paths]})
+
+
+@dataclass
+class Source:
+    path: Path
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+
+
+def reindex(home: Path, sources: list[Source], full: bool = False, wait: float = 0.0,
+            progress=None) -> JobReport:
+    """Sync every source (new, changed, removed files), then update the index;
+    with `full`, rebuild the index from the archive into a fresh generation."""
+    def body(archive, report):
+        for source in sources:
+            root = Path(source.path)
+            seen = ingest_files(archive, [root], report, progress,
+                                source.include, source.exclude, quick=True)
+            if root.is_dir():
+                prefix = str(root.resolve()) + os.sep
+                for key, row in archive.known_files().items():
+                    if (key.startswith(prefix) and key not in seen
+                            and row["status"] != "withdrawn"):
+                        report.withdrawn += archive.withdraw_file(key)
+        if full:
+            index.sync(archive, home)             # apply pending changes first
+            generation = index.rebuild(archive, home)
+            report.indexed = generation.state()["documents"]
+    kind = "reindex-full" if full else "reindex"
+    return run_job(home, kind, body, wait, {"sources": [str(s.path) for s in sources]})

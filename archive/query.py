@@ -1,0 +1,368 @@
+"""The query language: one parser for the library, the CLI, the web page and the API.
+
+    乡村振兴 营商环境          words, AND by default
+    人大 OR 政协               either
+    -通知   NOT 通知           exclude
+    "人大常委会第十次会议"      exact substring only
+    (防汛 OR 抗旱) 应急         grouping
+    标题:条例  机关:人民政府     fields (Chinese or English names)
+    日期:2025  日期:2025-03  日期:2025-01..2025-06  日期:>=2024-07  日期:2025年3月
+    沁政发[2025]12号           a 发文字号 in any bracket form
+
+`parse()` never fails: a query it cannot read as written is read again as
+plain words, and `ParsedQuery.warnings` says so.  Expensive shapes are capped
+(`MAX_*` below) with a warning rather than run.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .normalize import parse_date_partial
+
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 32
+MAX_DEPTH = 8
+
+# Field names users may type -> the canonical field.
+FIELD_NAMES = {
+    "标题": "title", "title": "title", "题名": "title",
+    "正文": "body", "body": "body", "内容": "body",
+    "机关": "issuer", "发文机关": "issuer", "issuer": "issuer", "来源": "issuer",
+    "分类": "topic", "主题分类": "topic", "topic": "topic",
+    "文号": "doc_no", "发文字号": "doc_no", "doc_no": "doc_no",
+    "索引号": "index_no", "index_no": "index_no",
+    "主题词": "keywords", "关键词": "keywords", "keywords": "keywords",
+    "日期": "date", "date": "date", "发文时间": "date", "发布日期": "date",
+}
+
+# A 发文字号 typed with any brackets around the year: 沁政发[2025]12号, 〔2025〕12号.
+DOC_NO_PATTERN = re.compile(
+    r"[^\s\"()]*[\[【(（〔［﹝〖{]\s*(?:19|20)\d\d\s*[\]】)）〕］﹞〗}]\s*第?\s*\d*\s*号?")
+_BRACKETED_YEAR = re.compile(r"[\[【(（〔［﹝〖{]\s*((?:19|20)\d\d)\s*[\]】)）〕］﹞〗}]")
+
+
+@dataclass
+class Word:
+    text: str                    # as typed (unfolded)
+    field: str | None = None     # canonical field name, None = any text field
+    quoted: bool = False
+    doc_no: bool = False         # looks like a 发文字号: bracket forms are equivalent
+
+
+@dataclass
+class And:
+    items: list
+
+
+@dataclass
+class Or:
+    items: list
+
+
+@dataclass
+class Not:
+    item: object
+
+
+@dataclass
+class DateRange:
+    """Inclusive YYYYMMDD bounds; None = open."""
+    start: int | None
+    end: int | None
+
+
+@dataclass
+class ParsedQuery:
+    text: str
+    root: object = None                        # Word / And / Or / Not / None (everything)
+    dates: list[DateRange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.root is None and not self.dates
+
+    def words(self, positive_only: bool = True) -> list[Word]:
+        """The words of the query, those under a NOT left out by default."""
+        out: list[Word] = []
+
+        def walk(node, negated):
+            if isinstance(node, Word):
+                if not (positive_only and negated):
+                    out.append(node)
+            elif isinstance(node, (And, Or)):
+                for item in node.items:
+                    walk(item, negated)
+            elif isinstance(node, Not):
+                walk(node.item, not negated)
+
+        walk(self.root, False)
+        return out
+
+
+# ------------------------------------------------------------------ dates --
+
+def _partial_bounds(text: str) -> tuple[int, int] | None:
+    """First and last day (YYYYMMDD) of a year, a month or a day."""
+    parts = parse_date_partial(text.strip())
+    if parts is None:
+        return None
+    year, month, day = parts
+    if month is None:
+        return year * 10000 + 101, year * 10000 + 1231
+    if day is None:
+        return year * 10000 + month * 100 + 1, year * 10000 + month * 100 + 31
+    code = year * 10000 + month * 100 + day
+    return code, code
+
+
+def parse_date_range(text: str) -> DateRange | None:
+    """`2025`, `2025-03`, `2025年3月`, `2025-01..2025-06`, `>=2024-07`, `<2025`."""
+    text = text.strip()
+    for op in (">=", "<=", ">", "<"):
+        if text.startswith(op):
+            bounds = _partial_bounds(text[len(op):])
+            if bounds is None:
+                return None
+            first, last = bounds
+            return {">=": DateRange(first, None), ">": DateRange(last + 1, None),
+                    "<=": DateRange(None, last), "<": DateRange(None, first - 1)}[op]
+    for sep in ("..", "至", "~", "～"):
+        if sep in text:
+            left, right = text.split(sep, 1)
+            low = _partial_bounds(left) if left.strip() else (None, None)
+            high = _partial_bounds(right) if right.strip() else (None, None)
+            if low is None or high is None:
+                return None
+            return DateRange(low[0], high[1])
+    bounds = _partial_bounds(text)
+    return DateRange(*bounds) if bounds else None
+
+
+def date_bound(text: str | None, end: bool) -> int | None:
+    """A --from/--to value as an inclusive YYYYMMDD bound (None if empty)."""
+    if not text:
+        return None
+    bounds = _partial_bounds(text)
+    if bounds is None:
+        raise ValueError(f"not a date: {text!r}")
+    return bounds[1] if end else bounds[0]
+
+
+# ------------------------------------------------------------------ lexer --
+
+_TOKEN = re.compile(r'''
+    (?P<space>\s+)
+  | (?P<lparen>\((?=\S))
+  | (?P<rparen>\))
+  | (?P<quote>"[^"]*"?|“[^”]*”?)
+  | (?P<word>[^\s()"“]+)
+''', re.VERBOSE)
+
+
+class _Malformed(Exception):
+    pass
+
+
+def _lex(text: str) -> list[tuple[str, str]]:
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind != "space":
+            tokens.append((kind, match.group()))
+    return tokens
+
+
+def _protect_doc_numbers(text: str) -> tuple[str, dict[str, str]]:
+    """Swap 发文字号 for placeholders so their brackets aren't read as syntax."""
+    found: dict[str, str] = {}
+
+    def swap(match):
+        key = f"\ue000{len(found)}\ue001"
+        found[key] = match.group().replace(" ", "")
+        return key
+
+    return DOC_NO_PATTERN.sub(swap, text), found
+
+
+def canonical_doc_no(text: str) -> str:
+    """The year in 〔〕 whatever brackets were typed."""
+    return _BRACKETED_YEAR.sub(r"〔\1〕", text)
+
+
+# ----------------------------------------------------------------- parser --
+
+class _Parser:
+    """Recursive descent:  or := and ('OR' and)* ; and := unary+ ; unary := ('-'|NOT) unary | atom."""
+
+    def __init__(self, tokens, doc_numbers, query: ParsedQuery):
+        self.tokens = tokens
+        self.pos = 0
+        self.doc_numbers = doc_numbers
+        self.query = query
+        self.depth = 0
+        self.terms = 0
+
+    def peek(self):
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else (None, None)
+
+    def take(self):
+        token = self.peek()
+        self.pos += 1
+        return token
+
+    def parse(self):
+        node = self.parse_or()
+        if self.pos < len(self.tokens):
+            raise _Malformed("unexpected " + self.peek()[1])
+        return node
+
+    def parse_or(self):
+        items = [self.parse_and()]
+        while self.peek() == ("word", "OR") or self.peek() == ("word", "|"):
+            self.take()
+            items.append(self.parse_and())
+        items = [i for i in items if i is not None]
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else Or(items)
+
+    def parse_and(self):
+        items, consumed = [], False
+        while True:
+            kind, value = self.peek()
+            if kind is None or kind == "rparen" or value in ("OR", "|"):
+                break
+            if value == "AND":
+                self.take()
+                continue
+            consumed = True
+            node = self.parse_unary()
+            if node is not None:          # None: a date filter, or an empty word
+                items.append(node)
+        if not consumed:
+            raise _Malformed("empty group")
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else And(items)
+
+    def parse_unary(self):
+        kind, value = self.peek()
+        if value == "NOT":
+            self.take()
+            return Not(self._operand())
+        if kind == "word" and value.startswith("-") and len(value) > 1:
+            self.tokens[self.pos] = ("word", value[1:])
+            return Not(self._operand())
+        return self.parse_atom()
+
+    def _operand(self):
+        node = self.parse_unary()
+        if node is None:
+            raise _Malformed("NOT without a word")
+        return node
+
+    def parse_atom(self):
+        kind, value = self.take()
+        if kind == "lparen":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _TooComplex(f"括号嵌套超过 {MAX_DEPTH} 层")
+            node = self.parse_or()
+            if self.take()[0] != "rparen":
+                raise _Malformed("unclosed (")
+            self.depth -= 1
+            return node
+        if kind == "rparen":
+            raise _Malformed("unbalanced )")
+        if kind == "quote":
+            return self.word(value.strip('"“”'), None, quoted=True)
+        return self.field_or_word(value)
+
+    def field_or_word(self, value: str):
+        name, sep, rest = value.replace("：", ":").partition(":")
+        fieldname = (FIELD_NAMES.get(name) or FIELD_NAMES.get(name.lower())) if sep else None
+        if fieldname:
+            quoted = False
+            if not rest and self.peek()[0] == "quote":
+                rest, quoted = self.take()[1].strip('"“”'), True
+            rest = self.restore(rest)
+            if fieldname == "date":
+                return self.date(rest)
+            return self.word(rest, fieldname, quoted)
+        return self.word(self.restore(value), None)
+
+    def restore(self, text: str) -> str:
+        for key, original in self.doc_numbers.items():
+            text = text.replace(key, original)
+        return text
+
+    def date(self, text: str):
+        found = parse_date_range(text)
+        if found is None:
+            self.query.warnings.append(f"无法识别的日期“{text}”，已忽略")
+            return None
+        self.query.dates.append(found)
+        return None
+
+    def word(self, text: str, fieldname: str | None, quoted: bool = False):
+        text = self.restore(text).strip()
+        stripped = text.strip("*?")
+        if stripped != text and not quoted:
+            self.query.warnings.append("通配符 * ? 不需要：检索词本身就按字串匹配")
+            text = stripped
+        if not text:
+            return None
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise _TooComplex(f"检索词超过 {MAX_TERMS} 个")
+        is_doc_no = bool(_BRACKETED_YEAR.search(text)) and fieldname in (None, "doc_no")
+        if is_doc_no:
+            text = canonical_doc_no(text)
+        return Word(text, fieldname, quoted, is_doc_no)
+
+
+class _TooComplex(Exception):
+    pass
+
+
+def parse(text: str | None) -> ParsedQuery:
+    """Read a query.  Never raises."""
+    text = (text or "").strip()
+    query = ParsedQuery(text)
+    if len(text) > MAX_QUERY_CHARS:
+        query.warnings.append(f"查询过长，只使用前 {MAX_QUERY_CHARS} 个字符")
+        text = text[:MAX_QUERY_CHARS]
+    if not text:
+        return query
+    protected, doc_numbers = _protect_doc_numbers(text)
+    try:
+        query.root = _Parser(_lex(protected), doc_numbers, query).parse()
+        return query
+    except _TooComplex as exc:
+        query.warnings.append(f"查询过于复杂（{exc}），已按前 {MAX_TERMS} 个词的普通检索处理")
+    except (_Malformed, RecursionError):
+        query.warnings.append("查询语法有误，已按普通词语检索")
+    return _as_plain_words(query, protected, doc_numbers)
+
+
+def _as_plain_words(query: ParsedQuery, protected: str, doc_numbers: dict) -> ParsedQuery:
+    """The fallback reading: every token a word, AND-ed, operators dropped."""
+    query.dates.clear()
+    words = []
+    parser = _Parser([], doc_numbers, query)
+    for chunk in re.split(r'[\s()"“”]+', protected):
+        if not chunk or chunk in ("OR", "AND", "NOT", "|"):
+            continue
+        chunk = chunk.lstrip("-")
+        if len(words) >= MAX_TERMS:
+            break
+        try:
+            node = parser.field_or_word(chunk) if chunk else None
+        except _TooComplex:
+            break
+        if node is not None:
+            words.append(node)
+    query.root = None if not words else words[0] if len(words) == 1 else And(words)
+    return query

@@ -1,0 +1,471 @@
+"""The search service: the one API behind the CLI, the web page and the JSON API.
+
+How a query is answered (see `archive.query` for the language):
+
+1. Every word becomes a set of documents from the substring index
+   (`archive.grams`): the documents whose folded text contains the word
+   verbatim (or a synonym, or the same 发文字号 in other brackets), plus, for
+   an unquoted word that jieba splits into several words, the documents that
+   contain all of those words.  Sets are combined by AND / OR / NOT.
+2. Status, date, issuer, topic, year and month filters are array masks over
+   the docmap (`archive.index`); facet counts are `bincount`s of the same
+   arrays, each facet counted without its own filter.
+3. Relevance: documents are tiered — words matched exactly before words
+   matched only as split words, then words found in the title — and each tier
+   is ranked by Whoosh's BM25F over jieba words in title, body and metadata.
+   Only the tiers that reach the requested page are scored.
+4. The page's records come from Whoosh's stored fields, snippets from the
+   archive's text of those few documents.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from whoosh import query as wq
+
+from . import grams
+from .analysis import (SYNONYMS, USER_SYNONYMS_NAME, fold, read_synonyms,
+                       segmenter_for)
+from .highlight import highlight_all, snippets, to_html
+from .index import Generation, compute_docmap, current_generation, date_code
+from .query import And, Not, Or, ParsedQuery, Word, date_bound, parse
+from .store import Archive
+
+SORTS = ("relevance", "date", "-date")
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 1000
+FACET_LIMIT = 50
+SEARCH_TIME_LIMIT = 10.0          # seconds; a longer search is cut and says so
+
+
+class QueryError(ValueError):
+    """A request that cannot be answered as given (bad page, sort, date...)."""
+
+
+@dataclass
+class SearchRequest:
+    q: str = ""
+    issuers: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    year: int | None = None
+    month: int | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    sort: str = "relevance"
+    page: int = 1
+    size: int = 10
+    all: bool = False
+    include_withdrawn: bool = False
+    highlight: bool = True
+
+    def validate(self) -> None:
+        if self.sort not in SORTS:
+            raise QueryError(f"sort must be one of {', '.join(SORTS)}")
+        if not 1 <= self.page <= MAX_PAGE:
+            raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+        if not 1 <= self.size <= MAX_PAGE_SIZE:
+            raise QueryError(f"size must be between 1 and {MAX_PAGE_SIZE}")
+        if self.month is not None and not 1 <= self.month <= 12:
+            raise QueryError("month must be between 1 and 12")
+        if self.month is not None and self.year is None:
+            raise QueryError("month needs a year")
+        for value in (self.date_from, self.date_to):
+            try:
+                date_bound(value, end=False)
+            except ValueError as exc:
+                raise QueryError(str(exc)) from None
+
+
+@dataclass
+class Hit:
+    docnum: int
+    score: float
+    fields: dict                      # id, index_no, doc_no, title, ... (stored in Whoosh)
+    title_segments: list = field(default_factory=list)
+    snippet_segments: list = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return self.fields["id"]
+
+    def to_json(self) -> dict:
+        out = dict(self.fields)
+        out["score"] = round(self.score, 4)
+        out["snippet"] = " ".join(to_html(s) for s in self.snippet_segments)
+        return out
+
+
+@dataclass
+class SearchResult:
+    request: SearchRequest
+    parsed: ParsedQuery
+    total: int
+    hits: list[Hit]
+    facets: dict
+    took_ms: float
+    suggestion: str | None = None
+    terms: list[str] = field(default_factory=list)   # folded, for highlighting
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.parsed.warnings
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.request.size))
+
+    def to_json(self) -> dict:
+        return {
+            "query": self.request.q, "total": self.total, "page": self.request.page,
+            "page_size": self.request.size, "sort": self.request.sort,
+            "hits": [h.to_json() for h in self.hits], "facets": self.facets,
+            "warnings": self.warnings, "suggestion": self.suggestion,
+            "took_ms": round(self.took_ms, 1),
+        }
+
+
+@dataclass
+class _Leaf:
+    docs: np.ndarray                  # every match
+    exact: np.ndarray                 # matches of the word itself (or a synonym)
+    title: np.ndarray                 # exact matches in the title
+    terms: list[str]                  # folded strings to highlight
+    words: list[str]                  # jieba words, for BM25F
+
+
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+class Searcher:
+    """A read-only view of one index generation, reusable across requests."""
+
+    def __init__(self, generation: Generation, home: Path | None = None):
+        self.generation = generation
+        self.home = Path(home) if home else generation.path.parent.parent
+        self.segmenter = segmenter_for(self.home)
+        self.synonyms = read_synonyms([SYNONYMS, self.home / USER_SYNONYMS_NAME])
+        self.index = generation.open_whoosh()
+        self.whoosh = self.index.searcher()
+        self.whoosh_generation = self.whoosh.reader().generation()
+        self._load_docmap()
+        self.grams = grams.GramIndex(generation.grams_dir)
+
+    def _load_docmap(self) -> None:
+        path = self.generation.docmap_path(self.whoosh_generation)
+        if path.exists():
+            data = dict(np.load(path, allow_pickle=True))
+        else:                      # a commit is newer than its docmap: compute it
+            data = compute_docmap(self.index)[0]
+        self.vid = data["vid"]
+        self.date = data["date"]
+        self.issuer = data["issuer"]
+        self.topic = data["topic"]
+        self.status = data["status"]
+        self.live = data["live"].astype(bool)
+        self.issuer_values = [str(v) for v in data["issuer_values"]]
+        self.topic_values = [str(v) for v in data["topic_values"]]
+        self.year = self.date // 10000
+        self.month = (self.date // 100) % 100
+        docnums = np.flatnonzero(self.live)
+        order = np.argsort(self.vid[docnums], kind="stable")
+        self._vids_sorted = self.vid[docnums][order]
+        self._docnums_by_vid = docnums[order]
+        self.universe = docnums
+
+    def close(self) -> None:
+        self.whoosh.close()
+
+    @property
+    def doc_count(self) -> int:
+        return int(self.universe.size)
+
+    # -- words -> documents ---------------------------------------------------
+    def docnums_of_vids(self, vids: np.ndarray) -> np.ndarray:
+        if not vids.size or not self._vids_sorted.size:
+            return _EMPTY
+        at = np.searchsorted(self._vids_sorted, vids)
+        at = np.clip(at, 0, self._vids_sorted.size - 1)
+        found = self._vids_sorted[at] == vids
+        return np.unique(self._docnums_by_vid[at[found]])
+
+    def exact(self, folded: str, fieldname: str | None = None) -> np.ndarray:
+        """Docnums whose folded text (or field) contains `folded` verbatim."""
+        return self.docnums_of_vids(self.grams.find(folded, fieldname))
+
+    def variants(self, word: Word) -> list[str]:
+        folded = " ".join(fold(word.text).split())
+        found = [folded]
+        if not word.quoted:
+            found += sorted(self.synonyms.get(folded, ()))
+        if word.doc_no:
+            found += [folded.replace("〔", a).replace("〕", b)
+                      for a, b in (("[", "]"), ("(", ")"), ("【", "】"))]
+        return found
+
+    def leaf(self, word: Word) -> _Leaf:
+        fieldname = word.field if word.field in grams.FIELDS else None
+        variants = self.variants(word)
+        exact = _union([self.exact(v, fieldname) for v in variants])
+        docs = exact
+        words = []
+        for v in variants:
+            words += self.segmenter.words_of(v)
+        terms = list(variants)
+        parts = self.segmenter.words_of(variants[0])
+        if not word.quoted and not word.doc_no and len(parts) > 1:
+            split = _intersect([self.exact(p, fieldname) for p in parts])
+            docs = _union([exact, split])
+            terms += parts
+        title = (_union([self.exact(v, "title") for v in variants])
+                 if fieldname in (None, "title") else _EMPTY)
+        return _Leaf(docs, exact, title, terms, words)
+
+    def evaluate(self, node, leaves: list[_Leaf]) -> np.ndarray:
+        """Sorted docnums matching the boolean query `node`."""
+        if node is None:
+            return self.universe
+        if isinstance(node, Word):
+            found = self.leaf(node)
+            leaves.append(found)
+            return found.docs
+        if isinstance(node, Not):
+            return np.setdiff1d(self.universe, self.evaluate(node.item, []), assume_unique=True)
+        if isinstance(node, And):
+            positive = [i for i in node.items if not isinstance(i, Not)]
+            negative = [i.item for i in node.items if isinstance(i, Not)]
+            result = (_intersect([self.evaluate(i, leaves) for i in positive])
+                      if positive else self.universe)
+            for item in negative:
+                if result.size:
+                    result = np.setdiff1d(result, self.evaluate(item, []), assume_unique=True)
+            return result
+        if isinstance(node, Or):
+            return _union([self.evaluate(i, leaves) for i in node.items])
+        raise TypeError(node)
+
+    # -- the search -------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        request.validate()
+        parsed = parse(request.q)
+        leaves: list[_Leaf] = []
+        matched = self.evaluate(parsed.root, leaves)
+        base = self._base_filter(matched, request, parsed)
+        final, facets = self._facets(base, request)
+        hits = self._page(final, leaves, request, parsed)
+        result = SearchResult(request, parsed, int(final.size), hits, facets, 0.0,
+                              terms=[t for leaf in leaves for t in leaf.terms])
+        if result.total == 0 and parsed.words():
+            result.suggestion = self.suggest(parsed, request)
+        result.took_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def find_ids(self, q: str) -> list[int]:
+        """Ids of every active bulletin matching `q` (for checks and tests)."""
+        result = self.search(SearchRequest(q=q, all=True, highlight=False, sort="date"))
+        return [h.id for h in result.hits]
+
+    def _base_filter(self, docs: np.ndarray, request: SearchRequest,
+                     parsed: ParsedQuery) -> np.ndarray:
+        if not request.include_withdrawn:
+            docs = docs[self.status[docs] == 0]
+        ranges = [(r.start, r.end) for r in parsed.dates]
+        low, high = date_bound(request.date_from, False), date_bound(request.date_to, True)
+        if low or high:
+            ranges.append((low, high))
+        for start, end in ranges:
+            dates = self.date[docs]
+            keep = dates > 0
+            if start:
+                keep &= dates >= start
+            if end:
+                keep &= dates <= end
+            docs = docs[keep]
+        return docs
+
+    def _facets(self, base: np.ndarray, request: SearchRequest):
+        masks = {}
+        if request.issuers:
+            codes = [self.issuer_values.index(v) for v in request.issuers
+                     if v in self.issuer_values]
+            masks["issuer"] = np.isin(self.issuer[base], codes)
+        if request.topics:
+            codes = [self.topic_values.index(v) for v in request.topics
+                     if v in self.topic_values]
+            masks["topic"] = np.isin(self.topic[base], codes)
+        if request.year:
+            masks["year"] = self.year[base] == request.year
+        if request.month:
+            masks["month"] = self.month[base] == request.month
+
+        def without(name):
+            keep = np.ones(base.size, dtype=bool)
+            for other, mask in masks.items():
+                if other != name:
+                    keep &= mask
+            return base[keep]
+
+        facets = {
+            "issuer": _counts(self.issuer[without("issuer")], self.issuer_values),
+            "topic": _counts(self.topic[without("topic")], self.topic_values),
+            "year": _year_counts(self.year[without("year")]),
+            "month": [],
+        }
+        if request.year:
+            docs = without("month")
+            months = self.month[docs][self.year[docs] == request.year]
+            facets["month"] = [{"value": int(m), "count": int(c)} for m, c in
+                               enumerate(np.bincount(months, minlength=13)) if m and c]
+        return without(None), facets
+
+    # -- ordering ---------------------------------------------------------------
+    def _page(self, docs: np.ndarray, leaves: list[_Leaf], request: SearchRequest,
+              parsed: ParsedQuery) -> list[Hit]:
+        start = 0 if request.all else (request.page - 1) * request.size
+        end = docs.size if request.all else min(docs.size, start + request.size)
+        if start >= end:
+            return []
+        words = [w for leaf in leaves for w in leaf.words]
+        if request.sort != "relevance" or not words:
+            newest_first = request.sort != "date"
+            ordered = self._by_date(docs, newest_first)[start:end]
+            scored = [(int(d), 0.0) for d in ordered]
+        else:
+            scored = self._by_relevance(docs, leaves, words, start, end)
+        return [Hit(d, s, self.whoosh.stored_fields(d)["hit"]) for d, s in scored]
+
+    def _by_date(self, docs: np.ndarray, newest_first: bool) -> np.ndarray:
+        dates = self.date[docs]
+        order = np.lexsort((docs, -dates)) if newest_first else np.lexsort((docs, dates))
+        return docs[order]
+
+    def _by_relevance(self, docs, leaves, words, start, end) -> list[tuple[int, float]]:
+        """Docs [start, end) of the relevance order (tiers, then BM25F)."""
+        tiers = np.zeros(docs.size, dtype=np.int64)
+        for leaf in leaves:
+            tiers += 100 * np.isin(docs, leaf.exact) + np.isin(docs, leaf.title)
+        scoring = wq.Or([wq.Term(f, w, boost=b) for w in dict.fromkeys(words)
+                         for f, b in (("title", 3.0), ("meta", 1.5), ("body", 1.0))])
+        ranked: list[tuple[int, float]] = []
+        first = None                        # order position of ranked[0]
+        seen = 0
+        for tier in np.unique(tiers)[::-1]:
+            group = docs[tiers == tier]
+            if seen + group.size > start:    # this tier reaches the page
+                first = seen if first is None else first
+                for docnum, score in self._rank(group, scoring, end - seen):
+                    ranked.append((docnum, float(tier) + score))
+            seen += group.size
+            if seen >= end:
+                break
+        return ranked[start - first:end - first] if first is not None else []
+
+    def _rank(self, group: np.ndarray, scoring, need: int) -> list[tuple[int, float]]:
+        """The best `need` docs of one tier: BM25F first, then newest."""
+        limit = min(need, group.size)
+        results = self.whoosh.search(scoring, filter=set(group.tolist()), limit=limit,
+                                     terms=False)
+        ranked = [(hit.docnum, hit.score) for hit in results]
+        if len(ranked) < limit:
+            taken = {d for d, _ in ranked}
+            rest = self._by_date(group, True)
+            ranked += [(int(d), 0.0) for d in rest if int(d) not in taken][:limit - len(ranked)]
+        return ranked
+
+    # -- extras -----------------------------------------------------------------
+    def suggest(self, parsed: ParsedQuery, request: SearchRequest) -> str | None:
+        """A query close to this one that finds something (did you mean)."""
+        words = [w for w in parsed.words()]
+        candidates: list[str] = []
+        if len(words) > 1:
+            for skip in range(len(words)):
+                candidates.append(" ".join(_word_text(w) for i, w in enumerate(words) if i != skip))
+        for w in words:
+            for part in self.segmenter.words_of(fold(w.text)):
+                if part != fold(w.text):
+                    candidates.append(part)
+        with self.whoosh.reader() as reader:
+            for w in words:
+                corrector = self.whoosh.corrector("title")
+                for s in corrector.suggest(fold(w.text), limit=3, maxdist=1):
+                    candidates.append(" ".join(_word_text(x) if x is not w else s
+                                               for x in words))
+        for candidate in dict.fromkeys(candidates):
+            if candidate and candidate != request.q:
+                probe = SearchRequest(q=candidate, size=1, highlight=False,
+                                      include_withdrawn=request.include_withdrawn)
+                if self.evaluate(parse(candidate).root, []).size and \
+                        self.search_count(probe):
+                    return candidate
+        return None
+
+    def search_count(self, request: SearchRequest) -> int:
+        parsed = parse(request.q)
+        base = self._base_filter(self.evaluate(parsed.root, []), request, parsed)
+        return int(self._facets(base, request)[0].size)
+
+    def related(self, doc_id: int, text: str, limit: int = 5) -> list[Hit]:
+        """More like this: the document's most distinctive words, itself excluded."""
+        counts: dict[str, int] = {}
+        for word in self.segmenter.words_of(fold(text)):
+            if len(word) > 1:
+                counts[word] = counts.get(word, 0) + 1
+        total = max(1, self.doc_count)
+        reader = self.whoosh.reader()
+        weights = []
+        for word, tf in counts.items():
+            df = reader.doc_frequency("body", word)
+            if 0 < df < total * 0.2:
+                weights.append((tf * np.log(total / df), word))
+        weights.sort(reverse=True)
+        key_terms = [w for _, w in weights[:12]]
+        if not key_terms:
+            return []
+        q = wq.Or([wq.Term(f, w) for w in key_terms for f in ("title", "body")])
+        mask = wq.Term("id", str(doc_id))
+        active = set(self.universe[self.status[self.universe] == 0].tolist())
+        results = self.whoosh.search(q, filter=active, mask=mask, limit=limit, terms=False)
+        return [Hit(h.docnum, h.score, h["hit"]) for h in results]
+
+
+def _word_text(word: Word) -> str:
+    return f'"{word.text}"' if word.quoted else word.text
+
+
+def _union(arrays: list[np.ndarray]) -> np.ndarray:
+    arrays = [a for a in arrays if a.size]
+    if not arrays:
+        return _EMPTY
+    return np.unique(np.concatenate(arrays)) if len(arrays) > 1 else arrays[0]
+
+
+def _intersect(arrays: list[np.ndarray]) -> np.ndarray:
+    if not arrays:
+        return _EMPTY
+    arrays = sorted(arrays, key=len)
+    result = arrays[0]
+    for other in arrays[1:]:
+        if not result.size:
+            break
+        result = np.intersect1d(result, other, assume_unique=True)
+    return result
+
+
+def _counts(codes: np.ndarray, values: list[str]) -> list[dict]:
+    counts = np.bincount(codes, minlength=len(values)) if codes.size else []
+    pairs = [(int(c), values[i]) for i, c in enumerate(counts) if c and values[i]]
+    pairs.sort(key=lambda p: (-p[0], p[1]))
+    return [{"value": v, "count": c} for c, v in pairs[:FACET_LIMIT]]
+
+
+def _year_counts(years: np.ndarray) -> list[dict]:
+    years = years[years > 0]
+    if not years.size:
+        return []
+    values, counts = np.unique(years, return_counts=True)
+    return [{"value": int(v), "count": int(c)} for v, c in
+            sorted(zip(values, counts), key=lambda p: -p[0])]
