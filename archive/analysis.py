@@ -27,7 +27,6 @@ from whoosh.analysis import Token, Tokenizer
 
 DATA_DIR = Path(__file__).with_name("data")
 DOMAIN_DICT = DATA_DIR / "dict.txt"
-USER_DICT_NAME = "dict.txt"          # in the data home
 DEFAULT_WORD_FREQ = 20000            # for user-dictionary lines without a frequency
 
 
@@ -190,7 +189,11 @@ def _shared_segmenter(user_dicts: tuple[str, ...]) -> Segmenter:
 
 def segmenter_for(home: Path | None) -> Segmenter:
     """One shared segmenter per data home (dictionary loading is not free)."""
-    return _shared_segmenter((str(Path(home) / USER_DICT_NAME),) if home else ())
+    if not home:
+        return _shared_segmenter(())
+    from .config import load
+
+    return _shared_segmenter((str(load(Path(home)).dictionary),))
 
 
 def configure_jieba_cache(home: Path) -> None:
@@ -260,7 +263,6 @@ def ChineseAnalyzer(segmenter: Segmenter | None = None):
 # --------------------------------------------------------------- synonyms ---
 
 SYNONYMS = DATA_DIR / "synonyms.txt"
-USER_SYNONYMS_NAME = "synonyms.txt"      # in the data home
 
 
 def read_synonyms(paths: list[Path]) -> dict[str, set[str]]:

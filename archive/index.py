@@ -179,6 +179,19 @@ def current_generation(home: Path) -> Generation | None:
     return Generation(path) if (path / "whoosh").is_dir() else None
 
 
+def live_version(home: Path) -> tuple[str, int] | None:
+    """(generation name, Whoosh commit number) of the live index — cheap
+    enough to check before every search."""
+    try:
+        name = (index_root(home) / CURRENT).read_text(encoding="utf-8").strip()
+        tocs = [n for n in os.listdir(index_root(home) / name / "whoosh")
+                if n.startswith("_MAIN_") and n.endswith(".toc")]
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    numbers = [int(n[6:-4]) for n in tocs if n[6:-4].isdigit()]
+    return (name, max(numbers)) if numbers else None
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as out:

@@ -28,10 +28,10 @@ import numpy as np
 from whoosh import query as wq
 
 from . import grams
-from .analysis import (SYNONYMS, USER_SYNONYMS_NAME, fold, read_synonyms,
-                       segmenter_for)
+from . import config
+from .analysis import SYNONYMS, fold, read_synonyms, segmenter_for
 from .highlight import highlight_all, snippets, to_html
-from .index import Generation, compute_docmap, current_generation, date_code
+from .index import Generation, compute_docmap, current_generation, live_version
 from .query import And, Not, Or, ParsedQuery, Word, date_bound, parse
 from .store import Archive
 
@@ -147,7 +147,7 @@ class Searcher:
         self.generation = generation
         self.home = Path(home) if home else generation.path.parent.parent
         self.segmenter = segmenter_for(self.home)
-        self.synonyms = read_synonyms([SYNONYMS, self.home / USER_SYNONYMS_NAME])
+        self.synonyms = read_synonyms([SYNONYMS, config.load(self.home).synonyms])
         self.index = generation.open_whoosh()
         self.whoosh = self.index.searcher()
         self.whoosh_generation = self.whoosh.reader().generation()
@@ -469,3 +469,111 @@ def _year_counts(years: np.ndarray) -> list[dict]:
     values, counts = np.unique(years, return_counts=True)
     return [{"value": int(v), "count": int(c)} for v, c in
             sorted(zip(values, counts), key=lambda p: -p[0])]
+
+
+# ------------------------------------------------------------------ service --
+
+class SearchService:
+    """Everything a reader of a data home needs: search, show, related, export.
+
+    Thread-safe and long-lived (one per web worker): it follows the live
+    index, reopening its `Searcher` when a reindex switches generations or
+    commits, so a running server picks up new bulletins without a restart.
+    """
+
+    def __init__(self, home: Path):
+        self.home = Path(home)
+        self._archive: Archive | None = None
+        self._searcher: Searcher | None = None
+        self._version = None
+        self._lock = threading.Lock()
+
+    @property
+    def archive(self) -> Archive:
+        if self._archive is None:
+            self._archive = Archive(self.home, readonly=True)
+        return self._archive
+
+    def searcher(self) -> Searcher:
+        version = live_version(self.home)
+        if version is None:
+            raise NoIndex(f"no index in {self.home}: run `archive ingest PATH` first")
+        if version != self._version:
+            with self._lock:
+                if version != self._version:
+                    generation = current_generation(self.home)
+                    self._searcher = Searcher(generation, self.home)
+                    self._version = version
+        return self._searcher
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        result = self.searcher().search(request)
+        if request.highlight and result.hits:
+            self._highlight(result)
+        return result
+
+    def _highlight(self, result: SearchResult) -> None:
+        docs = self.archive.get_many([h.id for h in result.hits])
+        for hit in result.hits:
+            hit.title_segments = highlight_all(hit.fields.get("title") or "", result.terms)
+            doc = docs.get(hit.id)
+            body = doc.record.body if doc else ""
+            hit.snippet_segments = snippets(body or "", result.terms)
+
+    def show(self, doc_id: int) -> dict | None:
+        """The public JSON of one bulletin (`archive show --json`)."""
+        doc = self.archive.get(doc_id)
+        return doc.as_json() if doc else None
+
+    def document(self, doc_id: int):
+        return self.archive.get(doc_id)
+
+    def versions(self, doc_id: int) -> list[dict]:
+        return self.archive.versions(doc_id)
+
+    def original(self, doc_id: int, vid: int | None = None):
+        return self.archive.original(doc_id, vid)
+
+    def related(self, doc_id: int, limit: int = 5) -> list[Hit]:
+        doc = self.archive.get(doc_id)
+        if doc is None:
+            return []
+        text = f"{doc.record.title or ''}\n{doc.record.body or ''}"
+        return self.searcher().related(doc_id, text, limit)
+
+    def export(self, request: SearchRequest):
+        """Every matching bulletin as full public JSON records, in order."""
+        request.all, request.highlight = True, False
+        result = self.searcher().search(request)
+        ids = [h.id for h in result.hits]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            docs = self.archive.get_many(chunk)
+            for doc_id in chunk:
+                if doc_id in docs:
+                    yield docs[doc_id].as_json()
+
+    def stats(self) -> dict:
+        counts = self.archive.counts()
+        generation = current_generation(self.home)
+        out = {"home": str(self.home), **counts, "index": None}
+        if generation is not None:
+            state = generation.state()
+            out["index"] = {
+                "generation": generation.path.name,
+                "documents": self.searcher().doc_count,
+                "size_bytes": _tree_size(generation.path),
+                "built_at": state.get("built_at"), "synced_at": state.get("synced_at"),
+                "applied_seq": state.get("seq"), "archive_seq": self.archive.current_seq(),
+            }
+        jobs = self.archive.jobs(1)
+        out["last_job"] = jobs[0] if jobs else None
+        return out
+
+
+class NoIndex(RuntimeError):
+    """The data home has no index yet."""
+
+
+def _tree_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())

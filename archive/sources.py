@@ -206,8 +206,8 @@ def detect_format(path: str | os.PathLike | None, data: bytes) -> str | None:
         head = head.decode(wide, "replace").encode("utf-8")
     if _looks_jsonl(head):
         return "jsonl"
-    if _HTML_HINT.search(head):
-        return "html"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and _HTML_HINT.search(head):
+        return "html"        # markup must open the file: a README quoting <div> is not a page
     text, _ = decode_bytes(head)
     if textpage.is_textpage(text):
         return "textpage"

@@ -1,0 +1,400 @@
+"""The `archive` command: a thin click layer over the library.
+
+Exit codes, the same for every command that processes files:
+  0 all good · 3 finished but some files failed (the summary names them) ·
+  1 nothing could be done · 2 usage error · 75 the data home is locked by
+  another writer (`--wait` to wait for it).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import config as cfg
+from .jobs import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, Locked
+
+# Heavy modules (whoosh, numpy, jieba) are imported inside the commands that
+# need them: `archive --help` and a cold `archive search` stay fast.
+
+
+class Context:
+    def __init__(self, home: Path):
+        self.home = home
+
+    def service(self):
+        from .search import SearchService
+
+        return SearchService(self.home)
+
+
+def _fail(message: str, code: int = EXIT_FAILED):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="ARCHIVE_HOME",
+              help="Data home (default ./index_data, or $ARCHIVE_HOME).")
+@click.version_option(package_name="gov-bulletin-archive", prog_name="archive")
+@click.pass_context
+def main(ctx, home):
+    """Searchable archive of government bulletins (政府信息公开).
+
+    Ingest saved portal pages, text renderings and JSON Lines exports, then
+    search them from here, from scripts (--json) or in the browser (serve).
+    """
+    ctx.obj = Context(cfg.resolve_home(home))
+
+
+# ------------------------------------------------------------------ writing --
+
+def _progress(enabled: bool):
+    """A file counter on a terminal; nothing in scripts and cron."""
+    if not enabled or not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(unit=" files", desc="ingest", file=sys.stderr, leave=False)
+    return (lambda _path: bar.update(1)), bar.close
+
+
+def _run_job(job, as_json: bool):
+    from .jobs import EXIT_OK
+
+    try:
+        report = job()
+    except Locked as exc:
+        _fail(str(exc), EXIT_LOCKED)
+    except cfg.ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    else:
+        _print_report(report)
+    nothing_done = report.files and report.failed == report.files
+    sys.exit(EXIT_FAILED if nothing_done else report.exit_code if report.exit_code else EXIT_OK)
+
+
+def _print_report(report) -> None:
+    c = report.counts
+    click.echo(f"{report.kind}: {c['files']} files · added {c['added']} · updated {c['updated']}"
+               f" · unchanged {c['unchanged']} · withdrawn {c['withdrawn']}"
+               f" · failed {c['failed']} · indexed {c['indexed']} · {report.seconds:.1f} s")
+    for failure in report.failures:
+        click.echo(f"  failed: {failure['path']}: {failure['reason']}", err=True)
+    shown = report.warnings[:20]
+    for warning in shown:
+        click.echo(f"  warning: {warning['path']}: {warning['message']}", err=True)
+    if len(report.warnings) > len(shown):
+        click.echo(f"  … and {len(report.warnings) - len(shown)} more warnings "
+                   f"(`archive jobs --json` lists them all)", err=True)
+
+
+@main.command()
+@click.pass_obj
+def init(obj: Context):
+    """Create the data home with a commented archive.toml."""
+    path = cfg.write_example(obj.home)
+    click.echo(f"wrote {path}" if path else f"{obj.home / cfg.CONFIG_NAME} already exists")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--wait", type=float, default=0, show_default=True,
+              help="Seconds to wait for another writer to finish.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def ingest(obj: Context, paths, wait, as_json):
+    """Add or update the bulletins in PATHS (files or folders, recursively)."""
+    from . import jobs
+
+    progress, close = _progress(not as_json)
+    try:
+        _run_job(lambda: jobs.ingest(obj.home, list(paths), wait, progress), as_json)
+    finally:
+        close()
+
+
+@main.command()
+@click.option("--source", "sources", multiple=True,
+              type=click.Path(exists=True, path_type=Path),
+              help="Source folder (repeatable); overrides archive.toml.")
+@click.option("--full", is_flag=True, help="Rebuild the index from the archive and switch.")
+@click.option("--wait", type=float, default=0, show_default=True,
+              help="Seconds to wait for another writer to finish.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def reindex(obj: Context, sources, full, wait, as_json):
+    """Sync the configured sources and bring the index up to date."""
+    from . import jobs
+
+    try:
+        config = cfg.load(obj.home)
+    except cfg.ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    chosen = ([jobs.Source(Path(s)) for s in sources] if sources else
+              [jobs.Source(s.path, s.include, s.exclude) for s in config.sources])
+    progress, close = _progress(not as_json)
+    try:
+        _run_job(lambda: jobs.reindex(obj.home, chosen, full, wait, progress), as_json)
+    finally:
+        close()
+
+
+@main.command(name="jobs")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def jobs_command(obj: Context, limit, as_json):
+    """List recent ingest and reindex runs."""
+    from .store import Archive
+
+    rows = _archive(obj, Archive).jobs(limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for job in rows:
+        counts = " ".join(f"{k}={v}" for k, v in job["counts"].items() if v)
+        click.echo(f"#{job['id']} {job['kind']:<13} {job['outcome']:<8} {job['started_at']}"
+                   f" → {job['finished_at'] or '…'}  {counts}")
+
+
+def _archive(obj: Context, cls, readonly=True):
+    try:
+        return cls(obj.home, readonly=readonly)
+    except FileNotFoundError:
+        _fail(f"no archive in {obj.home}: run `archive ingest PATH` first")
+
+
+@main.command()
+@click.argument("doc_id", type=int)
+@click.pass_obj
+def withdraw(obj: Context, doc_id):
+    """Hide a bulletin from search (kept in the archive; see restore)."""
+    _set_status(obj, doc_id, "withdrawn")
+
+
+@main.command()
+@click.argument("doc_id", type=int)
+@click.pass_obj
+def restore(obj: Context, doc_id):
+    """Make a withdrawn bulletin searchable again."""
+    _set_status(obj, doc_id, "active")
+
+
+def _set_status(obj: Context, doc_id: int, status: str):
+    from . import index
+    from .jobs import WriterLock
+    from .store import Archive
+
+    try:
+        with WriterLock(obj.home):
+            archive = _archive(obj, Archive, readonly=False)
+            if not archive.set_doc_status(doc_id, status):
+                _fail(f"no bulletin #{doc_id}")
+            index.sync(archive, obj.home)
+    except Locked as exc:
+        _fail(str(exc), EXIT_LOCKED)
+    click.echo(f"#{doc_id} {status}")
+
+
+# ------------------------------------------------------------------ reading --
+
+def search_options(func):
+    """The filters shared by `search` and `export` (same names as the web API)."""
+    options = [
+        click.argument("query", required=False, default=""),
+        click.option("--issuer", "issuers", multiple=True, help="发文机关 (repeatable)."),
+        click.option("--topic", "topics", multiple=True, help="主题分类 (repeatable)."),
+        click.option("--year", type=int),
+        click.option("--month", type=click.IntRange(1, 12)),
+        click.option("--from", "date_from", metavar="DATE", help="From date (2025, 2025-03, …)."),
+        click.option("--to", "date_to", metavar="DATE", help="To date, inclusive."),
+        click.option("--sort", type=click.Choice(["relevance", "date", "-date"]),
+                     default=None, help="Default: relevance, or -date (newest) with no query."),
+        click.option("--withdrawn", "include_withdrawn", is_flag=True,
+                     help="Include withdrawn bulletins."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _request(query, issuers, topics, year, month, date_from, date_to, sort,
+             include_withdrawn, **extra):
+    from .search import SearchRequest
+
+    return SearchRequest(q=query or "", issuers=list(issuers), topics=list(topics), year=year,
+                         month=month, date_from=date_from, date_to=date_to,
+                         sort=sort or ("relevance" if (query or "").strip() else "-date"),
+                         include_withdrawn=include_withdrawn, **extra)
+
+
+def _answer(call):
+    """Run a read call, turning the library's errors into messages and exit codes."""
+    from .search import NoIndex, QueryError
+
+    try:
+        return call()
+    except QueryError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except (NoIndex, FileNotFoundError) as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@search_options
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="Hits per page.")
+@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--all", "all_hits", is_flag=True, help="Every hit, no paging.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--color/--no-color", default=None, help="Bold matches (default: on a terminal).")
+@click.pass_obj
+def search(obj: Context, limit, page, all_hits, as_json, color, **filters):
+    """Search the archive. An empty QUERY lists everything, newest first."""
+    request = _request(**filters, page=page, size=limit, all=all_hits)
+    result = _answer(lambda: obj.service().search(request))
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+        return
+    _print_result(result, sys.stdout.isatty() if color is None else color)
+
+
+def _print_result(result, color: bool) -> None:
+    from .highlight import to_terminal
+
+    for warning in result.warnings:
+        click.echo(f"注意: {warning}", err=True)
+    shown = len(result.hits)
+    first = (result.request.page - 1) * result.request.size + 1 if shown else 0
+    click.echo(f"{result.total} 条结果 ({result.took_ms:.0f} ms)"
+               + (f"，第 {first}-{first + shown - 1} 条" if shown else ""))
+    if not result.total and result.suggestion:
+        click.echo(f"您是不是要找: {result.suggestion}")
+    for hit in result.hits:
+        f = hit.fields
+        title = to_terminal(hit.title_segments, color) if hit.title_segments else f["title"]
+        click.echo(f"\n[{f['id']}] {title}")
+        meta = " · ".join(str(v) for v in (f.get("doc_no"), f.get("issuer"),
+                                          f.get("issued") or f.get("published"),
+                                          f.get("topic")) if v)
+        if meta:
+            click.echo(f"    {meta}")
+        for segments in hit.snippet_segments:
+            click.echo(f"    {to_terminal(segments, color)}")
+
+
+@main.command()
+@click.argument("doc_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--original", is_flag=True, help="Write the original file's bytes to stdout.")
+@click.option("--versions", is_flag=True, help="List earlier versions too.")
+@click.pass_obj
+def show(obj: Context, doc_id, as_json, original, versions):
+    """Show one bulletin."""
+    service = obj.service()
+    if original:
+        found = _answer(lambda: service.original(doc_id))
+        if not found:
+            _fail(f"no bulletin #{doc_id}")
+        sys.stdout.buffer.write(found[1])
+        return
+    data = _answer(lambda: service.show(doc_id))
+    if data is None:
+        _fail(f"no bulletin #{doc_id}")
+    if versions:
+        data["history"] = service.versions(doc_id)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    labels = (("索引号", "index_no"), ("发文字号", "doc_no"), ("发文机关", "issuer"),
+              ("发文时间", "issued"), ("主题分类", "topic"), ("发布日期", "published"),
+              ("主题词", "keywords"), ("链接", "url"), ("来源文件", "source_path"))
+    click.echo(data["title"] or "(无标题)")
+    for label, key in labels:
+        value = data.get(key)
+        if value:
+            click.echo(f"  {label}: {'；'.join(value) if isinstance(value, list) else value}")
+    if data["status"] != "active":
+        click.echo("  状态: 已撤回 (withdrawn)")
+    click.echo("")
+    click.echo(data["body"] or "")
+    for version in data.get("history", [])[1:]:
+        click.echo(f"\n(earlier version {version['vid']}, {version['created_at']}, "
+                   f"{version['source_path']})")
+
+
+@main.command()
+@search_options
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of stdout.")
+@click.pass_obj
+def export(obj: Context, fmt, output, **filters):
+    """Export every matching bulletin (full records) as JSON Lines or CSV."""
+    from .export import lines
+
+    request = _request(**filters)
+    records = _answer(lambda: obj.service().export(request))
+    stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        for chunk in _answer(lambda: lines(records, fmt)):
+            stream.write(chunk)
+    finally:
+        if output:
+            stream.close()
+    if output:
+        click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def stats(obj: Context, as_json):
+    """Counts, index size and the last job."""
+    data = _answer(lambda: obj.service().stats())
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"data home: {data['home']}")
+    click.echo(f"bulletins: {data['documents']} (withdrawn {data['withdrawn']}, "
+               f"versions {data['versions']})")
+    click.echo(f"files: {data['files']} (failed {data['failed_files']}), "
+               f"originals {data['original_bytes'] / 1e6:.1f} MB")
+    index = data.get("index")
+    if index:
+        click.echo(f"index: {index['generation']}, {index['documents']} documents, "
+                   f"{index['size_bytes'] / 1e6:.1f} MB, built {index['built_at']}")
+    job = data.get("last_job")
+    if job:
+        click.echo(f"last job: #{job['id']} {job['kind']} {job['outcome']} {job['finished_at']}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Default 127.0.0.1 (or archive.toml [serve]).")
+@click.option("--port", type=int, default=None, help="Default 8080.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Default 4.")
+@click.option("--dev", is_flag=True, help="Flask's development server with reload.")
+@click.pass_obj
+def serve(obj: Context, host, port, workers, dev):
+    """Serve the web app and JSON API."""
+    try:
+        from web.server import serve as run
+    except ImportError as exc:
+        _fail(f"the web app is not installed: {exc}")
+    options = cfg.load(obj.home).serve
+    run(obj.home, host=host or options.get("host", "127.0.0.1"),
+        port=port or int(options.get("port", 8080)),
+        workers=workers or int(options.get("workers", 4)), dev=dev)
+
+
+if __name__ == "__main__":
+    main()

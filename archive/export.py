@@ -1,0 +1,43 @@
+"""Export formats for result sets, shared by `archive export` and the web app.
+
+Both take the public JSON records of `SearchService.export`.  CSV is written
+UTF-8 with a BOM so Excel opens Chinese text correctly; keywords are joined
+with "；".
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Iterable, Iterator
+
+CSV_COLUMNS = ("id", "index_no", "doc_no", "title", "issuer", "topic", "issued", "published",
+               "keywords", "url", "source_path", "source_line", "ingested_at", "sha256", "body")
+FORMATS = ("jsonl", "csv")
+
+
+def jsonl_lines(records: Iterable[dict]) -> Iterator[str]:
+    for record in records:
+        yield json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def csv_lines(records: Iterable[dict]) -> Iterator[str]:
+    """CSV text in chunks, the BOM first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        row = dict(record, keywords="；".join(record.get("keywords") or []))
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in CSV_COLUMNS])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def lines(records: Iterable[dict], fmt: str) -> Iterator[str]:
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    return jsonl_lines(records) if fmt == "jsonl" else csv_lines(records)
