@@ -86,10 +86,12 @@ def _print_report(report) -> None:
                f" · unchanged {c['unchanged']} · withdrawn {c['withdrawn']}"
                f" · failed {c['failed']} · indexed {c['indexed']} · {report.seconds:.1f} s")
     for failure in report.failures:
-        click.echo(f"  failed: {failure['path']}: {failure['reason']}", err=True)
+        where = f"{failure['path']}: " if failure["path"] else ""
+        click.echo(f"  failed: {where}{failure['reason']}", err=True)
     shown = report.warnings[:20]
     for warning in shown:
-        click.echo(f"  warning: {warning['path']}: {warning['message']}", err=True)
+        where = f"{warning['path']}: " if warning["path"] else ""
+        click.echo(f"  warning: {where}{warning['message']}", err=True)
     if len(report.warnings) > len(shown):
         click.echo(f"  … and {len(report.warnings) - len(shown)} more warnings "
                    f"(`archive jobs --json` lists them all)", err=True)
@@ -109,11 +111,14 @@ def init(obj: Context):
 @click.option("--wait", type=float, default=0, show_default=True,
               help="Seconds to wait for another writer to finish.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append a summary of the run here (default: archive.toml [log] file).")
 @click.pass_obj
-def ingest(obj: Context, paths, wait, as_json):
+def ingest(obj: Context, paths, wait, as_json, log_file):
     """Add or update the bulletins in PATHS (files or folders, recursively)."""
     from . import jobs
 
+    _open_log(obj, log_file)
     progress, close = _progress(not as_json)
     try:
         _run_job(lambda: jobs.ingest(obj.home, list(paths), wait, progress), as_json)
@@ -129,22 +134,46 @@ def ingest(obj: Context, paths, wait, as_json):
 @click.option("--wait", type=float, default=0, show_default=True,
               help="Seconds to wait for another writer to finish.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append a summary of the run here (default: archive.toml [log] file).")
 @click.pass_obj
-def reindex(obj: Context, sources, full, wait, as_json):
-    """Sync the configured sources and bring the index up to date."""
+def reindex(obj: Context, sources, full, wait, as_json, log_file):
+    """Sync the configured sources and bring the index up to date.
+
+    New files are added, changed ones updated (history kept), files gone
+    from a source folder are withdrawn (kept, hidden, restored if they come
+    back).  --full then rebuilds the index into a new generation, verifies
+    it and switches; searches keep working throughout.  For cron: exit 0 ok,
+    3 some files failed, 75 another writer holds the lock, 1 failed.
+    """
+    from . import jobs
+
+    config = _open_log(obj, log_file)
+    chosen = ([jobs.Source(Path(s)) for s in sources] if sources else
+              [jobs.Source(s.path, s.include, s.exclude) for s in config.sources])
+    if not chosen and not full:
+        _fail(f"no sources: give --source DIR or add [[source]] to "
+              f"{obj.home / cfg.CONFIG_NAME}", EXIT_USAGE)
+    progress, close = _progress(not as_json)
+    try:
+        _run_job(lambda: jobs.reindex(obj.home, chosen, full, wait, progress), as_json)
+    finally:
+        close()
+
+
+def _open_log(obj: Context, log_file: Path | None) -> cfg.Config:
+    """Load archive.toml and start the run log (--log-file, else [log] file)."""
     from . import jobs
 
     try:
         config = cfg.load(obj.home)
     except cfg.ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
-    chosen = ([jobs.Source(Path(s)) for s in sources] if sources else
-              [jobs.Source(s.path, s.include, s.exclude) for s in config.sources])
-    progress, close = _progress(not as_json)
     try:
-        _run_job(lambda: jobs.reindex(obj.home, chosen, full, wait, progress), as_json)
-    finally:
-        close()
+        jobs.open_log(log_file or config.log_file)
+    except OSError as exc:
+        _fail(f"cannot open the log file: {exc}", EXIT_USAGE)
+    return config
 
 
 @main.command(name="jobs")
@@ -174,27 +203,31 @@ def _archive(obj: Context, cls, readonly=True):
 
 @main.command()
 @click.argument("doc_id", type=int)
+@click.option("--wait", type=float, default=0, show_default=True,
+              help="Seconds to wait for another writer to finish.")
 @click.pass_obj
-def withdraw(obj: Context, doc_id):
+def withdraw(obj: Context, doc_id, wait):
     """Hide a bulletin from search (kept in the archive; see restore)."""
-    _set_status(obj, doc_id, "withdrawn")
+    _set_status(obj, doc_id, "withdrawn", wait)
 
 
 @main.command()
 @click.argument("doc_id", type=int)
+@click.option("--wait", type=float, default=0, show_default=True,
+              help="Seconds to wait for another writer to finish.")
 @click.pass_obj
-def restore(obj: Context, doc_id):
+def restore(obj: Context, doc_id, wait):
     """Make a withdrawn bulletin searchable again."""
-    _set_status(obj, doc_id, "active")
+    _set_status(obj, doc_id, "active", wait)
 
 
-def _set_status(obj: Context, doc_id: int, status: str):
+def _set_status(obj: Context, doc_id: int, status: str, wait: float = 0):
     from . import index
     from .jobs import WriterLock
     from .store import Archive
 
     try:
-        with WriterLock(obj.home):
+        with WriterLock(obj.home, wait):
             archive = _archive(obj, Archive, readonly=False)
             if not archive.set_doc_status(doc_id, status):
                 _fail(f"no bulletin #{doc_id}")

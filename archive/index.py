@@ -36,8 +36,9 @@ from whoosh import formats, index as windex
 from whoosh.system import pack_uint
 
 from . import grams
-from .analysis import ChineseAnalyzer, Segmenter, fold, segmenter_for
+from .analysis import ChineseAnalyzer, Segmenter, fold, is_word, segmenter_for
 from .store import Archive, now_iso
+from .writer import open_writer
 
 INDEX_DIR = "index"
 CURRENT = "CURRENT"
@@ -66,9 +67,10 @@ class WordsField(wf.FieldType):
         self.column_type = None
 
     def index(self, value, **kwargs):
-        counts = Counter(self.segmenter.words_of(value))
+        counts = Counter(self.segmenter.cut(value))
         for word, freq in counts.items():
-            yield word.encode("utf-8"), freq, float(freq), pack_uint(freq)
+            if is_word(word):             # checked once per distinct word
+                yield word.encode("utf-8"), freq, float(freq), pack_uint(freq)
 
     def __getstate__(self):                     # MpWriter pickles the schema
         return dict(self.__dict__)
@@ -202,10 +204,21 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def _new_generation(home: Path, schema: wf.Schema) -> Generation:
+    """An empty generation numbered after the live one.  Called under the
+    writer lock, so any generation newer than the live one is a build that
+    was killed or failed before its switch: no reader ever saw it, and it is
+    removed (its name is reused).  Generations older than the one kept back
+    for readers go too."""
     root = index_root(home)
     root.mkdir(parents=True, exist_ok=True)
-    numbers = [int(p.name[4:]) for p in root.glob("gen-*") if p.name[4:].isdigit()]
-    path = root / f"gen-{max(numbers, default=0) + 1:04d}"
+    live = current_generation(home)
+    live_number = int(live.path.name[4:]) if live else 0
+    numbers = sorted(int(p.name[4:]) for p in root.glob("gen-*") if p.name[4:].isdigit())
+    keep = {live_number, max((n for n in numbers if n < live_number), default=0)}
+    for number in numbers:
+        if number not in keep:
+            shutil.rmtree(root / f"gen-{number:04d}", ignore_errors=True)
+    path = root / f"gen-{live_number + 1:04d}"
     path.mkdir()
     generation = Generation(path)
     generation.whoosh_dir.mkdir()
@@ -219,6 +232,11 @@ def switch_to(home: Path, generation: Generation) -> None:
     root = index_root(home)
     previous = current_generation(home)
     _atomic_write(root / CURRENT, generation.path.name)
+    fd = os.open(root, os.O_RDONLY)          # make the rename itself durable
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     keep = {generation.path.name, previous.path.name if previous else None}
     for path in root.glob("gen-*"):
         if path.name not in keep and path.is_dir():
@@ -262,17 +280,24 @@ class _Batch:
 
 def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
             procs: int | None = None, progress=None, verify: bool = True) -> Generation:
-    """Build a fresh generation from the archive alone, verify it, switch to it."""
+    """Build a fresh generation from the archive alone, verify it, switch to it.
+
+    Until the switch nothing a reader uses is touched; on any failure the
+    new generation is removed (a killed build's leftovers go at the next
+    `_new_generation`).
+    """
+    from .jobs import pause_point
+
     segmenter = segmenter or segmenter_for(home)
     started = time.monotonic()
     seq = archive.current_seq()
     generation = _new_generation(home, make_schema(segmenter))
     ix = generation.open_whoosh()
     procs = procs or min(2, os.cpu_count() or 1)
-    writer = (ix.writer(procs=procs, multisegment=True, limitmb=128) if procs > 1
-              else ix.writer(limitmb=256))
+    writer = open_writer(ix, procs)
     batch = _Batch(generation, writer)
     count = 0
+    committed = False
     try:
         for doc_id, vid, status, record in archive.all_docs():
             batch.add(doc_id, vid, status, record, update=False)
@@ -280,41 +305,69 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
             if progress:
                 progress(1)
         batch.flush_grams()
+        pause_point("rebuild-commit")
+        writer.commit()
+        committed = True
+        write_docmap(generation)
+        generation.write_state({"seq": seq, "dictionary": segmenter.signature(),
+                                "built_at": now_iso(), "documents": count,
+                                "build_seconds": round(time.monotonic() - started, 2)})
+        problem = verify_generation(generation, archive) if verify else None
+        if problem:
+            raise RuntimeError(f"new index failed verification, not switched: {problem}")
+        # Whoosh does not fsync: make the generation durable before CURRENT
+        # names it, or a power cut could publish empty files.
+        for path in generation.path.rglob("*"):
+            if path.is_file():
+                fd = os.open(path, os.O_RDONLY)
+                os.fsync(fd)
+                os.close(fd)
+        pause_point("rebuild-switch")
     except BaseException:
-        writer.cancel()
+        if not committed:
+            try:
+                writer.cancel()
+            except Exception:             # the first error is the one to tell
+                pass
+            # MpWriter.cancel() leaves its workers blocked on their queue.
+            for task in getattr(writer, "tasks", []):
+                task.terminate()
+                task.join()
         shutil.rmtree(generation.path, ignore_errors=True)
         raise
-    writer.commit()
-    write_docmap(generation)
-    generation.write_state({"seq": seq, "dictionary": segmenter.signature(),
-                            "built_at": now_iso(), "documents": count,
-                            "build_seconds": round(time.monotonic() - started, 2)})
-    if verify:
-        problem = verify_generation(generation, archive)
-        if problem:
-            shutil.rmtree(generation.path, ignore_errors=True)
-            raise RuntimeError(f"new index failed verification, not switched: {problem}")
     switch_to(home, generation)
     return generation
 
 
 def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> IndexStats:
     """Apply every archive change the live index has not seen yet."""
+    from .jobs import pause_point
+
     segmenter = segmenter or segmenter_for(home)
     generation = current_generation(home)
     if generation is None:
         started = time.monotonic()
-        generation = rebuild(archive, home, segmenter, procs=1)
+        generation = rebuild(archive, home, segmenter)
         return IndexStats(indexed=generation.state()["documents"],
                           seconds=time.monotonic() - started)
     started = time.monotonic()
+    live_number = int(generation.path.name[4:])
+    for path in index_root(home).glob("gen-*"):   # a killed rebuild's leftovers: never live
+        if path.name[4:].isdigit() and int(path.name[4:]) > live_number:
+            shutil.rmtree(path, ignore_errors=True)
     state = generation.state()
     changes = list(archive.changes_since(state.get("seq", 0)))
     stats = IndexStats()
     if not changes:
         return stats
     ix = generation.open_whoosh()
-    writer = ix.writer(limitmb=128)
+    try:
+        writer = open_writer(ix)
+    except windex.LockError:
+        # We hold the data home's writer lock, so Whoosh's lock can only be
+        # held by a dead writer's orphan: a new lock file is a new lock.
+        (generation.whoosh_dir / "MAIN_WRITELOCK").unlink(missing_ok=True)
+        writer = open_writer(ix)
     batch = _Batch(generation, writer)
     top = state.get("seq", 0)
     try:
@@ -324,10 +377,12 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
             stats.removed += status != "active"
             top = max(top, seq)
         batch.flush_grams()           # grams before Whoosh: see module docstring
+        pause_point("sync-commit")
     except BaseException:
         writer.cancel()
         raise
     writer.commit()
+    pause_point("sync-state")
     write_docmap(generation)
     state.update(seq=top, synced_at=now_iso(), documents=_live_count(generation))
     generation.write_state(state)
@@ -346,6 +401,8 @@ def compute_docmap(ix) -> tuple[dict, int]:
     """Arrays aligned with Whoosh document numbers, and the Whoosh generation."""
     with ix.reader() as reader:
         size = reader.doc_count_all()
+        if not size:          # an empty index's reader has no columns at all
+            reader.column_reader = lambda name: []
         live = np.zeros(size, dtype=bool)
         live[list(reader.all_doc_ids())] = True
         issuers, issuer_codes = _coded_column(reader, "issuer")

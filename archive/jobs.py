@@ -5,32 +5,105 @@ time), records itself in the archive's `jobs` table (start, end, outcome,
 counts, per-file errors) and brings the index up to date before it ends.
 The archive is always written first; the index is derived from it, so a job
 killed at any moment leaves the index behind the archive at worst, and the
-next job's `index.sync` catches up.
+next job's `index.sync` catches up.  A job row a killed job left 'running'
+is marked 'killed' by the next job (it holds the lock, so nobody else runs).
+
+Counts: added / updated / withdrawn are bulletins; files / unchanged /
+failed are files; records_failed are records no file could yield.
 
 Exit codes (the CLI uses them; cron can rely on them):
   0 all good · 3 finished, some files failed · 75 another writer holds the
   lock · 1 failed.
+
+Testing hook: with ARCHIVE_TEST_PAUSE_AT=NAME in the environment, the
+writer prints "paused at NAME" to stderr at the named point and sleeps
+(ARCHIVE_TEST_PAUSE_SECONDS, default 60), so a test can kill it exactly
+there.  Points: ingest-file (after each stored file), sync-commit (gram
+segment written, Whoosh not committed), sync-state (committed, state not
+written), rebuild-commit (new generation filled, not committed),
+rebuild-switch (verified, not switched).
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import fnmatch
+import logging
+import logging.handlers
 import os
+import signal
+import sqlite3
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import index
 from .sources import iter_source_files, parse_bytes
-from .store import Archive, now_iso
+from .store import Archive, now_iso, sha256_hex
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3, 75
+from .errors import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL,  # noqa: F401
+                     EXIT_USAGE, Locked)  # re-exported: callers import them from here
 LOCK_NAME = "writer.lock"
+log = logging.getLogger("archive.jobs")
+logging.getLogger("archive").addHandler(logging.NullHandler())   # silent unless open_log
 
 
-class Locked(RuntimeError):
-    """Another process is writing to this data home."""
+def pause_point(name: str) -> None:
+    """The testing hook described in the module docstring; a no-op otherwise."""
+    if os.environ.get("ARCHIVE_TEST_PAUSE_AT") == name:
+        print(f"paused at {name}", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get("ARCHIVE_TEST_PAUSE_SECONDS", "60")))
+
+
+def open_log(path: Path | None) -> None:
+    """Append job summaries to `path`.  WatchedFileHandler reopens the file
+    when logrotate moves it away, so plain `create` rotation works."""
+    if path is None:
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(message)s"))
+    root = logging.getLogger("archive")
+    for old in [h for h in root.handlers if isinstance(h, logging.handlers.WatchedFileHandler)]:
+        root.removeHandler(old)              # one log per process, the latest asked for
+        old.close()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+_held: list = []          # lock files this process holds (see _after_fork)
+_holder_pid = 0
+
+
+def _after_fork() -> None:
+    """In a child forked while the writer lock is held (Whoosh's MpWriter
+    workers): drop the child's reference to the lock and die with the parent.
+
+    A `flock` belongs to the open file, which a fork shares; a worker left
+    blocked on its queue by a killed parent would otherwise hold the lock
+    forever.  dup2 of /dev/null (not close) keeps the fd number valid for any
+    code that still owns it.
+    """
+    if not _held:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    for handle in _held:
+        os.dup2(null, handle.fileno())
+    os.close(null)
+    _held.clear()
+    try:
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != _holder_pid:      # the parent died before prctl
+            os._exit(1)
+    except (OSError, AttributeError):         # not Linux: the lock is dropped anyway
+        pass
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 class WriterLock:
@@ -38,7 +111,8 @@ class WriterLock:
 
     The kernel releases a `flock` when its holder dies, however it dies, so a
     lock left by a killed process is never stale: the next writer simply gets
-    it.  The file records who holds it, for the message others see.
+    it (forked workers let go of it, see `_after_fork`).  The file records
+    who holds it, for the message others see.
     """
 
     def __init__(self, home: Path, wait: float = 0.0):
@@ -67,18 +141,23 @@ class WriterLock:
                 if time.monotonic() >= deadline:
                     holder = self.holder()
                     handle.close()
-                    raise Locked(f"the data home is locked by {holder}; "
-                                 f"gave up after waiting {self.wait:g} s") from None
+                    raise Locked(f"the data home is locked by {holder}; gave up after "
+                                 f"waiting {self.wait:g} s (--wait SECONDS to wait longer)"
+                                 ) from None
                 time.sleep(0.1)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} since {now_iso()}\n")
         handle.flush()
         self.handle = handle
+        global _holder_pid
+        _holder_pid = os.getpid()
+        _held.append(handle)
         return self
 
     def __exit__(self, *exc):
         if self.handle:
+            _held.remove(self.handle)
             self.handle.seek(0)
             self.handle.truncate()
             fcntl.flock(self.handle, fcntl.LOCK_UN)
@@ -134,7 +213,8 @@ def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
     """Ingest every file under `paths`; returns the resolved paths seen.
 
     With `quick`, a file whose size and mtime match the archive is taken as
-    unchanged without being read; otherwise its hash decides.
+    unchanged without being read; otherwise its hash decides, and only a
+    file whose content changed is parsed.
     """
     known = archive.known_files()
     seen: set[str] = set()
@@ -151,6 +231,7 @@ def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
             seen.add(key)
             report.files += 1
             _ingest_one(archive, path, key, known.get(key), report, quick)
+            pause_point("ingest-file")
             if progress:
                 progress(path)
     return seen
@@ -168,6 +249,11 @@ def _ingest_one(archive: Archive, path: Path, key: str, row, report: JobReport,
     except OSError as exc:
         report.failed += 1
         report.failures.append({"path": key, "reason": f"cannot read: {exc.strerror or exc}"})
+        return
+    if (quick and row is not None and row["status"] == "active"
+            and row["sha256"] == sha256_hex(data)):      # touched, not changed
+        archive.touch_file(key, stat.st_size, stat.st_mtime)
+        report.unchanged += 1
         return
     result = parse_bytes(str(path), data)
     if not result.records:
@@ -192,7 +278,7 @@ def _finish(archive: Archive, home: Path, report: JobReport, started: float,
             sync_index: bool = True) -> JobReport:
     if sync_index:
         stats = index.sync(archive, home)
-        report.indexed = stats.indexed
+        report.indexed += stats.indexed           # a full rebuild counted its own
     report.seconds = time.monotonic() - started
     if report.outcome == "ok" and (report.failed or report.records_failed):
         report.outcome = "partial"
@@ -201,31 +287,76 @@ def _finish(archive: Archive, home: Path, report: JobReport, started: float,
 
 def run_job(home: Path, kind: str, body, wait: float = 0.0, detail: dict | None = None
             ) -> JobReport:
-    """Run `body(archive, report)` under the writer lock, recording the job."""
+    """Run `body(archive, report)` under the writer lock, recording the job.
+
+    An error ends the job with outcome 'failed' and the reason in its report
+    (exit code 1) rather than an exception: what was committed before stays
+    committed and consistent, and the next run continues from there.
+    """
     home = Path(home)
     report = JobReport(kind)
     started = time.monotonic()
     with WriterLock(home, wait):
         archive = Archive(home)
-        report.job_id = archive.start_job(kind, detail)
         try:
+            killed = archive.mark_stale_jobs()
+            if killed:
+                report.warnings.append({"path": None, "message": f"{killed} earlier job(s) "
+                                        "were killed while running; this run completes them"})
+            report.job_id = archive.start_job(kind, detail)
+            log.info("job #%s %s started %s", report.job_id, kind, detail or "")
             body(archive, report)
             _finish(archive, home, report, started)
-        except BaseException as exc:
+        except Exception as exc:
             report.outcome = "failed"
             report.failures.append({"path": None, "reason": _describe(exc)})
-            report.seconds = time.monotonic() - started
-            archive.finish_job(report.job_id, report.outcome, report.counts, report.failures)
+            log.exception("job #%s %s failed", report.job_id, kind)
+        except BaseException as exc:          # Ctrl-C, SystemExit: record, then go on
+            report.outcome = "failed"
+            report.failures.append({"path": None, "reason": _describe(exc)})
+            _record(archive, report, started)
             raise
-        archive.finish_job(report.job_id, report.outcome, report.counts,
-                           report.failures + report.warnings)
-        archive.close()
+        _record(archive, report, started)
     return report
 
 
+def _record(archive: Archive, report: JobReport, started: float) -> None:
+    """Store the job's end.  On a full disk this may fail too: then the row
+    stays 'running' and the next job marks it 'killed'; the report (and the
+    exit code) still tell."""
+    report.seconds = time.monotonic() - started
+    try:
+        if report.job_id is not None:
+            archive.finish_job(report.job_id, report.outcome, report.counts,
+                               report.failures + report.warnings)
+    except (OSError, sqlite3.Error) as exc:
+        log.error("could not record the end of job #%s: %s", report.job_id, exc)
+        report.failures.append({"path": None, "reason": "job record not saved: "
+                                + _describe(exc)})
+    finally:
+        archive.close()
+    level = logging.INFO if report.outcome == "ok" else logging.WARNING
+    log.log(level, "job #%s %s %s in %.1f s: %s", report.job_id, report.kind,
+            report.outcome, report.seconds,
+            " ".join(f"{k}={v}" for k, v in report.counts.items()))
+    for failure in report.failures:
+        log.log(level, "  failed: %s: %s", failure["path"], failure["reason"])
+    for warning in report.warnings[:50]:      # all of them are in the job record
+        log.info("  warning: %s: %s", warning["path"], warning["message"])
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return (isinstance(exc, sqlite3.Error)
+            and (getattr(exc, "sqlite_errorcode", None) == 13     # SQLITE_FULL
+                 or "disk is full" in str(exc)))
+
+
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "disk full: the job stopped; nothing half-written was published"
+    if _is_disk_full(exc):
+        return ("disk full: the job stopped; files stored before it are kept, nothing "
+                "half-written was published; free space and run it again")
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
     return f"{type(exc).__name__}: {exc}"
@@ -261,7 +392,8 @@ def reindex(home: Path, sources: list[Source], full: bool = False, wait: float =
                             and row["status"] != "withdrawn"):
                         report.withdrawn += archive.withdraw_file(key)
         if full:
-            index.sync(archive, home)             # apply pending changes first
+            # The live index is left alone (no in-place sync) until the new
+            # generation, built from the archive alone, is verified and switched.
             generation = index.rebuild(archive, home)
             report.indexed = generation.state()["documents"]
     kind = "reindex-full" if full else "reindex"
