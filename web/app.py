@@ -1,0 +1,32 @@
+"""The application factory.
+
+One `SearchService` per app, shared by every thread: it is thread-safe,
+opens the index read-only and follows reindexes without a restart.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from archive.search import SearchService
+
+from . import errors, helpers, security
+from .context import SERVICE
+from .api import bp as api_bp
+from .views import bp as pages_bp
+
+
+def create_app(home, service: SearchService | None = None) -> Flask:
+    app = Flask("web")
+    app.config["ARCHIVE_HOME"] = Path(home)
+    app.json.ensure_ascii = False        # the API's Chinese stays readable
+    app.json.sort_keys = False           # same key order as `archive ... --json`
+    app.extensions[SERVICE] = service or SearchService(Path(home))
+    helpers.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(api_bp)
+    return app
+

@@ -1,0 +1,13 @@
+"""Access to the app's `SearchService` from views."""
+from __future__ import annotations
+
+from flask import current_app
+
+from archive.search import SearchService
+
+SERVICE = "archive.service"
+
+
+def service() -> SearchService:
+    """The app's one search service (inside a request)."""
+    return current_app.extensions[SERVICE]

@@ -1,0 +1,64 @@
+"""Errors as JSON under /api (and /healthz), as pages elsewhere.
+
+    400  a bad query-string parameter (`params.ParamError`)
+    404  an unknown route or bulletin
+    503  no index (or no archive) in the data home yet
+    500  anything else
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from archive.search import NoIndex
+
+from .params import ParamError
+
+log = logging.getLogger(__name__)
+
+TITLES = {400: "请求参数有误", 404: "页面不存在", 405: "不支持的请求方法",
+          500: "服务器内部错误", 503: "检索服务暂不可用"}
+MESSAGES = {404: "您访问的页面或文件不存在，可能已被移除或地址有误。",
+            405: "该地址不支持此请求方法。",
+            500: "处理请求时出错，请稍后再试。"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def respond(status: int, message: str, english: str | None = None):
+    if wants_json():
+        response = jsonify(error=english or message, status=status)
+        response.status_code = status
+        return response
+    if status == 400:       # bad parameters: the search page with the message
+        return render_template("search.html", result=None, error=message,
+                               q=request.args.get("q", "")), 400
+    return render_template("error.html", status=status, title=TITLES.get(status, "出错了"),
+                           message=message), status
+
+
+def init_app(app) -> None:
+    @app.errorhandler(ParamError)
+    def bad_params(exc):
+        return respond(400, str(exc))
+
+    @app.errorhandler(NoIndex)
+    def no_index(exc):
+        return respond(503, "档案尚未建立索引：请先运行 archive ingest 导入文件。", str(exc))
+
+    @app.errorhandler(FileNotFoundError)
+    def no_archive(exc):
+        return respond(503, "数据目录中没有档案：请先运行 archive ingest 导入文件。", str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return respond(exc.code or 500, MESSAGES.get(exc.code, exc.description), exc.description)
+
+    @app.errorhandler(Exception)
+    def server_error(exc):
+        log.exception("unhandled error on %s", request.path)
+        return respond(500, MESSAGES[500], "internal server error")

@@ -1,0 +1,102 @@
+"""The HTML pages and the exports: thin views over `SearchService`."""
+from __future__ import annotations
+
+import io
+import mimetypes
+import re
+from datetime import datetime, timezone
+from itertools import chain
+
+from flask import Blueprint, Response, abort, render_template, request, send_file, \
+    stream_with_context
+
+from archive.export import lines
+from archive.search import SearchRequest
+
+from . import timeline
+from .context import service
+from .params import parse_search
+
+bp = Blueprint("pages", __name__)
+
+MAX_ID = 2 ** 63 - 1          # SQLite integers; larger ids cannot exist
+
+
+@bp.get("/")
+def search():
+    req = parse_search(request.args)
+    result = service().search(req)
+    return render_template("search.html", result=result, req=req, q=req.q,
+                           timeline=timeline.build(result))
+
+
+@bp.get("/help")
+def help_page():
+    return render_template("help.html")
+
+
+def _show(doc_id: int) -> dict:
+    data = service().show(doc_id) if doc_id <= MAX_ID else None
+    if data is None:
+        abort(404)
+    return data
+
+
+def highlight_terms(q: str) -> list[str]:
+    """The folded strings a search for `q` highlights (synonyms and split words too)."""
+    if not q.strip():
+        return []
+    probe = SearchRequest(q=q, size=1, sort="date", highlight=False)
+    return service().searcher().search(probe).terms
+
+
+@bp.get("/doc/<int:doc_id>")
+def document(doc_id: int):
+    doc = _show(doc_id)
+    q = request.args.get("q", "")
+    history = service().versions(doc_id)[1:]
+    return render_template("doc.html", doc=doc, q=q, terms=highlight_terms(q),
+                           paragraphs=[p for p in (doc["body"] or "").split("\n") if p.strip()],
+                           related=service().related(doc_id), history=history)
+
+
+def _file_name(path: str) -> str:
+    return re.split(r"[\\/]", path)[-1] or "original"
+
+
+@bp.get("/doc/<int:doc_id>/original")
+def original(doc_id: int):
+    """The file the bulletin was ingested from, byte for byte, as a download."""
+    _show(doc_id)
+    vid = request.args.get("vid", type=int)
+    found = service().original(doc_id, vid)
+    if found is None:
+        abort(404)
+    path, data = found
+    name = _file_name(path)
+    mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=name, etag=False, max_age=0)
+
+
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+
+@bp.get("/export.csv", endpoint="export_csv", defaults={"fmt": "csv"})
+@bp.get("/export.jsonl", endpoint="export_jsonl", defaults={"fmt": "jsonl"})
+def export(fmt: str):
+    """Every bulletin of the result set (all pages), streamed."""
+    req = parse_search(request.args)
+    records = service().export(req)
+    first = next(records, None)          # errors (no index...) before the headers
+    chunks = lines(chain([first], records) if first is not None else [], fmt)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    response = Response(stream_with_context(c.encode("utf-8") for c in chunks),
+                        content_type=EXPORT_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="bulletins-{stamp}.{fmt}"'
+    return response
+
+
+@bp.get("/status")
+def status():
+    return render_template("status.html", stats=service().stats())
