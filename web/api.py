@@ -25,8 +25,7 @@ def search():
 
 @bp.get("/api/facets")
 def facets():
-    # The searcher alone: facets need no highlighting.
-    return jsonify(service().searcher().search(parse_search(request.args)).facets)
+    return jsonify(service().facets(parse_search(request.args)))
 
 
 @bp.get("/api/doc/<int:doc_id>")

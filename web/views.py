@@ -11,7 +11,6 @@ from flask import Blueprint, Response, abort, render_template, request, send_fil
     stream_with_context
 
 from archive.export import lines
-from archive.search import SearchRequest
 
 from . import timeline
 from .context import service
@@ -44,10 +43,7 @@ def _show(doc_id: int) -> dict:
 
 def highlight_terms(q: str) -> list[str]:
     """The folded strings a search for `q` highlights (synonyms and split words too)."""
-    if not q.strip():
-        return []
-    probe = SearchRequest(q=q, size=1, sort="date", highlight=False)
-    return service().searcher().search(probe).terms
+    return service().terms(q)
 
 
 @bp.get("/doc/<int:doc_id>")
