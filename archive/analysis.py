@@ -18,6 +18,7 @@ positions and character offsets into the *original* text for highlighting.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import unicodedata
 from functools import lru_cache
@@ -84,8 +85,9 @@ def fold(text: str) -> str:
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """`fold(text)` plus, for each folded character, its offset in `text`.
 
-    The list has one extra entry, len(text), so a folded span [i, j) maps
-    back to the original span [offsets[i], offsets[j]).
+    The list has one extra entry, len(text).  A folded span [i, j) maps back
+    to the original span [offsets[i], offsets[j - 1] + 1) (one original
+    character may fold to several: ﬁ -> fi).
     """
     table = _fold_table()
     pieces, offsets = [], []
@@ -130,6 +132,32 @@ def read_dictionary(path: Path) -> list[tuple[str, int]]:
     return entries
 
 
+_TOTAL_PAD_WORD = "\U0010fffd\U0010fffd"      # noncharacters: in no real text
+
+
+def _replaced_frequency(words: list[tuple[str, int]]) -> int:
+    """Sum of the frequencies `words` overwrite, in load order: those of
+    jieba's main dictionary, then those of words added earlier in the list."""
+    try:
+        import jieba
+    except ImportError:                     # no reference to match: skip
+        return 0
+    wanted = {word for word, _ in words}
+    current: dict[str, int] = {}
+    path = Path(jieba.__file__).with_name("dict.txt")
+    if path.exists():
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                word, _, rest = line.partition(" ")
+                if word in wanted:
+                    current[word] = int(rest.split(" ", 1)[0])
+    replaced = 0
+    for word, freq in words:
+        replaced += current.get(word, 0)
+        current[word] = freq
+    return replaced
+
+
 class Segmenter:
     """jieba segmentation (HMM off) with the domain and user dictionaries."""
 
@@ -148,8 +176,16 @@ class Segmenter:
                 import rjieba
 
                 engine = rjieba.Jieba()
-                for word, freq in self.words:
+                words = self.words
+                for word, freq in words:
                     engine.add_word(word, freq, None)
+                # jieba's add_word adds the new frequency to its total and
+                # keeps the old one in it; jieba-rs subtracts the old one.
+                # Put the difference back (as a word no text contains), or
+                # the two segment differently (应接尽接: 应接/尽/接 vs 应/接/尽/接).
+                replaced = _replaced_frequency(words)
+                if replaced:
+                    engine.add_word(_TOTAL_PAD_WORD, replaced, None)
                 self._jieba = engine
         return self._jieba
 
@@ -181,10 +217,30 @@ class Segmenter:
 _SEGMENTERS: dict[tuple, Segmenter] = {}
 
 
+def _dictionary_stamp(paths: list[Path]) -> tuple:
+    """Cheap change detector for dictionary files (size and mtime)."""
+    stamp = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+            stamp.append((str(path), st.st_size, st.st_mtime_ns))
+        except OSError:
+            stamp.append((str(path), None, None))
+    return tuple(stamp)
+
+
 def _shared_segmenter(user_dicts: tuple[str, ...]) -> Segmenter:
-    if user_dicts not in _SEGMENTERS:
-        _SEGMENTERS[user_dicts] = Segmenter(Path(user_dicts[0]) if user_dicts else None)
-    return _SEGMENTERS[user_dicts]
+    # A dictionary edited since the segmenter was made (the user dictionary
+    # then `archive reindex --full`) gets a fresh segmenter, so a long-lived
+    # process (the web server, a test session) segments as the new index does.
+    cached = _SEGMENTERS.get(user_dicts)
+    paths = [DOMAIN_DICT] + [Path(p) for p in user_dicts]
+    stamp = _dictionary_stamp(paths)
+    if cached is None or getattr(cached, "_stamp", None) != stamp:
+        cached = Segmenter(Path(user_dicts[0]) if user_dicts else None)
+        cached._stamp = stamp
+        _SEGMENTERS[user_dicts] = cached
+    return cached
 
 
 def segmenter_for(home: Path | None) -> Segmenter:
@@ -243,13 +299,16 @@ class JiebaTokenizer(Tokenizer):
             token.text = word
             token.boost = 1.0
             token.stopped = False
+            # The original span: from the character holding the word's first
+            # folded character to the one holding its last (ﬁ folds to fi).
+            end = offsets[cursor - 1] + 1
             if keeporiginal:
-                token.original = value[offsets[start]:offsets[cursor]]
+                token.original = value[offsets[start]:end]
             if positions:
                 token.pos = pos
             if chars:
                 token.startchar = start_char + offsets[start]
-                token.endchar = start_char + offsets[cursor]
+                token.endchar = start_char + end
             pos += 1
             yield token
 
@@ -287,3 +346,134 @@ def read_synonyms(paths: list[Path]) -> dict[str, set[str]]:
         for term in union:
             merged[term] = union
     return {term: group - {term} for term, group in merged.items()}
+
+
+# ------------------------------------------------- query-time segmentation ---
+
+# jieba's blocks: runs of Han characters, ASCII letters, digits and + # & . _ % -
+_HAN_BLOCK = re.compile(
+    "([\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\U00020000-\U0002A6DF\U0002A700-\U0002B73F"
+    "\U0002B740-\U0002B81F\U0002B820-\U0002CEAF\U0002CEB0-\U0002EBEF\U0002F800-\U0002FA1F"
+    "a-zA-Z0-9+#&._%\\-]+)")
+_SKIP = re.compile(r"(\r\n|\s)")
+
+
+class WordTable:
+    """jieba's dictionary as an SQLite table, for segmenting queries.
+
+    A query needs the frequencies of the few strings inside its words, not
+    the 350,000-word dictionary: looking them up in a table built at index
+    time (``words.sqlite`` in each index generation) takes a millisecond,
+    where loading jieba costs ~0.5 s per process — the difference between a
+    CLI search that feels instant and one that doesn't.  `cut` is jieba's
+    algorithm with the HMM off (DAG of dictionary words, maximum-probability
+    route, runs of single ASCII letters/digits joined), as rjieba implements
+    it; ``tests/test_analysis.py`` checks the two agree word for word.
+    """
+
+    def __init__(self, path: Path):
+        import sqlite3
+
+        self.path = Path(path)
+        self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                   check_same_thread=False)
+        meta = dict(self._db.execute("SELECT key, value FROM meta"))
+        self.total = int(meta["total"])
+        self.longest = int(meta["longest"])
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def build(path: Path, segmenter: "Segmenter") -> Path:
+        """Write the table for `segmenter`'s dictionaries (jieba's + ours)."""
+        import sqlite3
+
+        import jieba
+
+        freqs: dict[str, int] = {}
+        jieba_dict = Path(jieba.__file__).with_name("dict.txt")
+        with open(jieba_dict, encoding="utf-8") as handle:
+            for line in handle:
+                parts = line.split()
+                if parts:
+                    freqs[parts[0]] = int(parts[1]) if len(parts) > 1 else 0
+        total = sum(freqs.values())
+        for word, freq in segmenter.words:
+            # python jieba's add_word: the new frequency replaces the old one
+            # but the total keeps both (Segmenter pads rjieba to match).
+            total += freq
+            freqs[word] = freq
+        tmp = Path(str(path) + ".tmp")
+        tmp.unlink(missing_ok=True)
+        db = sqlite3.connect(tmp)
+        db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER) WITHOUT ROWID")
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.executemany("INSERT INTO words VALUES (?, ?)", freqs.items())
+        db.executemany("INSERT INTO meta VALUES (?, ?)",
+                       [("total", str(total)), ("longest", str(max(map(len, freqs))))])
+        db.commit()
+        db.close()
+        os.replace(tmp, path)
+        return Path(path)
+
+    def _frequencies(self, block: str) -> dict[str, int]:
+        pieces = {block[i:j] for i in range(len(block))
+                  for j in range(i + 1, min(len(block), i + self.longest) + 1)}
+        found: dict[str, int] = {}
+        pieces = list(pieces)
+        with self._lock:
+            for start in range(0, len(pieces), 900):
+                chunk = pieces[start:start + 900]
+                marks = ",".join("?" * len(chunk))
+                found.update(self._db.execute(
+                    f"SELECT word, freq FROM words WHERE word IN ({marks})", chunk))
+        return found
+
+    def _cut_block(self, block: str) -> list[str]:
+        import math
+
+        freqs = self._frequencies(block)
+        n = len(block)
+        logtotal = math.log(self.total)
+        route = [(0.0, 0)] * (n + 1)
+        for start in range(n - 1, -1, -1):
+            best = None
+            for end in range(start + 1, min(n, start + self.longest) + 1):
+                freq = freqs.get(block[start:end])
+                if freq is None:
+                    continue
+                score = (math.log(freq) if freq > 0 else -math.inf) - logtotal + route[end][0]
+                if best is None or (score, end) > best:
+                    best = (score, end)
+            route[start] = best if best is not None else (-logtotal + route[start + 1][0],
+                                                          start + 1)
+        words, ascii_run, x = [], "", 0
+        while x < n:
+            y = route[x][1]
+            word = block[x:y]
+            if len(word) == 1 and word.isascii() and word.isalnum():
+                ascii_run += word
+            else:
+                if ascii_run:
+                    words.append(ascii_run)
+                    ascii_run = ""
+                words.append(word)
+            x = y
+        if ascii_run:
+            words.append(ascii_run)
+        return words
+
+    def cut(self, folded_text: str) -> list[str]:
+        words: list[str] = []
+        for block in _HAN_BLOCK.split(folded_text):
+            if not block:
+                continue
+            if _HAN_BLOCK.fullmatch(block):
+                words.extend(self._cut_block(block))
+                continue
+            for piece in _SKIP.split(block):
+                if piece:
+                    words.extend([piece] if _SKIP.fullmatch(piece) else list(piece))
+        return words
+
+    def words_of(self, folded_text: str) -> list[str]:
+        return [w for w in self.cut(folded_text) if is_word(w)]

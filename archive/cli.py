@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import config as cfg
-from .jobs import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, Locked
+from .errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, Locked
 
 # Heavy modules (whoosh, numpy, jieba) are imported inside the commands that
 # need them: `archive --help` and a cold `archive search` stay fast.
@@ -62,7 +62,6 @@ def _progress(enabled: bool):
 
 
 def _run_job(job, as_json: bool):
-    from .jobs import EXIT_OK
 
     try:
         report = job()

@@ -79,9 +79,17 @@ def needs_verification(word: str) -> bool:
     return len(word) > 2 or any(_breaks(_codepoints(word)))
 
 
+_SEPARATORS = str.maketrans({FIELD_SEP: " ", DOC_SEP: " "})
+
+
 def layout(fields: dict[str, str]) -> str:
-    """The text of one document as stored: folded fields in FIELDS order."""
-    return FIELD_SEP.join(fields.get(name) or "" for name in FIELDS)
+    """The text of one document as stored: folded fields in FIELDS order.
+
+    The separators are control characters no query contains; a bulletin that
+    holds them (hostile input) has them turned into spaces so that the field
+    boundaries stay where they belong.
+    """
+    return FIELD_SEP.join((fields.get(name) or "").translate(_SEPARATORS) for name in FIELDS)
 
 
 class SegmentBuilder:

@@ -26,7 +26,9 @@ def match_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     for term in {t for t in terms if t}:
         start = folded.find(term)
         while start != -1:
-            spans.append((offsets[start], offsets[start + len(term)]))
+            # End after the original character holding the term's last folded
+            # character (one character may fold to several: ﬁ -> fi).
+            spans.append((offsets[start], offsets[start + len(term) - 1] + 1))
             start = folded.find(term, start + 1)
     spans.sort()
     merged: list[tuple[int, int]] = []

@@ -36,7 +36,7 @@ from whoosh import formats, index as windex
 from whoosh.system import pack_uint
 
 from . import grams
-from .analysis import ChineseAnalyzer, Segmenter, fold, is_word, segmenter_for
+from .analysis import ChineseAnalyzer, Segmenter, WordTable, fold, is_word, segmenter_for
 from .store import Archive, now_iso
 from .writer import open_writer
 
@@ -159,6 +159,11 @@ class Generation:
 
     def write_state(self, state: dict) -> None:
         _atomic_write(self.state_path, json.dumps(state, ensure_ascii=False, indent=1))
+
+    @property
+    def words_path(self) -> Path:
+        """The dictionary snapshot queries are segmented with (see WordTable)."""
+        return self.path / "words.sqlite"
 
     def open_whoosh(self):
         return windex.open_dir(str(self.whoosh_dir))
@@ -309,6 +314,7 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
         writer.commit()
         committed = True
         write_docmap(generation)
+        WordTable.build(generation.words_path, segmenter)
         generation.write_state({"seq": seq, "dictionary": segmenter.signature(),
                                 "built_at": now_iso(), "documents": count,
                                 "build_seconds": round(time.monotonic() - started, 2)})

@@ -6,7 +6,7 @@ exactly as the source showed them, so nothing a source said is lost.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 # Fields a record carries besides the body, in display order.
 META_FIELDS = ("index_no", "doc_no", "issued", "issuer", "keywords", "title", "topic", "published")
@@ -28,7 +28,12 @@ class Record:
     raw: dict = field(default_factory=dict)  # label -> value exactly as found
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # Not dataclasses.asdict: its recursive deep copy was the slowest
+        # step of ingesting a large export (py-spy).
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
+        data["keywords"] = list(self.keywords or [])
+        data["raw"] = dict(self.raw or {})
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Record":
@@ -37,6 +42,9 @@ class Record:
         record.keywords = list(record.keywords or [])
         record.raw = dict(record.raw or {})
         return record
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Record))
 
 
 @dataclass

@@ -38,7 +38,7 @@ FIELD_NAMES = {
 
 # A 发文字号 typed with any brackets around the year: 沁政发[2025]12号, 〔2025〕12号.
 DOC_NO_PATTERN = re.compile(
-    r"[^\s\"()]*[\[【(（〔［﹝〖{]\s*(?:19|20)\d\d\s*[\]】)）〕］﹞〗}]\s*第?\s*\d*\s*号?")
+    r"[^\s\"():：]*[\[【(（〔［﹝〖{]\s*(?:19|20)\d\d\s*[\]】)）〕］﹞〗}](?:\s*第?\s*\d+\s*号?|第|号)?")
 _BRACKETED_YEAR = re.compile(r"[\[【(（〔［﹝〖{]\s*((?:19|20)\d\d)\s*[\]】)）〕］﹞〗}]")
 
 
@@ -274,6 +274,8 @@ class _Parser:
                 raise _Malformed("unclosed (")
             self.depth -= 1
             return node
+        if kind is None:
+            raise _Malformed("missing word at the end")
         if kind == "rparen":
             raise _Malformed("unbalanced )")
         if kind == "quote":
@@ -343,6 +345,8 @@ def parse(text: str | None) -> ParsedQuery:
     except _TooComplex as exc:
         query.warnings.append(f"查询过于复杂（{exc}），已按前 {MAX_TERMS} 个词的普通检索处理")
     except (_Malformed, RecursionError):
+        query.warnings.append("查询语法有误，已按普通词语检索")
+    except Exception:                  # parse() never fails: read it as words
         query.warnings.append("查询语法有误，已按普通词语检索")
     return _as_plain_words(query, protected, doc_numbers)
 

@@ -29,7 +29,7 @@ from whoosh import query as wq
 
 from . import grams
 from . import config
-from .analysis import SYNONYMS, fold, read_synonyms, segmenter_for
+from .analysis import SYNONYMS, WordTable, fold, read_synonyms, segmenter_for
 from .highlight import highlight_all, snippets, to_html
 from .index import Generation, compute_docmap, current_generation, live_version
 from .query import And, Not, Or, ParsedQuery, Word, date_bound, parse
@@ -40,10 +40,30 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
 FACET_LIMIT = 50
 SEARCH_TIME_LIMIT = 10.0          # seconds; a longer search is cut and says so
+SUGGEST_MAX_WORDS = 8             # no "did you mean" for longer queries (cost grows as n²)
+SUGGEST_MAX_CANDIDATES = 30       # candidate queries tried at most
 
 
 class QueryError(ValueError):
     """A request that cannot be answered as given (bad page, sort, date...)."""
+
+
+class SearchTimeout(QueryError):
+    """A search that ran past SEARCH_TIME_LIMIT and was cut (web: 503)."""
+
+
+# The running search's deadline (time.perf_counter() value), per thread: the
+# Searcher is shared by every web thread.  Checked between stages (after each
+# query word, before facets, before ranking, per suggestion), so one query
+# cannot hold a worker much beyond the limit.
+_deadline = threading.local()
+
+
+def _check_deadline() -> None:
+    end = getattr(_deadline, "at", None)
+    if end is not None and time.perf_counter() > end:
+        raise SearchTimeout(f"search took longer than {SEARCH_TIME_LIMIT:g} s and was "
+                            "stopped: use fewer or longer words, or add filters")
 
 
 @dataclass
@@ -146,8 +166,14 @@ class Searcher:
     def __init__(self, generation: Generation, home: Path | None = None):
         self.generation = generation
         self.home = Path(home) if home else generation.path.parent.parent
-        self.segmenter = segmenter_for(self.home)
-        self.synonyms = read_synonyms([SYNONYMS, config.load(self.home).synonyms])
+        self.segmenter = segmenter_for(self.home)      # documents (related)
+        # Queries are segmented from the generation's dictionary snapshot:
+        # same words as the index, without loading jieba (fast cold start).
+        self.query_segmenter = (WordTable(generation.words_path)
+                                if generation.words_path.exists() else self.segmenter)
+        self._synonym_files = [SYNONYMS, config.load(self.home).synonyms]
+        self._synonym_stamp = None
+        self._refresh_synonyms()
         self.index = generation.open_whoosh()
         self.whoosh = self.index.searcher()
         self.whoosh_generation = self.whoosh.reader().generation()
@@ -179,6 +205,19 @@ class Searcher:
     def close(self) -> None:
         self.whoosh.close()
 
+    def _refresh_synonyms(self) -> None:
+        """(Re)read the synonym files when they change: no reindex needed."""
+        stamp = []
+        for path in self._synonym_files:
+            try:
+                st = Path(path).stat()
+                stamp.append((st.st_mtime_ns, st.st_size))
+            except (OSError, TypeError):
+                stamp.append(None)
+        if stamp != self._synonym_stamp:
+            self.synonyms = read_synonyms(self._synonym_files)
+            self._synonym_stamp = stamp
+
     @property
     def doc_count(self) -> int:
         return int(self.universe.size)
@@ -203,7 +242,7 @@ class Searcher:
             found += sorted(self.synonyms.get(folded, ()))
         if word.doc_no:
             found += [folded.replace("〔", a).replace("〕", b)
-                      for a, b in (("[", "]"), ("(", ")"), ("【", "】"))]
+                      for a, b in (("[", "]"), ("(", ")"), ("【", "】"), ("〖", "〗"), ("{", "}"))]
         return found
 
     def leaf(self, word: Word) -> _Leaf:
@@ -213,9 +252,9 @@ class Searcher:
         docs = exact
         words = []
         for v in variants:
-            words += self.segmenter.words_of(v)
+            words += self.query_segmenter.words_of(v)
         terms = list(variants)
-        parts = self.segmenter.words_of(variants[0])
+        parts = self.query_segmenter.words_of(variants[0])
         if not word.quoted and not word.doc_no and len(parts) > 1:
             split = _intersect([self.exact(p, fieldname) for p in parts])
             docs = _union([exact, split])
@@ -231,6 +270,7 @@ class Searcher:
         if isinstance(node, Word):
             found = self.leaf(node)
             leaves.append(found)
+            _check_deadline()
             return found.docs
         if isinstance(node, Not):
             return np.setdiff1d(self.universe, self.evaluate(node.item, []), assume_unique=True)
@@ -250,17 +290,31 @@ class Searcher:
     # -- the search -------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
+        outer = getattr(_deadline, "at", None)
+        _deadline.at = started + SEARCH_TIME_LIMIT
+        try:
+            return self._search(request, started)
+        finally:
+            _deadline.at = outer
+
+    def _search(self, request: SearchRequest, started: float) -> SearchResult:
         request.validate()
+        self._refresh_synonyms()
         parsed = parse(request.q)
         leaves: list[_Leaf] = []
         matched = self.evaluate(parsed.root, leaves)
         base = self._base_filter(matched, request, parsed)
+        _check_deadline()
         final, facets = self._facets(base, request)
+        _check_deadline()
         hits = self._page(final, leaves, request, parsed)
         result = SearchResult(request, parsed, int(final.size), hits, facets, 0.0,
                               terms=[t for leaf in leaves for t in leaf.terms])
         if result.total == 0 and parsed.words():
-            result.suggestion = self.suggest(parsed, request)
+            try:
+                result.suggestion = self.suggest(parsed, request)
+            except SearchTimeout:       # the suggestion is optional: answer without it
+                result.suggestion = None
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
 
@@ -354,6 +408,7 @@ class Searcher:
         first = None                        # order position of ranked[0]
         seen = 0
         for tier in np.unique(tiers)[::-1]:
+            _check_deadline()
             group = docs[tiers == tier]
             if seen + group.size > start:    # this tier reaches the page
                 first = seen if first is None else first
@@ -380,21 +435,23 @@ class Searcher:
     def suggest(self, parsed: ParsedQuery, request: SearchRequest) -> str | None:
         """A query close to this one that finds something (did you mean)."""
         words = [w for w in parsed.words()]
+        if len(words) > SUGGEST_MAX_WORDS:
+            return None
         candidates: list[str] = []
         if len(words) > 1:
             for skip in range(len(words)):
                 candidates.append(" ".join(_word_text(w) for i, w in enumerate(words) if i != skip))
         for w in words:
-            for part in self.segmenter.words_of(fold(w.text)):
+            for part in self.query_segmenter.words_of(fold(w.text)):
                 if part != fold(w.text):
                     candidates.append(part)
-        with self.whoosh.reader() as reader:
-            for w in words:
-                corrector = self.whoosh.corrector("title")
-                for s in corrector.suggest(fold(w.text), limit=3, maxdist=1):
-                    candidates.append(" ".join(_word_text(x) if x is not w else s
-                                               for x in words))
-        for candidate in dict.fromkeys(candidates):
+        # Not `with self.whoosh.reader()`: that would close the searcher's reader.
+        for w in words:
+            corrector = self.whoosh.corrector("title")
+            for s in corrector.suggest(fold(w.text), limit=3, maxdist=1):
+                candidates.append(" ".join(_word_text(x) if x is not w else s
+                                           for x in words))
+        for candidate in list(dict.fromkeys(candidates))[:SUGGEST_MAX_CANDIDATES]:
             if candidate and candidate != request.q:
                 probe = SearchRequest(q=candidate, size=1, highlight=False,
                                       include_withdrawn=request.include_withdrawn)
@@ -512,6 +569,18 @@ class SearchService:
             self._highlight(result)
         return result
 
+    def facets(self, request: SearchRequest) -> dict:
+        """Facet counts alone (no page, no highlighting)."""
+        request.size, request.highlight = 1, False
+        return self.searcher().search(request).facets
+
+    def terms(self, q: str) -> list[str]:
+        """The folded strings a search for `q` highlights (synonyms, split words)."""
+        if not q.strip():
+            return []
+        probe = SearchRequest(q=q, size=1, sort="date", highlight=False)
+        return self.searcher().search(probe).terms
+
     def _highlight(self, result: SearchResult) -> None:
         docs = self.archive.get_many([h.id for h in result.hits])
         for hit in result.hits:
@@ -542,10 +611,15 @@ class SearchService:
         return self.searcher().related(doc_id, text, limit)
 
     def export(self, request: SearchRequest):
-        """Every matching bulletin as full public JSON records, in order."""
+        """Every matching bulletin as full public JSON records, in order.
+
+        The search runs now (so NoIndex / QueryError reach the caller here,
+        not on first iteration); the records are read lazily."""
         request.all, request.highlight = True, False
         result = self.searcher().search(request)
-        ids = [h.id for h in result.hits]
+        return self._export_records([h.id for h in result.hits])
+
+    def _export_records(self, ids: list[int]):
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             docs = self.archive.get_many(chunk)

@@ -17,6 +17,11 @@ API
 None of the parse functions raises: every failure becomes a ParseResult with
 no records and a readable reason in `errors` ("empty file", "not a bulletin:
 binary data", "unrecognised format", "file too large: ...").
+
+A record whose body is over `MAX_BODY_CHARS` is refused with a reason
+("line 3: body too long: ...") rather than stored: no bulletin is that long,
+and indexing, highlighting and showing one would cost every later search
+that hits it.  (The largest in the development corpus is ~110,000.)
 """
 from __future__ import annotations
 
@@ -33,6 +38,8 @@ from archive.model import ParseResult, Record
 from archive.parsers import htmlpage, jsonl, textpage
 
 MAX_FILE_BYTES = 64 * 1024 * 1024   # html / text pages; JSONL is streamed
+MAX_BODY_CHARS = 2_000_000          # a longer body is refused (see above)
+MAX_JSONL_BYTES = 1024 * 1024 * 1024  # a JSONL file, decompressed (a gzip bomb stops here)
 _SNIFF_BYTES = 64 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 UNKNOWN = "unknown"                 # ParseResult.format when no parser applies
@@ -223,10 +230,30 @@ def _failure(reason: str, fmt: str = UNKNOWN) -> ParseResult:
     return ParseResult(fmt, errors=[reason])
 
 
+def _too_long(record: Record) -> str | None:
+    """Why `record` is refused for its size, or None."""
+    size = len(record.body or "")
+    if size <= MAX_BODY_CHARS:
+        return None
+    where = f"line {record.source_line}: " if record.source_line else ""
+    return f"{where}body too long: {size} characters (limit {MAX_BODY_CHARS})"
+
+
+def _bounded(result: ParseResult) -> ParseResult:
+    """`result` without its oversized records, each one's reason in `errors`."""
+    if any(_too_long(r) for r in result.records):
+        kept = []
+        for record in result.records:
+            reason = _too_long(record)
+            (result.errors.append(reason) if reason else kept.append(record))
+        result.records = kept
+    return result
+
+
 def parse_bytes(path: str | os.PathLike | None, data: bytes) -> ParseResult:
     """Parse one file's bytes; never raises."""
     try:
-        return _parse_bytes(path, data)
+        return _bounded(_parse_bytes(path, data))
     except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
         return _failure(f"parser failed: {type(exc).__name__}: {exc}")
 
@@ -241,7 +268,10 @@ def _parse_bytes(path, data: bytes) -> ParseResult:
             return _failure("not a bulletin: binary data")
         return _failure("unrecognised format")
     if fmt == "jsonl":
-        return jsonl.parse_lines(_jsonl_lines(io.BytesIO(data)))
+        try:
+            return jsonl.parse_lines(_jsonl_lines(io.BytesIO(data)))
+        except FileTooLarge as exc:
+            return _failure(str(exc), fmt)
     if len(data) > MAX_FILE_BYTES:
         return _failure(f"file too large: {len(data)} bytes (limit {MAX_FILE_BYTES})", fmt)
     text, encoding = decode_bytes(data)
@@ -250,12 +280,42 @@ def _parse_bytes(path, data: bytes) -> ParseResult:
     return textpage.parse(text, encoding)
 
 
+class FileTooLarge(ValueError):
+    """A JSONL stream past MAX_JSONL_BYTES (decompressed)."""
+
+
 def _jsonl_lines(fileobj: BinaryIO) -> Iterator[bytes]:
-    """Lines of a JSONL stream, gunzipped when it starts with the gzip magic."""
+    """Lines of a JSONL stream, gunzipped when it starts with the gzip magic.
+
+    Bounded: a line is cut after `jsonl.MAX_LINE_BYTES` + 1 bytes (the rest
+    skipped unread, so the parser reports it as too long), and the stream
+    ends with FileTooLarge past MAX_JSONL_BYTES: a gzip bomb of zeros or of
+    endless records cannot fill the memory.
+    """
     buffered = fileobj if hasattr(fileobj, "peek") else io.BufferedReader(fileobj)
-    if buffered.peek(2)[:2] == _GZIP_MAGIC:
+    compressed = buffered.peek(2)[:2] == _GZIP_MAGIC
+    if compressed:
         buffered = io.BufferedReader(gzip.GzipFile(fileobj=buffered), 1 << 20)
-    return iter(buffered)
+    return _bounded_lines(buffered, compressed)
+
+
+def _bounded_lines(stream, compressed: bool) -> Iterator[bytes]:
+    limit, total = jsonl.MAX_LINE_BYTES, 0
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        total += len(line)
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:                      # skip the rest of the over-long line
+                chunk = stream.readline(1 << 20)
+                total += len(chunk)
+                if not chunk or chunk.endswith(b"\n") or total > MAX_JSONL_BYTES:
+                    break
+        if total > MAX_JSONL_BYTES:
+            raise FileTooLarge(f"file too large: over {MAX_JSONL_BYTES} bytes of JSON Lines"
+                               + (" once decompressed" if compressed else ""))
+        yield line
 
 
 def iter_stream_records(path, fileobj: BinaryIO) -> Iterator[tuple[int, Record | None, str | None]]:
@@ -264,7 +324,11 @@ def iter_stream_records(path, fileobj: BinaryIO) -> Iterator[tuple[int, Record |
     A corrupt gzip stream ends the iteration with one error item.
     """
     try:
-        yield from jsonl.iter_lines(_jsonl_lines(fileobj))
+        for line, record, error in jsonl.iter_lines(_jsonl_lines(fileobj)):
+            reason = _too_long(record) if record is not None else None
+            yield (line, None, reason) if reason else (line, record, error)
+    except FileTooLarge as exc:
+        yield 0, None, f"{path}: {exc}"
     except (OSError, EOFError, zlib.error) as exc:
         yield 0, None, f"{path}: unreadable stream: {exc}"
 

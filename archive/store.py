@@ -305,7 +305,8 @@ class Archive:
                     match = None
             if match is not None:
                 seen.add(match["id"])
-                if match["sha256"] == content and match["status"] == "active":
+                if (match["sha256"] == content and match["status"] == "active"
+                        and match["source_line"] == record.source_line):
                     outcome.unchanged += 1
                     continue
                 self._add_version(db, match["id"], ingest_id, record, content, stamp,
@@ -482,6 +483,13 @@ class Archive:
             db.execute("UPDATE jobs SET finished_at=?, outcome=?, counts=?, errors=? WHERE id=?",
                        (now_iso(), outcome, json.dumps(counts),
                         json.dumps(errors, ensure_ascii=False), job_id))
+
+    def mark_stale_jobs(self) -> int:
+        """Mark jobs left 'running' as 'killed'.  Only call it holding the
+        writer lock: then no job can really be running."""
+        with self.transaction() as db:
+            return db.execute("UPDATE jobs SET outcome='killed', finished_at=?"
+                              " WHERE outcome='running'", (now_iso(),)).rowcount
 
     def jobs(self, limit: int = 20) -> list[dict]:
         rows = self.db.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,))

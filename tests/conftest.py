@@ -18,3 +18,49 @@ def corpus_dir() -> Path:
     if not (CORPUS_DIR / "dev").is_dir():
         pytest.skip(f"development corpus not found at {CORPUS_DIR} (../shared/corpus)")
     return CORPUS_DIR
+
+
+# ---------------------------------------------------------------------------
+# Ingested data homes shared by the search, query-language and CLI tests.
+# (Appended: the fixtures above are unchanged.)
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample"
+CORPUS_SLICE_RECORDS = 3000
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    return SAMPLE_DIR
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory) -> Path:
+    """A data home holding the bundled sample (read-only: do not modify it)."""
+    from archive import jobs
+
+    home = tmp_path_factory.mktemp("sample-home")
+    report = jobs.ingest(home, [SAMPLE_DIR])
+    assert report.failed == 0 and report.added > 0, report.to_json()
+    return home
+
+
+@pytest.fixture(scope="session")
+def corpus_slice_home(tmp_path_factory, corpus_dir) -> Path:
+    """A data home holding the first CORPUS_SLICE_RECORDS records of the dev
+    corpus's part-001.jsonl (skips where the corpus is absent)."""
+    from archive import jobs
+
+    source = corpus_dir / "dev" / "jsonl" / "part-001.jsonl"
+    if not source.exists():
+        pytest.skip(f"{source} not found")
+    folder = tmp_path_factory.mktemp("corpus-slice")
+    with open(source, encoding="utf-8") as src, \
+            open(folder / "slice.jsonl", "w", encoding="utf-8") as out:
+        for n, line in enumerate(src):
+            if n >= CORPUS_SLICE_RECORDS:
+                break
+            out.write(line)
+    home = tmp_path_factory.mktemp("corpus-home")
+    report = jobs.ingest(home, [folder])
+    assert report.added > 0, report.to_json()
+    return home

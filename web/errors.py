@@ -2,7 +2,8 @@
 
     400  a bad query-string parameter (`params.ParamError`)
     404  an unknown route or bulletin
-    503  no index (or no archive) in the data home yet
+    503  no index (or no archive) in the data home yet; a search cut by its
+         time limit (`archive.search.SearchTimeout`)
     500  anything else
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from archive.search import NoIndex
+from archive.search import NoIndex, QueryError, SearchTimeout
 
 from .params import ParamError
 
@@ -44,6 +45,15 @@ def respond(status: int, message: str, english: str | None = None):
 def init_app(app) -> None:
     @app.errorhandler(ParamError)
     def bad_params(exc):
+        return respond(400, str(exc))
+
+    @app.errorhandler(SearchTimeout)
+    def timed_out(exc):
+        return respond(503, "检索用时过长，已停止：请换用更少或更长的检索词，或加上筛选条件后再试。",
+                       str(exc))
+
+    @app.errorhandler(QueryError)
+    def bad_query(exc):
         return respond(400, str(exc))
 
     @app.errorhandler(NoIndex)

@@ -5,6 +5,8 @@ character of the text; its output is the only markup marked safe.
 """
 from __future__ import annotations
 
+import re
+
 from markupsafe import Markup
 
 from archive.highlight import highlight_all, to_html
@@ -44,6 +46,13 @@ def page_numbers(current: int, pages: int, around: int = 2) -> list[int | None]:
             out.append(None)
         out.append(n)
     return out
+
+
+def external_url(url: str | None) -> str | None:
+    """A bulletin's source link, only if it is http(s): a `javascript:` or
+    `data:` URL from a hostile file must never become a live link."""
+    url = (url or "").strip()
+    return url if re.match(r"(?i)https?://[^\s]+$", url) else None
 
 
 def meta_line(fields: dict) -> list[str]:
@@ -95,6 +104,7 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(
         highlighted=highlighted, search_url=search_url, toggle_url=toggle_url,
         export_url=export_url, page_numbers=page_numbers, meta_line=meta_line,
+        external_url=external_url,
         filter_chips=filter_chips, facet_groups=facet_groups)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -21,9 +21,17 @@ from urllib.parse import urlencode
 
 from flask import url_for
 
+from archive.query import MAX_QUERY_CHARS
 from archive.search import QueryError, SearchRequest
 
 DEFAULT_SIZE = 10
+# Hard bounds on what a URL may carry: every link on a result page repeats
+# the request, so an unbounded q or issuer list would multiply into a
+# response of megabytes.  (Queries over MAX_QUERY_CHARS but within
+# MAX_Q_CHARS are cut by `archive.query.parse`, with a warning.)
+MAX_Q_CHARS = 2 * MAX_QUERY_CHARS
+MAX_FILTER_VALUES = 20            # issuer / topic values per request
+MAX_VALUE_CHARS = 200             # characters of one issuer / topic / date value
 
 
 class ParamError(ValueError):
@@ -69,7 +77,12 @@ def _int(args, name: str, label: str) -> int | None:
 
 
 def _values(args, name: str) -> list[str]:
-    return list(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+    values = list(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+    if len(values) > MAX_FILTER_VALUES:
+        raise ParamError(f"筛选条件（{name}）最多 {MAX_FILTER_VALUES} 个")
+    if any(len(v) > MAX_VALUE_CHARS for v in values):
+        raise ParamError(f"筛选条件（{name}）过长（超过 {MAX_VALUE_CHARS} 字）")
+    return values
 
 
 def _or(value, default):
@@ -82,6 +95,12 @@ def parse_search(args) -> SearchRequest:
     Raises `ParamError` with a message for the reader on any bad value.
     """
     q = args.get("q") or ""
+    if len(q) > MAX_Q_CHARS:
+        raise ParamError(f"检索词过长（{len(q)} 字）：最多 {MAX_Q_CHARS} 字，"
+                         f"超过 {MAX_QUERY_CHARS} 字的部分不参与检索")
+    for name in ("from", "to"):
+        if len(args.get(name) or "") > MAX_VALUE_CHARS:
+            raise ParamError(f"日期（{name}）过长")
     year = _int(args, "year", "年份")
     if year is not None and not 1 <= year <= 9999:
         raise ParamError(f"年份（year）超出范围：{year}")

@@ -64,7 +64,11 @@ def _file_name(path: str) -> str:
 def original(doc_id: int):
     """The file the bulletin was ingested from, byte for byte, as a download."""
     _show(doc_id)
-    vid = request.args.get("vid", type=int)
+    vid = request.args.get("vid")
+    if vid is not None:            # a version id, nothing else (never a path)
+        if not re.fullmatch(r"[0-9]{1,18}", vid):
+            abort(400, description="vid must be a version number")
+        vid = int(vid)
     found = service().original(doc_id, vid)
     if found is None:
         abort(404)

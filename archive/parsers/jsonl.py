@@ -6,7 +6,9 @@ published, body, url`) or the Chinese labels (`索引号, 发文字号, 发文�
 `"line N: reason"` (1-based) and the other lines are still read.
 
 `iter_lines` streams, so a file of any size is read once and never held
-whole; `parse_lines` collects the stream into one ParseResult.
+whole; `parse_lines` collects the stream into one ParseResult.  A line over
+`MAX_LINE_BYTES` is refused unread: no bulletin is that long, and parsing a
+hostile 200 MB line would cost gigabytes.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from typing import Iterable, Iterator
 
 from archive.model import ParseResult, Record
 from archive.normalize import build_record, label_field, pick_fields
+
+MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
 def _decode_line(line: bytes | str) -> str:
@@ -36,6 +40,8 @@ def parse_line(text: str, number: int) -> Record:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise ValueError("invalid JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise ValueError(f"not a JSON object but {type(obj).__name__}")
     values = pick_fields(obj.items())
@@ -59,6 +65,8 @@ def iter_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, Record | Non
     """
     for number, line in enumerate(lines, 1):
         try:
+            if len(line) > MAX_LINE_BYTES:
+                raise ValueError(f"line too long: over {MAX_LINE_BYTES // (1024 * 1024)} MiB")
             text = _decode_line(line)
             if number == 1:
                 text = text.lstrip("\ufeff")

@@ -1,0 +1,234 @@
+"""Ingest and reindex jobs, in-process: incremental sync, the writer lock,
+job records, full disks, index generations.  (Killed processes: test_crash.)"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from archive import grams, index, jobs
+from archive.cli import main
+from archive.search import SearchRequest, SearchService
+from archive.store import Archive
+from jobtools import check_consistent, make_source, title_of, write_file
+
+
+def ids_for(home, text, withdrawn=False):
+    result = SearchService(home).search(SearchRequest(q=f'"{text}"', all=True, highlight=False,
+                                                      include_withdrawn=withdrawn))
+    return [hit.id for hit in result.hits]
+
+
+def reindex(home, src, **kw):
+    return jobs.reindex(home, [jobs.Source(src)], **kw)
+
+
+def test_incremental_add_change_delete_restore(tmp_path, monkeypatch):
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=3, per_file=5)
+    first = reindex(home, src)
+    assert (first.outcome, first.added, first.files) == ("ok", 15, 3)
+    assert check_consistent(home)["documents"] == 15
+
+    # Nothing changed: recognised by size and mtime, nothing parsed.
+    parsed = []
+    real_parse = jobs.parse_bytes
+    monkeypatch.setattr(jobs, "parse_bytes", lambda *a: parsed.append(a) or real_parse(*a))
+    again = reindex(home, src)
+    assert (again.added, again.updated, again.unchanged, again.indexed) == (0, 0, 3, 0)
+    # Touched, same bytes: the hash decides, still nothing parsed.
+    os.utime(src / "part-001.jsonl", (time.time() + 5, time.time() + 5))
+    touched = reindex(home, src)
+    assert (touched.unchanged, touched.updated) == (3, 0) and parsed == []
+
+    # A changed record: updated, history kept, the new title is found.
+    write_file(src, "part-001.jsonl", [5, 6, 7, 8, 9], salt="新")
+    write_file(src, "part-001.jsonl", [5, 6, 7, 8, 9], salt="新")   # same bytes
+    changed = reindex(home, src)
+    assert (changed.updated, changed.added) == (5, 0) and len(parsed) == 1
+    doc_id = ids_for(home, title_of(5, "新"))[0]
+    assert len(Archive(home).versions(doc_id)) == 2
+    assert ids_for(home, title_of(5)) == []
+
+    # A file gone from the source: withdrawn, hidden, kept.
+    (src / "part-002.jsonl").rename(tmp_path / "aside.jsonl")
+    gone = reindex(home, src)
+    assert gone.withdrawn == 5
+    assert ids_for(home, title_of(10)) == []
+    assert len(ids_for(home, title_of(10), withdrawn=True)) == 1
+    counts = check_consistent(home)
+    assert (counts["documents"], counts["withdrawn"]) == (10, 5)
+
+    # It comes back: restored.
+    (tmp_path / "aside.jsonl").rename(src / "part-002.jsonl")
+    back = reindex(home, src)
+    assert back.updated == 5 and back.withdrawn == 0
+    assert len(ids_for(home, title_of(10))) == 1
+    assert check_consistent(home)["withdrawn"] == 0
+
+    # By hand: `archive withdraw` / `archive restore`.
+    runner = CliRunner()
+    doc_id = ids_for(home, title_of(0))[0]
+    assert runner.invoke(main, ["--home", str(home), "withdraw", str(doc_id)]).exit_code == 0
+    assert ids_for(home, title_of(0)) == []
+    assert runner.invoke(main, ["--home", str(home), "restore", str(doc_id)]).exit_code == 0
+    assert ids_for(home, title_of(0)) == [doc_id]
+
+
+def test_full_rebuild_switches_generation_and_keeps_one_back(tmp_path):
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=2, per_file=5)
+    reindex(home, src)
+    first = index.current_generation(home).path.name
+    make_source(src, files=1, per_file=5, start=2)
+    report = reindex(home, src, full=True)
+    assert (report.outcome, report.added, report.indexed) == ("ok", 5, 15)
+    assert index.current_generation(home).path.name != first
+    reindex(home, src, full=True)
+    names = sorted(p.name for p in (home / "index").glob("gen-*"))
+    assert len(names) == 2 and first not in names          # live + one back
+    assert check_consistent(home)["documents"] == 15
+
+
+def test_half_built_generation_is_removed_never_switched(tmp_path):
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=1, per_file=5)
+    reindex(home, src)
+    live = index.current_generation(home).path.name
+    junk = home / "index" / "gen-0009"
+    (junk / "whoosh").mkdir(parents=True)                 # what a killed build leaves
+    reindex(home, src)                                    # an incremental run cleans it
+    assert not junk.exists() and index.current_generation(home).path.name == live
+    (junk / "whoosh").mkdir(parents=True)
+    reindex(home, src, full=True)
+    assert not junk.exists()
+    check_consistent(home)
+
+
+def test_stale_whoosh_lock_does_not_block_sync(tmp_path):
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=1, per_file=5)
+    reindex(home, src)
+    lock_path = index.current_generation(home).whoosh_dir / "MAIN_WRITELOCK"
+    orphan = open(lock_path, "a")                          # e.g. a dead writer's worker
+    fcntl.flock(orphan, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        make_source(src, files=1, per_file=5, start=1)
+        report = reindex(home, src)
+        assert (report.outcome, report.added, report.indexed) == ("ok", 5, 5)
+    finally:
+        orphan.close()
+    check_consistent(home)
+
+
+def test_second_writer_waits_or_gives_up(tmp_path):
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=1, per_file=3)
+    with jobs.WriterLock(home):
+        with pytest.raises(jobs.Locked, match="locked by pid"):
+            reindex(home, src)
+        result = CliRunner().invoke(main, ["--home", str(home), "reindex", "--source", str(src)])
+        assert result.exit_code == jobs.EXIT_LOCKED and "locked" in result.output
+    holder = jobs.WriterLock(home).__enter__()
+    threading.Timer(0.5, holder.__exit__).start()
+    assert reindex(home, src, wait=10).outcome == "ok"
+
+
+def test_killed_job_rows_are_marked(tmp_path):
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=1, per_file=3)
+    stale = Archive(home).start_job("reindex")             # as a killed job leaves it
+    report = reindex(home, src)
+    rows = {job["id"]: job for job in Archive(home).jobs()}
+    assert rows[stale]["outcome"] == "killed"
+    assert rows[report.job_id]["outcome"] == "ok"
+    assert rows[report.job_id]["counts"]["added"] == 3
+    out = CliRunner().invoke(main, ["--home", str(home), "jobs", "--json"]).output
+    assert [job["outcome"] for job in json.loads(out)] == ["ok", "killed"]
+
+
+def test_disk_full_during_ingest_is_reported_and_archive_intact(tmp_path, monkeypatch):
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=3, per_file=4)
+    real_store, calls = Archive.store_file, []
+
+    def store_file(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_store(self, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, "store_file", store_file)
+    result = CliRunner().invoke(main, ["--home", str(home), "ingest", str(src)])
+    assert result.exit_code == jobs.EXIT_FAILED
+    assert "disk full" in result.output
+    assert Archive(home).counts()["documents"] == 4        # the first file, whole
+    assert Archive(home).jobs(1)[0]["outcome"] == "failed"
+    monkeypatch.undo()
+    assert reindex(home, src).outcome == "ok"               # the next run completes
+    assert check_consistent(home)["documents"] == 12
+
+
+def test_sqlite_full_is_reported_as_disk_full(tmp_path, monkeypatch):
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=1, per_file=2)
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Archive, "store_file", full)
+    report = reindex(home, src)
+    assert report.outcome == "failed" and report.exit_code == jobs.EXIT_FAILED
+    assert "disk full" in report.failures[-1]["reason"]
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_disk_full_during_rebuild_keeps_live_index(tmp_path, monkeypatch, procs):
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=2, per_file=5)
+    reindex(home, src)
+    live = index.current_generation(home).path.name
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(grams, "add_segment", full)
+    real_rebuild = index.rebuild
+    monkeypatch.setattr(index, "rebuild", lambda a, h, **kw: real_rebuild(a, h, procs=procs))
+    report = reindex(home, src, full=True)                  # MpWriter workers must not hang
+    assert report.outcome == "failed" and "disk full" in report.failures[-1]["reason"]
+    assert [p.name for p in (home / "index").glob("gen-*")] == [live]
+    monkeypatch.undo()
+    check_consistent(home)
+    assert reindex(home, src, full=True).outcome == "ok"
+
+
+def test_log_file_reopens_after_rotation(tmp_path):
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=1, per_file=2)
+    log = tmp_path / "logs" / "archive.log"
+    (home).mkdir()
+    (home / "archive.toml").write_text(f'[log]\nfile = "{log}"\n', encoding="utf-8")
+    runner = CliRunner()
+    args = ["--home", str(home), "reindex", "--source", str(src)]
+    assert runner.invoke(main, args).exit_code == 0
+    assert "reindex ok" in log.read_text(encoding="utf-8")
+    log.rename(log.with_suffix(".log.1"))                  # what logrotate does
+    assert runner.invoke(main, args).exit_code == 0
+    assert "reindex ok" in log.read_text(encoding="utf-8")
+
+
+def test_missing_source_fails_without_withdrawing(tmp_path):
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=1, per_file=2)
+    reindex(home, src)
+    report = jobs.reindex(home, [jobs.Source(src), jobs.Source(tmp_path / "absent")])
+    assert report.outcome == "partial" and report.exit_code == jobs.EXIT_PARTIAL
+    assert report.withdrawn == 0
