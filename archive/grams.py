@@ -127,10 +127,15 @@ class SegmentBuilder:
         packed = _sorted_unique(np.concatenate((uni, bi)))
         del uni, bi
         codes = packed >> np.uint64(self.DOC_BITS)
-        postings = (packed & np.uint64((1 << self.DOC_BITS) - 1)).astype(np.uint32)
+        # Local doc numbers fit 16 bits in segments of up to 65,536 documents
+        # (the indexer writes 8,000): half the size of the biggest file.
+        small = len(self.keys) <= 1 << 16
+        postings = (packed & np.uint64((1 << self.DOC_BITS) - 1)).astype(
+            np.uint16 if small else np.uint32)
         del packed
         first = np.flatnonzero(_run_starts(codes))
-        offsets = np.append(first, codes.size).astype(np.int64)
+        offsets = np.append(first, codes.size).astype(
+            np.uint32 if codes.size < 1 << 32 else np.int64)
         return codes[first], offsets, postings
 
     def write(self, directory: Path, name: str) -> dict:

@@ -80,6 +80,7 @@ def make_schema(segmenter: Segmenter) -> wf.Schema:
     return wf.Schema(
         id=wf.ID(stored=True, unique=True),
         vid=wf.NUMERIC(bits=64, stored=True, sortable=True),
+        doc=wf.NUMERIC(bits=64, sortable=True),      # the archive's doc id, as a column
         title=WordsField(segmenter),
         body=WordsField(segmenter),
         meta=WordsField(segmenter),
@@ -126,7 +127,8 @@ def whoosh_document(doc_id: int, vid: int, status: str, record: dict,
                     folded: dict[str, str]) -> dict:
     meta = " ".join(folded[name] for name in ("issuer", "topic", "keywords", "doc_no", "index_no"))
     return {
-        "id": str(doc_id), "vid": vid, "title": folded["title"], "body": folded["body"],
+        "id": str(doc_id), "vid": vid, "doc": doc_id,
+        "title": folded["title"], "body": folded["body"],
         "meta": meta, "issuer": record.get("issuer") or "", "topic": record.get("topic") or "",
         "status": status, "date": date_code(record_date(record)),
         "hit": display_fields(doc_id, record),
@@ -415,6 +417,7 @@ def compute_docmap(ix) -> tuple[dict, int]:
         topics, topic_codes = _coded_column(reader, "topic")
         data = {
             "vid": np.asarray(list(reader.column_reader("vid")), dtype=np.int64),
+            "doc": np.asarray(list(reader.column_reader("doc")), dtype=np.int64),
             "date": np.asarray(list(reader.column_reader("date")), dtype=np.int64),
             "issuer": issuer_codes, "topic": topic_codes,
             "status": np.asarray([STATUS_CODES.get(_text(v), 1)

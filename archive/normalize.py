@@ -136,6 +136,22 @@ def parse_date(text: str | None) -> str | None:
     return None
 
 
+_WHOLE_PARTIAL = re.compile(r"^\s*\d{4}\s*(?:年|[-/.．年]\s*\d{1,2}\s*月?)?\s*$")
+
+
+def parse_iso_date(text: str | None) -> str | None:
+    """A full date as YYYY-MM-DD; a value that is only a year or a month
+    (``2019``, ``2019年3月``) as ISO 8601's reduced forms YYYY / YYYY-MM."""
+    full = parse_date(text)
+    if full or not text or not _WHOLE_PARTIAL.match(_prepare(text)):
+        return full
+    parts = parse_date_partial(text)
+    if parts is None:
+        return None
+    year, month, _ = parts
+    return f"{year:04d}" if month is None else f"{year:04d}-{month:02d}"
+
+
 def parse_date_partial(text: str | None) -> tuple[int, int | None, int | None] | None:
     """(year, month or None, day or None) for full dates, `2025年3月`, `2025-03`, `2025`.
 
@@ -287,8 +303,8 @@ def derive_fields(values: dict) -> dict:
         "topic": clean_text(text.get("topic")),
         "index_no": clean_index_no(text.get("index_no")),
         "doc_no": normalize_doc_no(text.get("doc_no")),
-        "issued": parse_date(text.get("issued")),
-        "published": parse_date(text.get("published")),
+        "issued": parse_iso_date(text.get("issued")),
+        "published": parse_iso_date(text.get("published")),
         "keywords": _derive_keywords(values.get("keywords")),
         "url": clean_text(text.get("url")),
     }

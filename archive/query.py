@@ -109,10 +109,12 @@ def _partial_bounds(text: str) -> tuple[int, int] | None:
     if parts is None:
         return None
     year, month, day = parts
+    # A year starts at YYYY0000 and a month at YYYYMM00: bulletins dated only
+    # by year or month (archive.index.date_code) fall inside their own range.
     if month is None:
-        return year * 10000 + 101, year * 10000 + 1231
+        return year * 10000, year * 10000 + 1231
     if day is None:
-        return year * 10000 + month * 100 + 1, year * 10000 + month * 100 + 31
+        return year * 10000 + month * 100, year * 10000 + month * 100 + 31
     code = year * 10000 + month * 100 + day
     return code, code
 

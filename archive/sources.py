@@ -206,8 +206,8 @@ def detect_format(path: str | os.PathLike | None, data: bytes) -> str | None:
     head = data[:_SNIFF_BYTES]
     if head.startswith(_GZIP_MAGIC):
         return "jsonl" if _looks_jsonl(_gunzip_head(data)) else None
-    if not head.strip() or _looks_binary(head):
-        return None
+    if not head.strip() or (_looks_binary(head) and not _looks_jsonl(head)):
+        return None      # (JSONL with a line of binary junk is JSONL: its other lines count)
     wide = next((enc for bom, enc in _WIDE_BOMS if head.startswith(bom)), None)
     if wide:  # the markers below are ASCII: look at UTF-16/32 pages as UTF-8
         head = head.decode(wide, "replace").encode("utf-8")

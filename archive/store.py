@@ -305,8 +305,10 @@ class Archive:
                     match = None
             if match is not None:
                 seen.add(match["id"])
-                if (match["sha256"] == content and match["status"] == "active"
-                        and match["source_line"] == record.source_line):
+                if match["sha256"] == content and match["status"] == "active":
+                    if match["source_line"] != record.source_line:   # moved, not changed
+                        db.execute("UPDATE docs SET source_line=? WHERE id=?",
+                                   (record.source_line, match["id"]))
                     outcome.unchanged += 1
                     continue
                 self._add_version(db, match["id"], ingest_id, record, content, stamp,
@@ -383,14 +385,16 @@ class Archive:
 
     # -- reading ----------------------------------------------------------------
     _DOC_SQL = (
-        "SELECT d.id, d.status, d.current_vid AS vid, v.record, f.path, i.ingested_at, i.sha256,"
+        "SELECT d.id, d.status, d.current_vid AS vid, d.source_line, v.record, f.path,"
+        " i.ingested_at, i.sha256,"
         " (SELECT COUNT(*) FROM versions WHERE doc_id = d.id) AS nversions"
         " FROM docs d JOIN versions v ON v.id = d.current_vid"
         " JOIN ingests i ON i.id = v.ingest_id JOIN files f ON f.id = d.file_id")
 
     def _stored(self, row) -> StoredDoc:
-        return StoredDoc(row["id"], row["vid"], row["status"],
-                         Record.from_dict(json.loads(row["record"])), row["path"],
+        record = Record.from_dict(json.loads(row["record"]))
+        record.source_line = row["source_line"]      # where the record is now
+        return StoredDoc(row["id"], row["vid"], row["status"], record, row["path"],
                          row["ingested_at"], row["sha256"], row["nversions"])
 
     def get(self, doc_id: int) -> StoredDoc | None:

@@ -158,7 +158,7 @@ def test_jsonl_english_and_chinese_keys_and_bad_lines():
         == ("甲", "正文\n第二段", "2019-01-27", ["a", "b"], "国发〔2019〕5号", 1)
     assert first.raw["doc_no"] == "国发[2019]5号" and "body" not in first.raw
     assert (second.title, second.published, second.keywords, second.issued, second.source_line) \
-        == ("乙", "2017-01-11", ["x", "y"], None, 4)
+        == ("乙", "2017-01-11", ["x", "y"], "2025", 4)   # a bare year: ISO 8601's YYYY
     assert second.raw["成文日期"] == "2025"
     assert [e.split(":")[0] for e in result.errors] == ["line 2", "line 3", "line 5"]
     assert "invalid JSON" in result.errors[0]

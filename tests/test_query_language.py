@@ -472,3 +472,15 @@ def test_did_you_mean_on_zero_results(sample_home):
 
 def test_no_suggestion_when_results(sample_home):
     assert lib_search(sample_home, "青石县").suggestion is None
+
+
+def test_date_ranges_include_bulletins_dated_only_by_year_or_month():
+    from archive.index import date_code
+    from archive.query import parse_date_range
+
+    for expr, iso in (("2019", "2019"), ("2019-03", "2019-03"), ("2019年3月", "2019-03"),
+                      ("2018..2019", "2019"), ("<=2019", "2019")):
+        found = parse_date_range(expr)
+        code = date_code(iso)
+        assert (found.start or 0) <= code <= (found.end or 99999999), (expr, found, code)
+    assert not parse_date_range(">=2019-03").start <= date_code("2019")

@@ -135,8 +135,6 @@ def test_jsonl_records_match_by_index_no_when_lines_move(tmp_path):
     archive.close()
 
 
-@pytest.mark.xfail(strict=True, reason="store.py: an unchanged record that moved to another "
-                   "line keeps its old source_line (the version record is reused as is)")
 def test_source_line_follows_a_moved_record(tmp_path):
     src = tmp_path / "src"
     src.mkdir()

@@ -438,3 +438,51 @@ def test_suggestion_timeout_does_not_fail_the_search(home, monkeypatch):
     monkeypatch.setattr(type(searcher), "suggest", slow_suggest)
     result = service.search(SearchRequest(q="绝无此词甲乙丙丁"))
     assert result.total == 0 and result.suggestion is None
+
+
+# ------------------------------------------------------------- concurrency --
+
+def test_whoosh_is_only_used_under_its_lock(home, ids):
+    """Whoosh reads with a shared seek()+read(): web threads sharing one
+    searcher got 'Block tag error' / unpickling errors (500s) under load."""
+    service = SearchService(home)
+    searcher = service.searcher()
+    real = searcher.whoosh
+
+    class Guard:
+        def __getattr__(self, name):
+            assert searcher.whoosh_lock._is_owned(), f"whoosh.{name} used without the lock"
+            return getattr(real, name)
+
+    searcher.whoosh = Guard()
+    try:
+        service.search(SearchRequest(q="安全 通知"))
+        service.search(SearchRequest(q="安全", page=2, size=5))
+        service.search(SearchRequest(q="绝无此词甲乙丙丁 安全"))      # suggestion
+        service.related(ids["hostile"])
+        service.related(ids["page"])
+    finally:
+        searcher.whoosh = real
+
+
+def test_concurrent_searches_and_document_pages(app, ids):
+    import threading
+    errors: list[str] = []
+    queries = ["安全", "通知 会议", "人民政府", "防汛", "教育", "标题:通知", "alert", "医疗"]
+
+    def work(n):
+        client = app.test_client()
+        for i in range(12):
+            for path in (f"/?q={quote(queries[(i + n) % len(queries)])}&page={1 + i % 2}",
+                         f"/doc/{ids['page'] if i % 2 else ids['hostile']}",
+                         f"/api/search?q={quote(queries[(i * 3 + n) % len(queries)])}"):
+                status = client.get(path).status_code
+                if status != 200:
+                    errors.append(f"{status} {path}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:5]

@@ -11,7 +11,8 @@ The Whoosh index is opened read-only; `SearchService` reopens it when a
 reindex writes a new generation, so the server never needs a restart.
 
 `dev=True` runs Flask's development server with the reloader and debugger
-(local use only).
+(local use only: the debugger can run code, so `serve` refuses it on any
+address but loopback).
 """
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ def serve(home, host: str = "127.0.0.1", port: int = 8080, workers: int = 4,
           dev: bool = False) -> None:
     """Serve the app for the data home `home` until interrupted."""
     if dev:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise SystemExit(f"archive serve --dev runs Flask's debugger, which can run code: "
+                             f"it listens on loopback only (127.0.0.1), not {host}")
         app = create_app(Path(home))
         print(f"archive (development server): open {display_url(host, port)}", flush=True)
         app.run(host=host, port=port, debug=True, use_reloader=True, threaded=True)

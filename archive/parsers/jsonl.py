@@ -39,7 +39,7 @@ def parse_line(text: str, number: int) -> Record:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+        raise ValueError(f"invalid JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}") from None
     except RecursionError:
         raise ValueError("invalid JSON: nested too deeply") from None
     if not isinstance(obj, dict):
