@@ -235,7 +235,9 @@ class Segment:
                    load("postings"), directory / f"{name}.text")
 
     def posting(self, code: int) -> np.ndarray:
-        i = int(np.searchsorted(self.terms, code))
+        # np.uint64, not a Python int: numpy would compare a uint64 array with
+        # an int by converting the whole array to float64 (0.4 ms a lookup).
+        i = int(np.searchsorted(self.terms, np.uint64(code)))
         if i >= self.terms.size or int(self.terms[i]) != code:
             return np.empty(0, dtype=np.uint32)
         return self.postings[self.offsets[i]:self.offsets[i + 1]]

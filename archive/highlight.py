@@ -8,12 +8,14 @@ snippet never cuts a mark or a highlighted word in half.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from html import escape
 
 from .analysis import fold_with_offsets
 
 SNIPPET_CHARS = 120
 MAX_SNIPPETS = 2
+SNIPPET_SCAN_CHARS = 30000
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 
 Segments = list[tuple[str, bool]]
@@ -64,7 +66,9 @@ def snippets(text: str, terms: list[str], width: int = SNIPPET_CHARS,
              count: int = MAX_SNIPPETS) -> list[Segments]:
     """Up to `count` windows of about `width` characters around the matches
     covering the most distinct terms; the opening of the text if none match."""
-    text = " ".join(text.split())             # paragraphs flow into one line
+    # Paragraphs flow into one line; a snippet is looked for in the first
+    # SNIPPET_SCAN_CHARS only (a law can run to 100,000 characters).
+    text = " ".join(text[:SNIPPET_SCAN_CHARS].split())
     spans = match_spans(text, terms)
     if not spans:
         return [[(text[:width] + ("…" if len(text) > width else ""), False)]] if text else []
@@ -86,23 +90,31 @@ def snippets(text: str, terms: list[str], width: int = SNIPPET_CHARS,
     return result
 
 
+MAX_WINDOW_STARTS = 200           # windows tried per snippet (a law may hold 1,000 matches)
+
+
 def _best_window(text, spans, width, taken):
+    """The window around a match holding the most distinct terms, then the
+    most matches; spans are sorted and merged, so bisection finds a window's
+    spans and its edges.  Linear in the matches, not quadratic."""
+    starts = [s for s, _ in spans]
     best, best_score = None, 0
-    for start, end in spans:
+    for start, end in spans[:MAX_WINDOW_STARTS]:
         if any(lo <= start < hi for lo, hi in taken):
             continue
         lo = max(0, start - width // 3)
         hi = min(len(text), lo + width)
-        # Widen to whole marks at both edges.
-        for s, e in spans:
-            if s < lo < e:
-                lo = s
-            if s < hi < e:
-                hi = e
+        first = bisect_right(starts, lo) - 1        # a span that holds `lo`?
+        if first >= 0 and spans[first][0] < lo < spans[first][1]:
+            lo = spans[first][0]                     # widen to whole marks
+        last = bisect_left(starts, hi) - 1
+        if last >= 0 and spans[last][0] < hi < spans[last][1]:
+            hi = spans[last][1]
         if any(lo < t_hi and t_lo < hi for t_lo, t_hi in taken):
             continue
-        distinct = {text[s:e] for s, e in spans if lo <= s and e <= hi}
-        score = len(distinct) * 100 + sum(1 for s, e in spans if lo <= s and e <= hi)
+        inside = spans[bisect_left(starts, lo):bisect_left(starts, hi)]
+        inside = [(s, e) for s, e in inside if e <= hi]
+        score = len({text[s:e] for s, e in inside}) * 100 + len(inside)
         if score > best_score:
             best, best_score = (lo, hi), score
     return best

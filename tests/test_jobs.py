@@ -50,7 +50,6 @@ def test_incremental_add_change_delete_restore(tmp_path, monkeypatch):
 
     # A changed record: updated, history kept, the new title is found.
     write_file(src, "part-001.jsonl", [5, 6, 7, 8, 9], salt="新")
-    write_file(src, "part-001.jsonl", [5, 6, 7, 8, 9], salt="新")   # same bytes
     changed = reindex(home, src)
     assert (changed.updated, changed.added) == (5, 0) and len(parsed) == 1
     doc_id = ids_for(home, title_of(5, "新"))[0]
