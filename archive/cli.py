@@ -30,6 +30,10 @@ class Context:
         return SearchService(self.home)
 
 
+wait_option = click.option("--wait", type=float, default=0, show_default=True,
+                           help="Seconds to wait for another writer to finish.")
+
+
 def _fail(message: str, code: int = EXIT_FAILED):
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -107,8 +111,7 @@ def init(obj: Context):
 @main.command()
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
-@click.option("--wait", type=float, default=0, show_default=True,
-              help="Seconds to wait for another writer to finish.")
+@wait_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Append a summary of the run here (default: archive.toml [log] file).")
@@ -130,8 +133,7 @@ def ingest(obj: Context, paths, wait, as_json, log_file):
               type=click.Path(exists=True, path_type=Path),
               help="Source folder (repeatable); overrides archive.toml.")
 @click.option("--full", is_flag=True, help="Rebuild the index from the archive and switch.")
-@click.option("--wait", type=float, default=0, show_default=True,
-              help="Seconds to wait for another writer to finish.")
+@wait_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Append a summary of the run here (default: archive.toml [log] file).")
@@ -200,24 +202,20 @@ def _archive(obj: Context, cls, readonly=True):
         _fail(f"no archive in {obj.home}: run `archive ingest PATH` first")
 
 
-@main.command()
-@click.argument("doc_id", type=int)
-@click.option("--wait", type=float, default=0, show_default=True,
-              help="Seconds to wait for another writer to finish.")
-@click.pass_obj
-def withdraw(obj: Context, doc_id, wait):
-    """Hide a bulletin from search (kept in the archive; see restore)."""
-    _set_status(obj, doc_id, "withdrawn", wait)
+def _status_command(name: str, status: str, summary: str):
+    """`withdraw` and `restore`: the same command with another target status."""
+    @main.command(name=name, help=summary)
+    @click.argument("doc_id", type=int)
+    @wait_option
+    @click.pass_obj
+    def command(obj: Context, doc_id, wait):
+        _set_status(obj, doc_id, status, wait)
+    return command
 
 
-@main.command()
-@click.argument("doc_id", type=int)
-@click.option("--wait", type=float, default=0, show_default=True,
-              help="Seconds to wait for another writer to finish.")
-@click.pass_obj
-def restore(obj: Context, doc_id, wait):
-    """Make a withdrawn bulletin searchable again."""
-    _set_status(obj, doc_id, "active", wait)
+withdraw = _status_command("withdraw", "withdrawn",
+                           "Hide a bulletin from search (kept in the archive; see restore).")
+restore = _status_command("restore", "active", "Make a withdrawn bulletin searchable again.")
 
 
 def _set_status(obj: Context, doc_id: int, status: str, wait: float = 0):
@@ -300,7 +298,7 @@ def search(obj: Context, limit, page, all_hits, as_json, color, **filters):
 
 
 def _print_result(result, color: bool) -> None:
-    from .highlight import to_terminal
+    from .highlight import plain, to_terminal
 
     for warning in result.warnings:
         click.echo(f"注意: {warning}", err=True)
@@ -312,11 +310,12 @@ def _print_result(result, color: bool) -> None:
         click.echo(f"您是不是要找: {result.suggestion}")
     for hit in result.hits:
         f = hit.fields
-        title = to_terminal(hit.title_segments, color) if hit.title_segments else f["title"]
+        title = (to_terminal(hit.title_segments, color) if hit.title_segments
+                 else plain(f["title"] or ""))
         click.echo(f"\n[{f['id']}] {title}")
-        meta = " · ".join(str(v) for v in (f.get("doc_no"), f.get("issuer"),
-                                          f.get("issued") or f.get("published"),
-                                          f.get("topic")) if v)
+        meta = plain(" · ".join(str(v) for v in (f.get("doc_no"), f.get("issuer"),
+                                                f.get("issued") or f.get("published"),
+                                                f.get("topic")) if v))
         if meta:
             click.echo(f"    {meta}")
         for segments in hit.snippet_segments:
@@ -349,15 +348,18 @@ def show(obj: Context, doc_id, as_json, original, versions):
     labels = (("索引号", "index_no"), ("发文字号", "doc_no"), ("发文机关", "issuer"),
               ("发文时间", "issued"), ("主题分类", "topic"), ("发布日期", "published"),
               ("主题词", "keywords"), ("链接", "url"), ("来源文件", "source_path"))
-    click.echo(data["title"] or "(无标题)")
+    from .highlight import plain
+
+    click.echo(plain(data["title"] or "(无标题)"))
     for label, key in labels:
         value = data.get(key)
         if value:
-            click.echo(f"  {label}: {'；'.join(value) if isinstance(value, list) else value}")
+            value = '；'.join(value) if isinstance(value, list) else str(value)
+            click.echo(f"  {label}: {plain(value)}")
     if data["status"] != "active":
         click.echo("  状态: 已撤回 (withdrawn)")
     click.echo("")
-    click.echo(data["body"] or "")
+    click.echo(plain(data["body"] or ""))
     for version in data.get("history", [])[1:]:
         click.echo(f"\n(earlier version {version['vid']}, {version['created_at']}, "
                    f"{version['source_path']})")
@@ -413,10 +415,13 @@ def stats(obj: Context, as_json):
 @main.command()
 @click.option("--host", default=None, help="Default 127.0.0.1 (or archive.toml [serve]).")
 @click.option("--port", type=int, default=None, help="Default 8080.")
-@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Default 4.")
-@click.option("--dev", is_flag=True, help="Flask's development server with reload.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes answering requests (default 2; one per core is right).")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Threads per process (default 4).")
+@click.option("--dev", is_flag=True, help="Flask's development server with reload (loopback only).")
 @click.pass_obj
-def serve(obj: Context, host, port, workers, dev):
+def serve(obj: Context, host, port, workers, threads, dev):
     """Serve the web app and JSON API."""
     try:
         from web.server import serve as run
@@ -425,7 +430,8 @@ def serve(obj: Context, host, port, workers, dev):
     options = cfg.load(obj.home).serve
     run(obj.home, host=host or options.get("host", "127.0.0.1"),
         port=port or int(options.get("port", 8080)),
-        workers=workers or int(options.get("workers", 4)), dev=dev)
+        workers=workers or int(options.get("workers", 2)),
+        threads=threads or int(options.get("threads", 4)), dev=dev)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Both take the public JSON records of `SearchService.export`.  CSV is written
 UTF-8 with a BOM so Excel opens Chinese text correctly; keywords are joined
-with "；".
+with "；"; cells that would start a spreadsheet formula are quoted with `'`.
 """
 from __future__ import annotations
 
@@ -21,6 +21,18 @@ def jsonl_lines(records: Iterable[dict]) -> Iterator[str]:
         yield json.dumps(record, ensure_ascii=False) + "\n"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    """A CSV cell Excel will not run: text starting like a formula gets a
+    leading apostrophe (a bulletin title "=HYPERLINK(...)" stays text)."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
+
+
 def csv_lines(records: Iterable[dict]) -> Iterator[str]:
     """CSV text in chunks, the BOM first."""
     buffer = io.StringIO()
@@ -29,7 +41,7 @@ def csv_lines(records: Iterable[dict]) -> Iterator[str]:
     writer.writerow(CSV_COLUMNS)
     for record in records:
         row = dict(record, keywords="；".join(record.get("keywords") or []))
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in CSV_COLUMNS])
+        writer.writerow([_cell(row.get(c)) for c in CSV_COLUMNS])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

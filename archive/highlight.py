@@ -125,7 +125,17 @@ def to_html(segments: Segments) -> str:
                    for t, marked in segments)
 
 
+_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {0x7F: None, 0x9B: None}
+
+
+def plain(text: str) -> str:
+    """Text safe to print on a terminal: control characters (escape
+    sequences a hostile bulletin could carry) removed."""
+    return text.translate(_CONTROL)
+
+
 def to_terminal(segments: Segments, color: bool = True) -> str:
     if not color:
-        return "".join(t for t, _ in segments)
-    return "".join(f"{BOLD}{t}{RESET}" if marked else t for t, marked in segments)
+        return "".join(plain(t) for t, _ in segments)
+    return "".join(f"{BOLD}{plain(t)}{RESET}" if marked else plain(t)
+                   for t, marked in segments)

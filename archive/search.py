@@ -192,6 +192,9 @@ class Searcher:
             data = dict(np.load(path, allow_pickle=True))
         else:                      # a commit is newer than its docmap: compute it
             data = compute_docmap(self.index)[0]
+        if "doc" not in data:
+            raise NoIndex(f"the index in {self.generation.path} was built by an older "
+                          "version: run `archive reindex --full`")
         self.vid = data["vid"]
         self.doc_id = data["doc"]
         self.date = data["date"]

@@ -128,7 +128,14 @@ class FastMpWriter(multiproc.MpWriter):
 
 
 def open_writer(ix, procs: int = 1, limitmb: int = 256):
-    """A writer for a batch of documents: several processes for a big batch."""
+    """A writer for a batch of documents: several processes for a big batch.
+
+    Segments are written as separate files, not Whoosh's single compound
+    file: a reader opening a compound file copies each part into memory
+    (0.15 s and 300 MB per process at 53k bulletins, measured on a cold CLI
+    search), while separate files are read through the page cache.
+    """
     if procs > 1:
-        return FastMpWriter(ix, procs=procs, multisegment=True, limitmb=limitmb)
-    return FastSegmentWriter(ix, limitmb=limitmb)
+        return FastMpWriter(ix, procs=procs, multisegment=True, limitmb=limitmb,
+                            compound=False)
+    return FastSegmentWriter(ix, limitmb=limitmb, compound=False)

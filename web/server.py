@@ -1,14 +1,17 @@
 """Serving the web app: `archive serve` calls `serve()`.
 
-Production uses waitress, a pure-Python threaded WSGI server.  It was chosen
-over gunicorn because it runs anywhere Python runs — including the Windows
-machines of government intranets, where gunicorn (which needs `fork`) does
-not — and because one process with threads suits this app: the search
-service, its open index and its caches are shared by every request instead
-of being loaded once per forked worker.  `workers` is therefore the number
-of waitress threads, i.e. how many requests are answered at the same time.
-The Whoosh index is opened read-only; `SearchService` reopens it when a
-reindex writes a new generation, so the server never needs a restart.
+Production uses waitress, a pure-Python WSGI server: no compiler, nothing
+outside PyPI, and it runs on Windows intranet servers too.  Requests are
+answered by `threads` threads in each of `workers` processes.  Searching is
+CPU work in Python, so one process uses one core however many threads it
+has: on POSIX `serve` binds the port once and forks `workers` processes that
+all accept on it (the kernel spreads connections), each with its own
+`SearchService`; the index files are memory-mapped, so the processes share
+the page cache, not copies.  The parent restarts a worker that dies and
+stops them all on Ctrl+C or SIGTERM.  Where `fork` does not exist there is
+one process.  The Whoosh index is opened read-only; each `SearchService`
+reopens it when a reindex writes a new generation, so the server never needs
+a restart.
 
 `dev=True` runs Flask's development server with the reloader and debugger
 (local use only: the debugger can run code, so `serve` refuses it on any
@@ -16,6 +19,11 @@ address but loopback).
 """
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import sys
+import time
 from pathlib import Path
 
 from .app import create_app
@@ -28,17 +36,19 @@ def display_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def make_server(home, host: str = "127.0.0.1", port: int = 8080, workers: int = 4):
+def make_server(home, host: str = "127.0.0.1", port: int = 8080, workers: int = 4,
+                sockets=None):
     """A waitress server (not yet running): `.run()` serves, `.close()` stops.
-    `port=0` picks a free port (`.effective_port`)."""
+    `port=0` picks a free port (`.effective_port`); `workers` is its threads."""
     from waitress import create_server
 
-    return create_server(create_app(Path(home)), host=host, port=port, threads=workers,
-                         ident="archive", clear_untrusted_proxy_headers=True)
+    where = {"sockets": sockets} if sockets else {"host": host, "port": port}
+    return create_server(create_app(Path(home)), threads=workers, ident="archive",
+                         clear_untrusted_proxy_headers=True, **where)
 
 
-def serve(home, host: str = "127.0.0.1", port: int = 8080, workers: int = 4,
-          dev: bool = False) -> None:
+def serve(home, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
+          dev: bool = False, threads: int = 4) -> None:
     """Serve the app for the data home `home` until interrupted."""
     if dev:
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -48,12 +58,64 @@ def serve(home, host: str = "127.0.0.1", port: int = 8080, workers: int = 4,
         print(f"archive (development server): open {display_url(host, port)}", flush=True)
         app.run(host=host, port=port, debug=True, use_reloader=True, threaded=True)
         return
-    server = make_server(home, host, port, workers)
+    if workers > 1 and hasattr(os, "fork"):
+        _serve_forked(home, host, port, workers, threads)
+        return
+    server = make_server(home, host, port, threads)
     print(f"archive: serving {Path(home)} on {display_url(host, server.effective_port)} "
-          f"({workers} threads; Ctrl+C to stop)", flush=True)
+          f"(1 process, {threads} threads; Ctrl+C to stop)", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+
+
+def _serve_forked(home, host: str, port: int, workers: int, threads: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=1024)
+    print(f"archive: serving {Path(home)} on {display_url(host, listener.getsockname()[1])} "
+          f"({workers} processes × {threads} threads; Ctrl+C to stop)", flush=True)
+    children: set[int] = set()
+
+    def start_worker() -> None:
+        pid = os.fork()
+        if pid == 0:                                   # the worker
+            signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides
+            signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+            try:
+                make_server(home, threads=threads, sockets=[listener]).run()
+            finally:
+                os._exit(0)
+        children.add(pid)
+
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for _ in range(workers):
+            start_worker()
+        while True:
+            pid, status = os.wait()
+            if pid in children:
+                children.discard(pid)
+                print(f"archive: worker {pid} ended ({status}); starting another",
+                      file=sys.stderr, flush=True)
+                time.sleep(0.5)                        # no tight loop if it keeps dying
+                start_worker()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in list(children):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        listener.close()
