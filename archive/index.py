@@ -42,7 +42,7 @@ from .writer import open_writer
 
 INDEX_DIR = "index"
 CURRENT = "CURRENT"
-GRAM_SEGMENT_DOCS = 8000          # bounds the memory of one gram segment build
+GRAM_SEGMENT_DOCS = 4000          # bounds the memory of one gram segment build (~200 MB)
 STATUS_CODES = {"active": 0, "withdrawn": 1}
 
 

@@ -84,10 +84,15 @@ def _serve_forked(home, host: str, port: int, workers: int, threads: int) -> Non
         if pid == 0:                                   # the worker
             signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides
             signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+            code = 0
             try:
-                make_server(home, threads=threads, sockets=[listener]).run()
+                make_server(home, workers=threads, sockets=[listener]).run()
+            except BaseException as exc:        # say why, or the parent loops blind
+                print(f"archive: worker {os.getpid()} failed: {exc!r}", file=sys.stderr,
+                      flush=True)
+                code = 1
             finally:
-                os._exit(0)
+                os._exit(code)
         children.add(pid)
 
     def stop(*_):
