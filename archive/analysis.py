@@ -256,14 +256,6 @@ def segmenter_for(home: Path | None) -> Segmenter:
     return _shared_segmenter((str(load(Path(home)).dictionary),))
 
 
-def configure_jieba_cache(home: Path) -> None:
-    """Keep python-jieba's dictionary cache inside the data home, not /tmp."""
-    os.makedirs(home, exist_ok=True)
-    import jieba
-
-    jieba.dt.tmp_dir = str(home)
-    jieba.dt.cache_file = "jieba.cache"
-
 
 # ---------------------------------------------------------- Whoosh pipe ---
 

@@ -254,10 +254,6 @@ class Segment:
             result = np.intersect1d(result, other, assume_unique=True)
         return result
 
-    def document_text(self, local: int) -> bytes:
-        start, end = int(self.fields[local, 0]), int(self.fields[local, -1]) - 1
-        return self._mmap()[start:end]
-
     def contains(self, local: np.ndarray, word: str, field: str | None) -> np.ndarray:
         """The subset of `local` whose text (or `field`) contains `word`."""
         column = FIELDS.index(field) if field else None
@@ -300,13 +296,6 @@ class GramIndex:
             return np.empty(0, dtype=np.int64)
         return np.unique(np.concatenate(found))
 
-    def text_of(self, key: int) -> str | None:
-        """The folded, laid-out text stored for `key` (latest segment wins)."""
-        for seg in reversed(self.segments):
-            hits = np.nonzero(np.asarray(seg.keys) == key)[0]
-            if hits.size:
-                return seg.document_text(int(hits[-1])).decode("utf-8")
-        return None
 
 
 def read_manifest(directory: Path) -> dict:
