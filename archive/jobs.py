@@ -307,15 +307,13 @@ def run_job(home: Path, kind: str, body, wait: float = 0.0, detail: dict | None 
             log.info("job #%s %s started %s", report.job_id, kind, detail or "")
             body(archive, report)
             _finish(archive, home, report, started)
-        except Exception as exc:
+        except BaseException as exc:
             report.outcome = "failed"
             report.failures.append({"path": None, "reason": _describe(exc)})
+            if not isinstance(exc, Exception):    # Ctrl-C, SystemExit: record, then go on
+                _record(archive, report, started)
+                raise
             log.exception("job #%s %s failed", report.job_id, kind)
-        except BaseException as exc:          # Ctrl-C, SystemExit: record, then go on
-            report.outcome = "failed"
-            report.failures.append({"path": None, "reason": _describe(exc)})
-            _record(archive, report, started)
-            raise
         _record(archive, report, started)
     return report
 

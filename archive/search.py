@@ -260,11 +260,10 @@ class Searcher:
         variants = self.variants(word)
         exact = _union([self.exact(v, fieldname) for v in variants])
         docs = exact
-        words = []
-        for v in variants:
-            words += self.query_segmenter.words_of(v)
+        segmented = [self.query_segmenter.words_of(v) for v in variants]
+        words = [w for variant_words in segmented for w in variant_words]
         terms = list(variants)
-        parts = self.query_segmenter.words_of(variants[0])
+        parts = segmented[0]
         if not word.quoted and not word.doc_no and len(parts) > 1:
             split = _intersect([self.exact(p, fieldname) for p in parts])
             docs = _union([exact, split])
@@ -312,10 +311,7 @@ class Searcher:
         self._refresh_synonyms()
         parsed = parse(request.q)
         leaves: list[_Leaf] = []
-        matched = self.evaluate(parsed.root, leaves)
-        base = self._base_filter(matched, request, parsed)
-        _check_deadline()
-        final, facets = self._facets(base, request)
+        final, facets = self._matching(request, parsed, leaves)
         _check_deadline()
         hits = self._page(final, leaves, request, parsed)
         result = SearchResult(request, parsed, int(final.size), hits, facets, 0.0,
@@ -334,11 +330,17 @@ class Searcher:
         The matching set only: no ranking, no stored fields, so it is cheap
         even when it is large.
         """
-        request = SearchRequest(q=q)
-        parsed = parse(q)
-        matched = self.evaluate(parsed.root, [])
-        final, _ = self._facets(self._base_filter(matched, request, parsed), request)
+        final, _ = self._matching(SearchRequest(q=q), parse(q), [])
         return sorted(int(i) for i in self.doc_id[final])
+
+    def _matching(self, request: SearchRequest, parsed: ParsedQuery,
+                  leaves: list[_Leaf]) -> tuple[np.ndarray, dict]:
+        """The documents a request selects (query, status, dates, facet
+        filters) and its facet counts; the query's leaves go into `leaves`."""
+        matched = self.evaluate(parsed.root, leaves)
+        base = self._base_filter(matched, request, parsed)
+        _check_deadline()
+        return self._facets(base, request)
 
     def _base_filter(self, docs: np.ndarray, request: SearchRequest,
                      parsed: ParsedQuery) -> np.ndarray:
@@ -519,15 +521,12 @@ class Searcher:
             if candidate and candidate != request.q:
                 probe = SearchRequest(q=candidate, size=1, highlight=False,
                                       include_withdrawn=request.include_withdrawn)
-                if self.evaluate(parse(candidate).root, []).size and \
-                        self.search_count(probe):
+                if self.search_count(probe):
                     return candidate
         return None
 
     def search_count(self, request: SearchRequest) -> int:
-        parsed = parse(request.q)
-        base = self._base_filter(self.evaluate(parsed.root, []), request, parsed)
-        return int(self._facets(base, request)[0].size)
+        return int(self._matching(request, parse(request.q), [])[0].size)
 
     def related(self, doc_id: int, text: str, limit: int = 5) -> list[Hit]:
         """More like this: the document's most distinctive words, itself excluded."""
