@@ -38,10 +38,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .fields import SEARCH_FIELDS
+
 FIELD_SEP = "\x1f"
 DOC_SEP = "\x1e"
 # Searchable fields, in the order they are laid out in the text file.
-FIELDS = ("title", "body", "issuer", "topic", "keywords", "doc_no", "index_no")
+FIELDS = SEARCH_FIELDS
 _RADIX = 0x110000
 _MANIFEST = "manifest.json"
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-# Fields a record carries besides the body, in display order.
-META_FIELDS = ("index_no", "doc_no", "issued", "issuer", "keywords", "title", "topic", "published")
 
 
 @dataclass

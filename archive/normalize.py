@@ -12,6 +12,7 @@ import datetime as _dt
 import re
 import unicodedata
 
+from archive.fields import FIELD_LABELS
 from archive.model import Record
 
 # Python's whitespace: ASCII, U+3000, &nbsp; (U+00A0) and the other Unicode
@@ -230,22 +231,8 @@ def doc_no_parts(text: str | None) -> dict | None:
 
 # ---------------------------------------------------------------- labels -> record
 
-# Source labels (Chinese page labels and export keys) for each record field,
-# best first: when a page shows several labels for one field, the earlier wins.
-FIELD_LABELS: dict[str, tuple[str, ...]] = {
-    "title": ("标题", "title", "文件名称", "信息名称", "名称"),
-    "index_no": ("索引号", "index_no"),
-    "doc_no": ("发文字号", "doc_no", "文号", "发文号", "文件编号"),
-    "issuer": ("发文机关", "issuer", "发布机构", "发文单位", "发布单位", "制发机关",
-               "成文机关", "信息来源", "文章来源", "来源"),
-    "issued": ("发文时间", "issued", "成文日期", "发文日期", "成文时间", "生成日期",
-               "印发日期"),
-    "published": ("发布日期", "published", "发布时间", "公开日期", "公开时间", "时间"),
-    "topic": ("主题分类", "topic", "信息分类", "所属分类", "分类"),
-    "keywords": ("主题词", "keywords", "关键词", "关键字"),
-    "body": ("正文", "body"),
-    "url": ("链接", "url", "网址"),
-}
+# Source labels for each record field, best first (archive/fields.py): when a
+# page shows several labels for one field, the earlier wins.
 _LABEL_RANK = {label: (fld, rank)
                for fld, labels in FIELD_LABELS.items() for rank, label in enumerate(labels)}
 

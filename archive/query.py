@@ -18,23 +18,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .fields import DATE_QUERY_NAMES, FIELDS
 from .normalize import parse_date_partial
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 MAX_DEPTH = 8
 
-# Field names users may type -> the canonical field.
-FIELD_NAMES = {
-    "标题": "title", "title": "title", "题名": "title",
-    "正文": "body", "body": "body", "内容": "body",
-    "机关": "issuer", "发文机关": "issuer", "issuer": "issuer", "来源": "issuer",
-    "分类": "topic", "主题分类": "topic", "topic": "topic",
-    "文号": "doc_no", "发文字号": "doc_no", "doc_no": "doc_no",
-    "索引号": "index_no", "index_no": "index_no",
-    "主题词": "keywords", "关键词": "keywords", "keywords": "keywords",
-    "日期": "date", "date": "date", "发文时间": "date", "发布日期": "date",
-}
+# Field names users may type -> the canonical field (archive/fields.py).
+FIELD_NAMES = {name: f.name for f in FIELDS for name in f.query_names}
+FIELD_NAMES.update({name: "date" for name in DATE_QUERY_NAMES})
 
 # A 发文字号 typed with any brackets around the year: 沁政发[2025]12号, 〔2025〕12号.
 DOC_NO_PATTERN = re.compile(

@@ -1,0 +1,82 @@
+"""The record's fields: the one registry every layer reads.
+
+Each bulletin field is described once here — its JSON/CSV key, the Chinese
+label shown to people, every label a source uses for it (portal pages, text
+renderings, export keys), the names a user may type in the query language,
+and its roles (stored for display, searchable as a substring, a facet, a
+sort key).  Parsers, the store, the index, the query language, exports, the
+CLI and the templates take their lists from here, so adding a label variant
+or a field is a change in one place.
+
+This module imports nothing from the package (it is read by everything).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str                         # key in Record, JSON, CSV
+    label: str                        # Chinese label shown to people
+    source_labels: tuple[str, ...]    # labels/keys sources use, best first
+    query_names: tuple[str, ...] = () # names a user may type before ':'
+    kind: str = "text"                # text | date | keywords | doc_no | url | body
+    searchable: bool = False          # in the substring index, as a query field
+    facet: bool = False               # counted in the sidebar
+    csv: bool = True                  # a column of the CSV export
+
+
+# Display order is the order of this tuple (the disclosure table's order).
+FIELDS: tuple[Field, ...] = (
+    Field("index_no", "索引号", ("索引号", "index_no"),
+          ("索引号", "index_no"), searchable=True),
+    Field("doc_no", "发文字号", ("发文字号", "doc_no", "文号", "发文号", "文件编号"),
+          ("文号", "发文字号", "doc_no"), kind="doc_no", searchable=True),
+    Field("issuer", "发文机关",
+          ("发文机关", "issuer", "发布机构", "发文单位", "发布单位", "制发机关", "成文机关",
+           "信息来源", "文章来源", "来源"),
+          ("机关", "发文机关", "issuer", "来源"), searchable=True, facet=True),
+    Field("issued", "发文时间",
+          ("发文时间", "issued", "成文日期", "发文日期", "成文时间", "生成日期", "印发日期"),
+          kind="date"),
+    Field("topic", "主题分类", ("主题分类", "topic", "信息分类", "所属分类", "分类"),
+          ("分类", "主题分类", "topic"), searchable=True, facet=True),
+    Field("published", "发布日期",
+          ("发布日期", "published", "发布时间", "公开日期", "公开时间", "时间"), kind="date"),
+    Field("keywords", "主题词", ("主题词", "keywords", "关键词", "关键字"),
+          ("主题词", "关键词", "keywords"), kind="keywords", searchable=True),
+    Field("title", "标题", ("标题", "title", "文件名称", "信息名称", "名称"),
+          ("标题", "title", "题名"), searchable=True),
+    Field("url", "链接", ("链接", "url", "网址"), kind="url"),
+    Field("body", "正文", ("正文", "body"), ("正文", "body", "内容"), kind="body",
+          searchable=True),
+)
+
+BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+
+# Fields a record carries besides the body, in display order.
+META_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind not in ("body", "url"))
+
+# Source label -> field name, best label first (parsers).
+FIELD_LABELS: dict[str, tuple[str, ...]] = {f.name: f.source_labels for f in FIELDS}
+
+# Substring-indexed fields, in the index's layout order (grams.py).
+SEARCH_FIELDS: tuple[str, ...] = ("title", "body", "issuer", "topic", "keywords", "doc_no",
+                                  "index_no")
+
+# The pseudo-field for dates in the query language (issued, else published).
+DATE_QUERY_NAMES: tuple[str, ...] = ("日期", "date", "发文时间", "发布日期")
+
+
+def label_of(name: str) -> str:
+    """The Chinese label of a field (or of a pseudo-column such as source_path)."""
+    field = BY_NAME.get(name)
+    return field.label if field else EXTRA_LABELS.get(name, name)
+
+
+# Columns of the public JSON that are not parsed fields.
+EXTRA_LABELS: dict[str, str] = {
+    "id": "编号", "source_path": "来源文件", "source_line": "来源行", "ingested_at": "入库时间",
+    "sha256": "原件SHA-256", "status": "状态",
+}
