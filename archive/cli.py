@@ -286,10 +286,11 @@ def _answer(call):
 @click.option("--all", "all_hits", is_flag=True, help="Every hit, no paging.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--color/--no-color", default=None, help="Bold matches (default: on a terminal).")
+@click.option("--collapse", is_flag=True, help="One hit per group of reprints and copies.")
 @click.pass_obj
-def search(obj: Context, limit, page, all_hits, as_json, color, **filters):
+def search(obj: Context, limit, page, all_hits, as_json, color, collapse, **filters):
     """Search the archive. An empty QUERY lists everything, newest first."""
-    request = _request(**filters, page=page, size=limit, all=all_hits)
+    request = _request(**filters, page=page, size=limit, all=all_hits, collapse=collapse)
     result = _answer(lambda: obj.service().search(request))
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
@@ -318,6 +319,8 @@ def _print_result(result, color: bool) -> None:
                                                 f.get("topic")) if v))
         if meta:
             click.echo(f"    {meta}")
+        if f.get("group_size", 1) > 1:
+            click.echo(f"    另有 {f['group_size'] - 1} 篇相同或相近（组 {f['group']}）")
         for segments in hit.snippet_segments:
             click.echo(f"    {to_terminal(segments, color)}")
 
@@ -327,10 +330,17 @@ def _print_result(result, color: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--original", is_flag=True, help="Write the original file's bytes to stdout.")
 @click.option("--versions", is_flag=True, help="List earlier versions too.")
+@click.option("--diff", "as_diff", is_flag=True,
+              help="What changed between two versions (default: the two latest).")
+@click.option("--from", "from_v", type=int, metavar="V", help="With --diff: older version (1 = first).")
+@click.option("--to", "to_v", type=int, metavar="V", help="With --diff: newer version.")
 @click.pass_obj
-def show(obj: Context, doc_id, as_json, original, versions):
-    """Show one bulletin."""
+def show(obj: Context, doc_id, as_json, original, versions, as_diff, from_v, to_v):
+    """Show one bulletin, its citations, or (--diff) what changed between versions."""
     service = obj.service()
+    if as_diff or from_v or to_v:
+        _show_diff(service, doc_id, from_v, to_v, as_json)
+        return
     if original:
         found = _answer(lambda: service.original(doc_id))
         if not found:
@@ -363,6 +373,43 @@ def show(obj: Context, doc_id, as_json, original, versions):
     for version in data.get("history", [])[1:]:
         click.echo(f"\n(earlier version {version['vid']}, {version['created_at']}, "
                    f"{version['source_path']})")
+    _print_citations(data)
+
+
+def _print_citations(data: dict) -> None:
+    from .highlight import plain
+
+    def line(item):
+        name = " ".join(v for v in (item.get("doc_no"), item.get("title") and
+                                    f"《{item['title']}》") if v)
+        where = f"[{item['id']}]" if item.get("id") else "(不在档案中)"
+        return plain(f"  {where} {name}")
+
+    if data.get("cites"):
+        click.echo(f"\n本文引用 ({len(data['cites'])}):")
+        for item in data["cites"]:
+            click.echo(line(item) + ("  ← 转发" if item.get("kind") == "reprint" else ""))
+    if data.get("cited_by"):
+        click.echo(f"\n被引用 ({len(data['cited_by'])}):")
+        for item in data["cited_by"]:
+            click.echo(line(item))
+
+
+def _show_diff(service, doc_id: int, from_v, to_v, as_json: bool) -> None:
+    from .versions_diff import DiffError, as_text
+
+    if service.archive.get(doc_id) is None:
+        _fail(f"no bulletin #{doc_id}")
+    try:
+        result = service.version_diff(doc_id, from_v, to_v)
+    except DiffError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        from .highlight import plain
+
+        click.echo(plain(as_text(result)))
 
 
 @main.command()

@@ -68,6 +68,10 @@ SEARCH_FIELDS: tuple[str, ...] = ("title", "body", "issuer", "topic", "keywords"
 # The pseudo-field for dates in the query language (issued, else published).
 DATE_QUERY_NAMES: tuple[str, ...] = ("日期", "date", "发文时间", "发布日期")
 
+# The pseudo-field for citations (archive.citations): bulletins citing a
+# 发文字号 or a title.
+CITES_QUERY_NAMES: tuple[str, ...] = ("引用", "cites")
+
 
 def label_of(name: str) -> str:
     """The Chinese label of a field (or of a pseudo-column such as source_path)."""

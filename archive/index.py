@@ -35,7 +35,7 @@ from whoosh import fields as wf
 from whoosh import formats, index as windex
 from whoosh.system import pack_uint
 
-from . import grams
+from . import grams, links
 from .analysis import ChineseAnalyzer, Segmenter, WordTable, fold, is_word, segmenter_for
 from .store import Archive, now_iso
 from .writer import open_writer
@@ -264,14 +264,16 @@ class IndexStats:
 class _Batch:
     """Documents on their way into both indexes of one generation."""
 
-    def __init__(self, generation: Generation, writer):
+    def __init__(self, generation: Generation, writer, full: bool):
         self.generation = generation
         self.writer = writer
         self.grams = grams.SegmentBuilder()
+        self.links = links.LinkWriter(generation.path, full)     # citations, reprints
 
     def add(self, doc_id: int, vid: int, status: str, record: dict, update: bool) -> None:
         folded = folded_fields(record)
         self.grams.add(vid, folded)
+        self.links.add(doc_id, status, record, folded["body"])
         doc = whoosh_document(doc_id, vid, status, record, folded)
         if update:
             self.writer.update_document(**doc)
@@ -302,7 +304,7 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
     ix = generation.open_whoosh()
     procs = procs or min(2, os.cpu_count() or 1)
     writer = open_writer(ix, procs)
-    batch = _Batch(generation, writer)
+    batch = _Batch(generation, writer, full=True)
     count = 0
     committed = False
     try:
@@ -312,13 +314,14 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
             if progress:
                 progress(1)
         batch.flush_grams()
+        link_counts = batch.links.finish()
         pause_point("rebuild-commit")
         writer.commit()
         committed = True
         write_docmap(generation)
         WordTable.build(generation.words_path, segmenter)
         generation.write_state({"seq": seq, "dictionary": segmenter.signature(),
-                                "built_at": now_iso(), "documents": count,
+                                "built_at": now_iso(), "documents": count, "links": link_counts,
                                 "build_seconds": round(time.monotonic() - started, 2)})
         problem = verify_generation(generation, archive) if verify else None
         if problem:
@@ -332,6 +335,7 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
                 os.close(fd)
         pause_point("rebuild-switch")
     except BaseException:
+        batch.links.cancel()
         if not committed:
             try:
                 writer.cancel()
@@ -365,6 +369,8 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
             shutil.rmtree(path, ignore_errors=True)
     state = generation.state()
     changes = list(archive.changes_since(state.get("seq", 0)))
+    if links.missing(generation.path):          # built before citations and groups
+        state["links"] = links.backfill(archive, generation.path)
     stats = IndexStats()
     if not changes:
         return stats
@@ -376,7 +382,7 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
         # held by a dead writer's orphan: a new lock file is a new lock.
         (generation.whoosh_dir / "MAIN_WRITELOCK").unlink(missing_ok=True)
         writer = open_writer(ix)
-    batch = _Batch(generation, writer)
+    batch = _Batch(generation, writer, full=False)
     top = state.get("seq", 0)
     try:
         for doc_id, status, vid, record, seq in changes:
@@ -385,8 +391,10 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
             stats.removed += status != "active"
             top = max(top, seq)
         batch.flush_grams()           # grams before Whoosh: see module docstring
+        state["links"] = batch.links.finish()     # idempotent like the grams
         pause_point("sync-commit")
     except BaseException:
+        batch.links.cancel()
         writer.cancel()
         raise
     writer.commit()

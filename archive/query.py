@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .fields import DATE_QUERY_NAMES, FIELDS
+from .fields import CITES_QUERY_NAMES, DATE_QUERY_NAMES, FIELDS
 from .normalize import parse_date_partial
 
 MAX_QUERY_CHARS = 500
@@ -28,6 +28,7 @@ MAX_DEPTH = 8
 # Field names users may type -> the canonical field (archive/fields.py).
 FIELD_NAMES = {name: f.name for f in FIELDS for name in f.query_names}
 FIELD_NAMES.update({name: "date" for name in DATE_QUERY_NAMES})
+FIELD_NAMES.update({name: "cites" for name in CITES_QUERY_NAMES})
 
 # A 发文字号 typed with any brackets around the year: 沁政发[2025]12号, 〔2025〕12号.
 DOC_NO_PATTERN = re.compile(
@@ -314,7 +315,7 @@ class _Parser:
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise _TooComplex(f"检索词超过 {MAX_TERMS} 个")
-        is_doc_no = bool(_BRACKETED_YEAR.search(text)) and fieldname in (None, "doc_no")
+        is_doc_no = bool(_BRACKETED_YEAR.search(text)) and fieldname in (None, "doc_no", "cites")
         if is_doc_no:
             text = canonical_doc_no(text)
         return Word(text, fieldname, quoted, is_doc_no)

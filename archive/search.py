@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as wq
 
-from . import grams
+from . import citations, grams, reprints
 from . import config
 from .analysis import SYNONYMS, WordTable, fold, read_synonyms, segmenter_for
 from .highlight import highlight_all, snippets, to_html
@@ -83,6 +83,7 @@ class SearchRequest:
     all: bool = False
     include_withdrawn: bool = False
     highlight: bool = True
+    collapse: bool = False            # one hit per reprint group (archive.reprints)
 
     def validate(self) -> None:
         if self.sort not in SORTS:
@@ -131,6 +132,7 @@ class SearchResult:
     took_ms: float
     suggestion: str | None = None
     terms: list[str] = field(default_factory=list)   # folded, for highlighting
+    groups: int | None = None         # with collapse: how many groups the bulletins form
 
     @property
     def warnings(self) -> list[str]:
@@ -138,7 +140,8 @@ class SearchResult:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.request.size))
+        shown = self.total if self.groups is None else self.groups
+        return max(1, -(-shown // self.request.size))
 
     def to_json(self) -> dict:
         return {
@@ -147,6 +150,8 @@ class SearchResult:
             "hits": [h.to_json() for h in self.hits], "facets": self.facets,
             "warnings": self.warnings, "suggestion": self.suggestion,
             "took_ms": round(self.took_ms, 1),
+            **({"collapsed": True, "total_groups": self.groups} if self.groups is not None
+               else {}),
         }
 
 
@@ -185,6 +190,8 @@ class Searcher:
         self.whoosh_generation = self.whoosh.reader().generation()
         self._load_docmap()
         self.grams = grams.GramIndex(generation.grams_dir)
+        self.groups = reprints.Groups(generation.path, self.doc_id, self.live, self.status)
+        self.citations = citations.Citations(generation.path)
 
     def _load_docmap(self) -> None:
         path = self.generation.docmap_path(self.whoosh_generation)
@@ -256,6 +263,8 @@ class Searcher:
         return found
 
     def leaf(self, word: Word) -> _Leaf:
+        if word.field == "cites":
+            return self.citing_leaf(word)
         fieldname = word.field if word.field in grams.FIELDS else None
         variants = self.variants(word)
         exact = _union([self.exact(v, fieldname) for v in variants])
@@ -271,6 +280,12 @@ class Searcher:
         title = (_union([self.exact(v, "title") for v in variants])
                  if fieldname in (None, "title") else _EMPTY)
         return _Leaf(docs, exact, title, terms, words)
+
+    def citing_leaf(self, word: Word) -> _Leaf:
+        """`引用:X`: the bulletins whose references resolve to, or name, X."""
+        ids = np.asarray(self.citations.citing(word.text), dtype=np.int64)
+        docs = np.flatnonzero(np.isin(self.doc_id, ids) & self.live) if ids.size else _EMPTY
+        return _Leaf(docs, docs, _EMPTY, [" ".join(fold(word.text).split())], [])
 
     def evaluate(self, node, leaves: list[_Leaf]) -> np.ndarray:
         """Sorted docnums matching the boolean query `node`."""
@@ -313,9 +328,12 @@ class Searcher:
         leaves: list[_Leaf] = []
         final, facets = self._matching(request, parsed, leaves)
         _check_deadline()
-        hits = self._page(final, leaves, request, parsed)
+        shown = self.groups.collapse(final) if request.collapse else final
+        hits = self._page(shown, leaves, request, parsed)
+        self.groups.annotate(hits)
         result = SearchResult(request, parsed, int(final.size), hits, facets, 0.0,
-                              terms=[t for leaf in leaves for t in leaf.terms])
+                              terms=[t for leaf in leaves for t in leaf.terms],
+                              groups=int(shown.size) if request.collapse else None)
         if result.total == 0 and parsed.words():
             try:
                 result.suggestion = self.suggest(parsed, request)
@@ -703,15 +721,40 @@ class SearchService:
             hit.snippet_segments = snippets(body or "", result.terms)
 
     def show(self, doc_id: int) -> dict | None:
-        """The public JSON of one bulletin (`archive show --json`)."""
+        """The public JSON of one bulletin (`archive show --json`), with its
+        citations (`cites`, `cited_by`)."""
         doc = self.archive.get(doc_id)
-        return doc.as_json() if doc else None
+        if doc is None:
+            return None
+        return {**doc.as_json(), **self.citation_links(doc_id)}
+
+    def citation_links(self, doc_id: int) -> dict:
+        """{"cites": [...], "cited_by": [...]} from the live index (empty without one)."""
+        try:
+            found = self.searcher().citations
+        except NoIndex:
+            return {"cites": [], "cited_by": []}
+        return {"cites": found.cites(doc_id), "cited_by": found.cited_by_records(doc_id)}
+
+    def group_members(self, group_id: int) -> list[dict]:
+        """The result-list fields of a reprint group's active bulletins."""
+        searcher = self.searcher()
+        docnums = searcher.groups.members(group_id)
+        with searcher.whoosh_lock:
+            return [searcher.whoosh.stored_fields(int(d))["hit"] for d in docnums]
 
     def document(self, doc_id: int):
         return self.archive.get(doc_id)
 
     def versions(self, doc_id: int) -> list[dict]:
         return self.archive.versions(doc_id)
+
+    def version_diff(self, doc_id: int, from_v: int | None = None,
+                     to_v: int | None = None) -> dict:
+        """What changed between two versions (`archive.versions_diff`)."""
+        from .versions_diff import diff
+
+        return diff(doc_id, self.versions(doc_id), segmenter_for(self.home), from_v, to_v)
 
     def original(self, doc_id: int, vid: int | None = None):
         return self.archive.original(doc_id, vid)
