@@ -227,6 +227,16 @@ class Groups:
             hit = values[at] == self.group
             self.size[hit] = counts[at[hit]]
         self._counted = counted
+        self._by_doc = np.argsort(doc_of_docnum, kind="stable")
+
+    def group_of(self, doc_id: int) -> int:
+        """The group (first bulletin's id) of a bulletin id; itself if unknown."""
+        at = np.searchsorted(self.doc_of_docnum[self._by_doc], doc_id)
+        if at < self._by_doc.size:
+            docnum = self._by_doc[at]
+            if self.doc_of_docnum[docnum] == doc_id and self._counted[docnum]:
+                return int(self.group[docnum])
+        return doc_id
 
     def collapse(self, docnums: np.ndarray) -> np.ndarray:
         """One docnum per group: the group's lowest-id bulletin among `docnums`."""

@@ -191,7 +191,7 @@ class Searcher:
         self._load_docmap()
         self.grams = grams.GramIndex(generation.grams_dir)
         self.groups = reprints.Groups(generation.path, self.doc_id, self.live, self.status)
-        self.citations = citations.Citations(generation.path)
+        self.citations = citations.Citations(generation.path, self.groups.group_of)
 
     def _load_docmap(self) -> None:
         path = self.generation.docmap_path(self.whoosh_generation)

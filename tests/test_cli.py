@@ -17,12 +17,12 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample"
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 HIT_KEYS = {"id", "index_no", "doc_no", "title", "issuer", "topic", "issued", "published",
-            "keywords", "score", "snippet"}
+            "keywords", "score", "snippet", "group", "group_size"}
 RESULT_KEYS = {"query", "total", "page", "page_size", "hits", "facets"}
 RESULT_EXTRA = {"sort", "warnings", "suggestion", "took_ms"}
-FULL_KEYS = (HIT_KEYS - {"score", "snippet"}) | {"body", "url", "source_path", "source_line",
+FULL_KEYS = (HIT_KEYS - {"score", "snippet", "group", "group_size"}) | {"body", "url", "source_path", "source_line",
                                                   "ingested_at", "sha256"}
-FULL_EXTRA = {"status", "versions"}
+FULL_EXTRA = {"status", "versions", "cites", "cited_by"}
 
 
 def run(home, *args, input=None):

@@ -11,7 +11,7 @@ from flask import Flask
 
 from archive.search import SearchService
 
-from . import errors, helpers, security
+from . import errors, helpers, links, security
 from .context import SERVICE
 from .api import bp as api_bp
 from .views import bp as pages_bp
@@ -24,6 +24,7 @@ def create_app(home, service: SearchService | None = None) -> Flask:
     app.json.sort_keys = False           # same key order as `archive ... --json`
     app.extensions[SERVICE] = service or SearchService(Path(home))
     helpers.init_app(app)
+    links.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages_bp)

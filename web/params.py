@@ -9,6 +9,8 @@ The search page, the JSON API and the exports take the same parameters
     from     date, e.g. 2024, 2024-03, 2024-03-18      to   the same, inclusive
     sort     relevance | date | -date  (default: relevance with a query, -date without)
     page     1-1000                    size    1-100 (default 10)
+    collapse 1: one hit per group of reprints and copies (the search page
+             always collapses; each group's other bulletins expand under it)
 
 `parse_search` is the one function that reads them; `search_url` writes a
 request back as a link (defaults left out, so URLs stay short and stable).
@@ -115,6 +117,7 @@ def parse_search(args) -> SearchRequest:
         sort=_text(args, "sort") or default_sort(q),
         page=_or(_int(args, "page", "页码"), 1),
         size=_or(_int(args, "size", "每页条数"), DEFAULT_SIZE),
+        collapse=args.get("collapse") in ("1", "true"),
     )
     try:
         request.validate()

@@ -24,6 +24,7 @@ MAX_ID = 2 ** 63 - 1          # SQLite integers; larger ids cannot exist
 @bp.get("/")
 def search():
     req = parse_search(request.args)
+    req.collapse = True               # one entry per reprint group, the rest expands
     result = service().search(req)
     return render_template("search.html", result=result, req=req, q=req.q,
                            timeline=timeline.build(result))
