@@ -17,6 +17,10 @@ Method (standard near-duplicate detection, vectorised with numpy):
 * candidates: LSH banding (BANDS bands of ROWS bins; two bulletins sharing a
   band are candidates), each candidate then checked by the signatures'
   estimated Jaccard similarity >= THRESHOLD over the bins either fills;
+* numbers: a candidate pair must also share NUMBER_SHARE of the numbers
+  (dates, counts, amounts: the first NUMBERS distinct digit runs) of the one
+  with fewer — two 新闻联播 items of one template ("李强举行仪式欢迎…总理访华"
+  of 2023 and 2025, "纪念孙中山逝世96/97周年") differ in little but those;
 * groups: connected components of the checked pairs.
 
 THRESHOLD 0.7 of 5-character shingles: an edited copy (a 转发 notice's added
@@ -47,6 +51,9 @@ MIN_CHARS = 100
 BATCH = 2000                       # bulletins hashed in one numpy pass
 _EMPTY_BIN = np.uint32(0xFFFFFFFF)
 _NON_TEXT = re.compile(r"[\W_]+")
+_DIGITS = re.compile(r"[0-9]+")
+NUMBERS = 48                       # distinct numbers kept per bulletin
+NUMBER_SHARE = 0.8
 _BASE = np.uint64(1_000_003)
 
 
@@ -138,20 +145,48 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
         labels = new
 
 
-def group(doc_ids: np.ndarray, sigs: np.ndarray, valid: np.ndarray,
-          active: np.ndarray) -> np.ndarray:
-    """Group id (the first bulletin's id) of every row; rows sorted by doc id."""
-    usable = np.flatnonzero(valid & active)
+def number_sets(texts: list[str]) -> np.ndarray:
+    """(n, NUMBERS) uint32: the first NUMBERS distinct digit runs of each text
+    (values + 1, 0 = none).  Dates, counts and amounts are what tells two
+    bulletins of one template apart when their wording is the same."""
+    out = np.zeros((len(texts), NUMBERS), dtype=np.uint32)
+    for row, text in enumerate(texts):
+        found = list(dict.fromkeys(int(d[:9]) + 1 for d in _DIGITS.findall(text)))[:NUMBERS]
+        out[row, :len(found)] = found
+    return out
+
+
+def number_containment(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per row pair: shared numbers / numbers of the row with fewer (1 if none)."""
+    same = ((a[:, :, None] == b[:, None, :]) & (a[:, :, None] > 0)).any(axis=2).sum(axis=1)
+    fewer = np.minimum((a > 0).sum(axis=1), (b > 0).sum(axis=1))
+    return np.where(fewer > 0, same / np.maximum(fewer, 1), 1.0)
+
+
+def group(data: dict) -> np.ndarray:
+    """Group id (the first bulletin's id) of every row; rows sorted by doc id.
+
+    A pair is near-duplicate when its shingles' estimated Jaccard similarity
+    is >= THRESHOLD and the one with fewer numbers shares >= NUMBER_SHARE of
+    them with the other.
+    """
+    usable = np.flatnonzero(data["valid"] & data["active"])
+    sigs, nums = data["sig"], data["num"]
     pairs = candidate_pairs(sigs[usable])
     if pairs.size:
         a, b = usable[pairs[:, 0]], usable[pairs[:, 1]]
         close = similarity(sigs[a], sigs[b]) >= THRESHOLD
+        a, b = a[close], b[close]
+        close = number_containment(nums[a], nums[b]) >= NUMBER_SHARE
         pairs = np.stack([a[close], b[close]], axis=1)
-    labels = components(doc_ids.size, pairs)
-    return doc_ids[labels]
+    labels = components(data["doc"].size, pairs)
+    return data["doc"][labels]
 
 
 # ------------------------------------------------------------------ storage --
+
+_COLUMNS = ("doc", "sig", "num", "valid", "active")
+
 
 class ReprintWriter:
     """Signatures of changed bulletins into a generation, then its groups."""
@@ -159,8 +194,10 @@ class ReprintWriter:
     def __init__(self, generation_path: Path, full: bool):
         self.path = Path(generation_path) / FILE_NAME
         self.old = None if full else _load(self.path)
+        if self.old is not None and "num" not in self.old:
+            self.old = None                # an older layout: it cannot be merged into
         self.pending: list[tuple[int, bool, str]] = []
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.parts: list[dict] = []
 
     def add(self, doc_id: int, status: str, folded_body: str) -> None:
         self.pending.append((doc_id, status == "active", shingle_text(folded_body)))
@@ -170,31 +207,33 @@ class ReprintWriter:
     def _hash_pending(self) -> None:
         if not self.pending:
             return
-        ids = np.fromiter((p[0] for p in self.pending), dtype=np.int64)
-        active = np.fromiter((p[1] for p in self.pending), dtype=bool)
-        sigs, valid = signatures([p[2] for p in self.pending])
-        self.parts.append((ids, sigs, valid, active))
+        texts = [p[2] for p in self.pending]
+        sigs, valid = signatures(texts)
+        self.parts.append({
+            "doc": np.fromiter((p[0] for p in self.pending), dtype=np.int64),
+            "sig": sigs, "num": number_sets(texts), "valid": valid,
+            "active": np.fromiter((p[1] for p in self.pending), dtype=bool)})
         self.pending = []
 
     def finish(self) -> dict:
         self._hash_pending()
         parts = list(self.parts)
         if self.old is not None:
-            changed = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
+            changed = (np.concatenate([p["doc"] for p in parts]) if parts
+                       else np.empty(0, np.int64))
             keep = ~np.isin(self.old["doc"], changed)
-            parts.insert(0, tuple(self.old[k][keep] for k in ("doc", "sig", "valid", "active")))
-        if parts:
-            ids, sigs, valid, active = (np.concatenate([p[i] for p in parts]) for i in range(4))
-        else:
-            ids, sigs = np.empty(0, np.int64), np.empty((0, BINS), np.uint32)
-            valid = active = np.empty(0, bool)
-        order = np.argsort(ids, kind="stable")
-        ids, sigs, valid, active = ids[order], sigs[order], valid[order], active[order]
-        groups = group(ids, sigs, valid, active)
+            parts.insert(0, {k: self.old[k][keep] for k in _COLUMNS})
+        data = ({k: np.concatenate([p[k] for p in parts]) for k in _COLUMNS} if parts else
+                {"doc": np.empty(0, np.int64), "sig": np.empty((0, BINS), np.uint32),
+                 "num": np.empty((0, NUMBERS), np.uint32), "valid": np.empty(0, bool),
+                 "active": np.empty(0, bool)})
+        order = np.argsort(data["doc"], kind="stable")
+        data = {k: v[order] for k, v in data.items()}
+        data["group"] = group(data)
         tmp = self.path.with_name(self.path.name + ".tmp.npz")
-        np.savez(tmp, doc=ids, sig=sigs, valid=valid, active=active, group=groups)
+        np.savez(tmp, **data)
         os.replace(tmp, self.path)
-        sizes = np.unique(groups, return_counts=True)[1]
+        sizes = np.unique(data["group"], return_counts=True)[1]
         return {"groups": int((sizes > 1).sum()), "grouped": int(sizes[sizes > 1].sum())}
 
 

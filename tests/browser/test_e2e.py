@@ -81,7 +81,7 @@ def test_search_journey(browser, base_url, page_errors, tmp_path):
     page.wait_for_url("**/?q=*")
     assert page.locator("#q").input_value() == "青石县"
     assert "“青石县”的检索结果" in page.title()
-    assert page.locator(".result-count strong").inner_text() == "40"
+    assert page.locator(".result-count strong").inner_text() == "43"
     assert page.locator("li.hit").count() == 10
     assert page.locator(".timeline svg a").count() == 3
     _shot(page, "search-desktop-1280.png")
