@@ -116,6 +116,8 @@ def candidate_pairs(sigs: np.ndarray) -> np.ndarray:
                 key = _mix(key * _BASE + part[:, col])
         usable = ~(part == np.uint64(_EMPTY_BIN)).all(axis=1)
         rows = np.flatnonzero(usable)
+        if rows.size < 2:
+            continue
         order = rows[np.argsort(key[rows], kind="stable")]
         keys = key[order]
         starts = np.r_[True, keys[1:] != keys[:-1]]
@@ -237,10 +239,10 @@ class ReprintWriter:
         return {"groups": int((sizes > 1).sum()), "grouped": int(sizes[sizes > 1].sum())}
 
 
-def _load(path: Path) -> dict | None:
+def _load(path: Path, keys: tuple[str, ...] | None = None) -> dict | None:
     try:
         with np.load(path) as data:
-            return {k: data[k] for k in data.files}
+            return {k: data[k] for k in (keys or data.files)}
     except FileNotFoundError:
         return None
 
@@ -250,7 +252,7 @@ class Groups:
 
     def __init__(self, generation_path: Path, doc_of_docnum: np.ndarray,
                  live: np.ndarray, status: np.ndarray):
-        data = _load(Path(generation_path) / FILE_NAME)
+        data = _load(Path(generation_path) / FILE_NAME, ("doc", "group"))   # not signatures
         self.doc_of_docnum = doc_of_docnum
         self.group = doc_of_docnum.copy()
         if data is not None and data["doc"].size:

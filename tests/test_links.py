@@ -306,3 +306,16 @@ def test_sync_after_copying_an_old_generation_backfills(tmp_path):
     first = service.searcher().find_ids(f"标题:{ORIGINAL_TITLE}")[0]
     assert len(service.show(first)["cited_by"]) == 2
     shutil.rmtree(folder)
+
+
+def test_grouping_of_none_one_and_short_bodies():
+    import numpy as np
+
+    from archive import reprints
+
+    for texts in ([], ["短"], ["长" * 300], ["短", "长" * 300, "文" * 50]):
+        sigs, valid = reprints.signatures(texts)
+        data = {"doc": np.arange(1, len(texts) + 1, dtype=np.int64), "sig": sigs,
+                "num": reprints.number_sets(texts), "valid": valid,
+                "active": np.ones(len(texts), bool)}
+        assert reprints.group(data).tolist() == list(range(1, len(texts) + 1))

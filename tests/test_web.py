@@ -440,13 +440,13 @@ def test_no_index(empty_client):
 
 def test_healthz(client, service):
     data = _json(client.get("/healthz"))
-    assert data == {"status": "ok", "documents": 40,
+    assert data == {"status": "ok", "documents": 43,
                     "generation": service.searcher().generation.path.name}
 
 
 def test_status_page(client):
     html = client.get("/status").get_data(as_text=True)
-    assert "系统状态" in html and "gen-0001" in html and "成功" in html and "40" in html
+    assert "系统状态" in html and "gen-0001" in html and "成功" in html and "43" in html
 
 
 def test_security_headers(client):
