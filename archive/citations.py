@@ -43,7 +43,7 @@ _AGENCY_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,14}$")
 # optional 文号 in brackets right after it.
 TITLE_IN_TEXT = re.compile(
     r"《(?P<title>(?:[^《》\n]|《[^《》\n]*》){2,120}?)》"
-    rf"(?:\s*[（(]\s*(?P<docno>(?:[^（()）\n]|[（(]\s*\d{{4}}\s*[）)]){{2,40}}?)\s*[）)])?")
+    r"(?:\s*[（(]\s*(?P<docno>(?:[^（()）\n]|[（(]\s*\d{4}\s*[）)]){2,40}?)\s*[）)])?")
 _REPRINT_TITLE = re.compile(r"转发[^《]{0,20}《")
 
 # Words that precede a 发文字号 in running text but belong to no agency code:

@@ -10,6 +10,7 @@ them computed once, from the archive, by the next sync (`backfill`).
 """
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from . import citations, reprints
@@ -33,7 +34,7 @@ class LinkWriter:
     def cancel(self) -> None:
         try:
             self.citations.cancel()
-        except Exception:             # the build's own error is the one to report
+        except sqlite3.Error:         # already closed: the build's own error is the one to tell
             pass
 
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archive.analysis import fold  # noqa: E402
-from archive.citations import Citations, CitationWriter  # noqa: E402
-from archive.parsers.jsonl import iter_lines  # noqa: E402
-from archive.reprints import ReprintWriter, _load  # noqa: E402
+from archive.analysis import fold
+from archive.citations import Citations, CitationWriter
+from archive.parsers.jsonl import iter_lines
+from archive.reprints import ReprintWriter, _load
 
 
 def records(folder: Path):

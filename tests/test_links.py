@@ -81,8 +81,7 @@ RECORDS = [
 def _write(folder: Path, records: list[dict]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "links.jsonl", "w", encoding="utf-8") as out:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
 
 
 @pytest.fixture(scope="module")

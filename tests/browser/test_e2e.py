@@ -21,16 +21,21 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="module")
-def base_url(sample_home):
+def running_server(home, workers: int):
+    """The production server on a free port, in a thread: yields its base URL."""
     from web.server import make_server
 
-    server = make_server(sample_home, "127.0.0.1", 0, workers=4)
+    server = make_server(home, "127.0.0.1", 0, workers=workers)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
     thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def base_url(sample_home):
+    yield from running_server(sample_home, 4)
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,10 @@ Screenshots go to test-artifacts/ (git-ignored).
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-
-from test_e2e import _page, _shot, browser  # noqa: F401  (the shared Chromium fixture)
+from test_e2e import _page, _shot, browser, running_server  # noqa: F401  (browser: a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -37,17 +35,10 @@ def revised_home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def links_url(revised_home):
-    from web.server import make_server
-
-    server = make_server(revised_home, "127.0.0.1", 0, workers=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(5)
+    yield from running_server(revised_home, 2)
 
 
-def test_document_with_citations_and_revisions(browser, links_url):
+def test_document_with_citations_and_revisions(browser, links_url):  # noqa: F811
     errors: list[str] = []
     page = _page(browser, links_url, errors, 1280, 1000)
     page.goto("/?q=" + "引用:青政发〔2025〕8号")
@@ -77,7 +68,7 @@ def test_document_with_citations_and_revisions(browser, links_url):
     assert not errors, errors
 
 
-def test_result_list_with_collapsed_group(browser, links_url):
+def test_result_list_with_collapsed_group(browser, links_url):  # noqa: F811
     errors: list[str] = []
     page = _page(browser, links_url, errors, 1280, 1000)
     page.goto("/?q=人居环境整治")
