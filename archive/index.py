@@ -10,6 +10,8 @@ An index *generation* is a directory ``<home>/index/gen-NNNN`` holding
 * ``docmap-<whoosh generation>.npz`` — per Whoosh document number: archive
   version id, status, issuer, topic and date codes, so filters, facets and
   date sorting are array operations;
+* ``citations.sqlite``, ``reprints.npz`` — citation references and
+  near-duplicate groups (`archive.links`);
 * ``state.json`` — the archive change counter applied, the dictionary
   signature, counts.
 

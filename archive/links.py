@@ -24,7 +24,7 @@ class LinkWriter:
 
     def add(self, doc_id: int, status: str, record: dict, folded_body: str) -> None:
         self.citations.add(doc_id, status, record)
-        self.reprints.add(doc_id, status, folded_body)
+        self.reprints.add(doc_id, status, folded_body, record.get("title"))
 
     def finish(self) -> dict:
         references = self.citations.refs

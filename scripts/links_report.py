@@ -55,7 +55,7 @@ def main() -> None:
     cites, reprints = CitationWriter(args.out, True), ReprintWriter(args.out, True)
     for i, record in docs.items():
         cites.add(i, "active", record)
-        reprints.add(i, "active", folded[i])
+        reprints.add(i, "active", folded[i], record.get("title"))
     found = cites.refs
     cites.finish()
     grouped = reprints.finish()

@@ -316,5 +316,17 @@ def test_grouping_of_none_one_and_short_bodies():
         sigs, valid = reprints.signatures(texts)
         data = {"doc": np.arange(1, len(texts) + 1, dtype=np.int64), "sig": sigs,
                 "num": reprints.number_sets(texts), "valid": valid,
+                "title": np.array([""] * len(texts)),
                 "active": np.ones(len(texts), bool)}
         assert reprints.group(data).tolist() == list(range(1, len(texts) + 1))
+
+
+def test_titles_of_a_reprint_and_of_template_siblings():
+    from archive.reprints import title_text, titles_agree
+
+    original = title_text("青石县人民政府关于印发《青石县农村人居环境整治提升实施方案（2025—2027年）》的通知")
+    reprint = title_text("青石县农业农村局关于转发《青石县人民政府关于印发〈青石县农村人居环境整治提升"
+                         "实施方案（2025—2027年）〉的通知》的通知")
+    assert titles_agree(original, reprint)
+    assert titles_agree(title_text("[视频]中央领导同志看望老同志"), title_text("中央领导同志看望老同志"))
+    assert not titles_agree(title_text("日照市制定地方性法规条例"), title_text("济宁市制定地方性法规条例"))
