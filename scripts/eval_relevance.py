@@ -18,8 +18,8 @@ keys and the hit list in rank order:
   R@10    distinct keys of R found among the first 10 hits / |R|
   Recall  distinct keys of R found anywhere in the result (all pages) / |R|
   RR      1 / rank of the first relevant hit (0 if none); the mean is MRR
-  nDCG@10 binary gains: sum of 1/log2(rank+1) over relevant hits in the first
-          10, divided by the same sum for an ideal list (min(10, |R|) relevant
+  nDCG@10 binary gains: sum of 1/log2(rank+1) over distinct relevant keys in
+          the first 10 (at their first rank), divided by the same sum for an ideal list (min(10, |R|) relevant
           hits first)
 
 `--follow-suggestion`: a query with no results but a "did you mean" is
@@ -73,7 +73,14 @@ def load_queries(path: Path, only: set[str] | None) -> list[dict]:
 
 
 def ndcg(top: list, relevant: set) -> float:
-    gain = sum(1 / math.log2(rank + 1) for rank, key in enumerate(top, 1) if key in relevant)
+    """Each relevant key gains once, at its first rank (two versions of a law
+    are one relevant document here)."""
+    seen: set = set()
+    gain = 0.0
+    for rank, key in enumerate(top, 1):
+        if key in relevant and key not in seen:
+            seen.add(key)
+            gain += 1 / math.log2(rank + 1)
     ideal = sum(1 / math.log2(rank + 1) for rank in range(1, min(K, len(relevant)) + 1))
     return gain / ideal if ideal else 0.0
 
