@@ -24,7 +24,9 @@ keys and the hit list in rank order:
 
 `--follow-suggestion`: a query with no results but a "did you mean" is
 scored on the suggested query's results (what a clerk gets with one click);
-such rows are marked `→`.
+such rows are marked `→`.  `--with-near`: the near matches the page lists
+after fewer than 10 results ("相近结果", `partial`) count as the hits that
+follow them (what a clerk sees on the first page).
 
 Means are over the evaluated queries.  `--present-only` drops judged keys
 the data home does not hold (to try the script on a slice of the corpus) and
@@ -86,7 +88,8 @@ def ndcg(top: list, relevant: set) -> float:
 
 
 def evaluate(service: SearchService, keys: dict[int, str], query: dict,
-             present: set[str] | None, follow: bool = False) -> dict | None:
+             present: set[str] | None, follow: bool = False,
+             near: bool = False) -> dict | None:
     relevant = set(query["relevant"])
     if present is not None:
         relevant &= present
@@ -97,7 +100,8 @@ def evaluate(service: SearchService, keys: dict[int, str], query: dict,
     if follow and not result.total and result.suggestion:
         followed = result.suggestion
         result = service.search(SearchRequest(q=followed, all=True, highlight=False))
-    hit_keys = [keys.get(hit.id) for hit in result.hits]
+    shown = result.hits + (getattr(result, "partial", []) if near else [])
+    hit_keys = [keys.get(hit.id) for hit in shown]
     top = hit_keys[:K]
     first = next((rank for rank, key in enumerate(hit_keys, 1) if key in relevant), None)
     return {
@@ -124,6 +128,8 @@ def main(argv=None) -> int:
     parser.add_argument("--show-missed", action="store_true", help="list relevant keys not found")
     parser.add_argument("--follow-suggestion", action="store_true",
                         help="score a query without results on its suggestion's results")
+    parser.add_argument("--with-near", action="store_true",
+                        help="near matches (partial) follow the results, as on the page")
     args = parser.parse_args(argv)
 
     service = SearchService(args.home)
@@ -135,7 +141,7 @@ def main(argv=None) -> int:
     print(f"{'id':<5} {'P@10':>5} {'nDCG':>5} {'R@10':>5} {'Recall':>6} {'RR':>5} {'hits':>7} "
           f"{'rel':>4}  query")
     for query in queries:
-        row = evaluate(service, keys, query, present, args.follow_suggestion)
+        row = evaluate(service, keys, query, present, args.follow_suggestion, args.with_near)
         if row is None:
             skipped += 1
             continue
