@@ -113,18 +113,21 @@ def _clip_keywords(record: Record) -> list[str]:
 
 def _clip_raw(record: Record) -> list[str]:
     raw = record.raw or {}
-    if len(raw) <= MAX_RAW_KEYS and all(_size(v) <= MAX_RAW_CHARS for v in raw.values()):
+    long = [k for k, v in raw.items() if _size(v) > MAX_RAW_CHARS]
+    if len(raw) <= MAX_RAW_KEYS and not long:
         return []
     kept = {}
     for key, value in list(raw.items())[:MAX_RAW_KEYS]:
-        key = str(key)[:200]
         if _size(value) > MAX_RAW_CHARS:
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
             value = text[:MAX_RAW_CHARS]
-        kept[key] = value
+        kept[str(key)[:200]] = value
     record.raw = kept
-    return [f"source values kept as given (raw) cut to {MAX_RAW_KEYS} keys of at most "
-            f"{MAX_RAW_CHARS} characters (had {len(raw)} keys)"]
+    cuts = [f"source value {str(k)[:40]!r} (raw) cut to {MAX_RAW_CHARS} characters"
+            for k in long[:3]]
+    if len(raw) > MAX_RAW_KEYS:
+        cuts.append(f"source values (raw): {len(raw)} keys, the first {MAX_RAW_KEYS} kept")
+    return cuts
 
 
 def _size(value) -> int:

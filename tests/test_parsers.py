@@ -293,7 +293,8 @@ def test_title_of_100k_characters_is_cut_and_the_cut_reported():
     result = parse_bytes("long.html", page.encode())
     [record] = result.records
     assert record.title == "长" * 1000 and record.body == "正文"
-    assert result.warnings == ["标题 (title) cut to 1000 characters (was 100000)"]
+    assert result.warnings == ["标题 (title) cut to 1000 characters (was 100000)",
+                               "source value 'meta:ArticleTitle' (raw) cut to 10000 characters"]
     assert not result.errors
 
 
