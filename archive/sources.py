@@ -46,6 +46,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024   # html / text pages; JSONL is streamed
 MAX_BODY_CHARS = limits.MAX_BODY_CHARS  # a longer body is refused (see above)
 MAX_JSONL_BYTES = 1024 * 1024 * 1024  # a JSONL file, decompressed (a gzip bomb stops here)
 _SNIFF_BYTES = 64 * 1024
+SNIFF_BYTES = _SNIFF_BYTES          # what detect_format needs of a file's head
 _GZIP_MAGIC = b"\x1f\x8b"
 UNKNOWN = "unknown"                 # ParseResult.format when no parser applies
 

@@ -159,3 +159,19 @@ def unknown(path: str | os.PathLike) -> bool:
     except OSError:
         return True
     return False
+
+
+class PositionalReader:
+    """A second, independent reader of an open file (`os.pread`): the
+    original is copied into the archive while the same file is parsed."""
+
+    def __init__(self, handle: BinaryIO):
+        self.fd, self.offset = handle.fileno(), 0
+
+    def seek(self, offset: int) -> None:
+        self.offset = offset
+
+    def read(self, size: int) -> bytes:
+        data = os.pread(self.fd, size, self.offset)
+        self.offset += len(data)
+        return data

@@ -39,8 +39,9 @@ def test_incremental_add_change_delete_restore(tmp_path, monkeypatch):
 
     # Nothing changed: recognised by size and mtime, nothing parsed.
     parsed = []
-    real_parse = jobs.parse_bytes
-    monkeypatch.setattr(jobs, "parse_bytes", lambda *a: parsed.append(a) or real_parse(*a))
+    real_parse = jobs.sources.iter_stream_records     # JSON Lines are streamed
+    monkeypatch.setattr(jobs.sources, "iter_stream_records",
+                        lambda *a: parsed.append(a) or real_parse(*a))
     again = reindex(home, src)
     assert (again.added, again.updated, again.unchanged, again.indexed) == (0, 0, 3, 0)
     # Touched, same bytes: the hash decides, still nothing parsed.
