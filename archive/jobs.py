@@ -275,6 +275,8 @@ def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
             if not _matches(path, source.top, include or [], exclude or []):
                 continue
             key = walk.path_key(path)
+            if key in walked.seen:       # reached again through a link inside the root
+                continue
             walked.seen.add(key)
             report.files += 1
             _ingest_one(archive, path, key, known.get(key), report, quick)

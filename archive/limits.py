@@ -51,9 +51,9 @@ class Cut(str):
 class ErrorLog(list):
     """A list of problems that keeps the first MAX_ERRORS_KEPT and counts the rest."""
 
-    def __init__(self, items=(), limit: int = MAX_ERRORS_KEPT):
+    def __init__(self, items=(), limit: int | None = None):
         super().__init__()
-        self.limit, self.total = limit, 0
+        self.limit, self.total = MAX_ERRORS_KEPT if limit is None else limit, 0
         self.extend(items)
 
     def append(self, item) -> None:
@@ -139,7 +139,7 @@ def _size(value) -> int:
 
 
 @contextmanager
-def time_budget(seconds: float = PAGE_PARSE_SECONDS):
+def time_budget(seconds: float | None = None):
     """Raise ParseTimeout in the block after `seconds` (wall clock).
 
     A SIGALRM timer: the regular-expression engine and lxml both give way
@@ -148,6 +148,7 @@ def time_budget(seconds: float = PAGE_PARSE_SECONDS):
     after the budget with a reason.  Only in the main thread (signals are
     delivered there); elsewhere the block runs unbounded.
     """
+    seconds = PAGE_PARSE_SECONDS if seconds is None else seconds
     if threading.current_thread() is not threading.main_thread() or seconds <= 0:
         yield
         return
