@@ -25,34 +25,44 @@ class Field:
     searchable: bool = False          # in the substring index, as a query field
     facet: bool = False               # counted in the sidebar
     csv: bool = True                  # a column of the CSV export
+    max_chars: int = 500              # longer values are cut at ingest (reported)
 
 
 # Display order is the order of this tuple (the disclosure table's order).
 FIELDS: tuple[Field, ...] = (
     Field("index_no", "索引号", ("索引号", "index_no"),
-          ("索引号", "index_no"), searchable=True),
+          ("索引号", "index_no"), searchable=True, max_chars=200),
     Field("doc_no", "发文字号", ("发文字号", "doc_no", "文号", "发文号", "文件编号"),
-          ("文号", "发文字号", "doc_no"), kind="doc_no", searchable=True),
+          ("文号", "发文字号", "doc_no"), kind="doc_no", searchable=True, max_chars=200),
     Field("issuer", "发文机关",
           ("发文机关", "issuer", "发布机构", "发文单位", "发布单位", "制发机关", "成文机关",
            "信息来源", "文章来源", "来源"),
-          ("机关", "发文机关", "issuer", "来源"), searchable=True, facet=True),
+          ("机关", "发文机关", "issuer", "来源"), searchable=True, facet=True,
+          max_chars=300),
     Field("issued", "发文时间",
           ("发文时间", "issued", "成文日期", "发文日期", "成文时间", "生成日期", "印发日期"),
           ("发文时间", "成文日期", "发文日期", "issued"), kind="date"),
     Field("topic", "主题分类", ("主题分类", "topic", "信息分类", "所属分类", "分类"),
-          ("分类", "主题分类", "topic"), searchable=True, facet=True),
+          ("分类", "主题分类", "topic"), searchable=True, facet=True,
+          max_chars=200),
     Field("published", "发布日期",
           ("发布日期", "published", "发布时间", "公开日期", "公开时间", "时间"),
           ("发布日期", "发布时间", "published"), kind="date"),
     Field("keywords", "主题词", ("主题词", "keywords", "关键词", "关键字"),
-          ("主题词", "关键词", "keywords"), kind="keywords", searchable=True),
+          ("主题词", "关键词", "keywords"), kind="keywords", searchable=True,
+          max_chars=100),
     Field("title", "标题", ("标题", "title", "文件名称", "信息名称", "名称"),
-          ("标题", "title", "题名"), searchable=True),
-    Field("url", "链接", ("链接", "url", "网址"), kind="url"),
+          ("标题", "title", "题名"), searchable=True, max_chars=1000),
+    Field("url", "链接", ("链接", "url", "网址"), kind="url", max_chars=2000),
     Field("body", "正文", ("正文", "body"), ("正文", "body", "内容"), kind="body",
-          searchable=True),
+          searchable=True, max_chars=2_000_000),   # refused, not cut: see limits
 )
+
+# Per-field limits are in `max_chars` above (keywords: per keyword).  Why:
+# only the body had a cap, and a 10 MB issuer made the home page 27 MB for
+# every visitor.  The longest real values in the development corpus are far
+# below them (titles ~200 characters, issuers ~60).
+MAX_KEYWORDS = 50                     # keywords kept per record
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 
