@@ -41,12 +41,13 @@ FIELDS: tuple[Field, ...] = (
           max_chars=300),
     Field("issued", "发文时间",
           ("发文时间", "issued", "成文日期", "发文日期", "成文时间", "生成日期", "印发日期"),
-          kind="date"),
+          ("发文时间", "成文日期", "发文日期", "issued"), kind="date"),
     Field("topic", "主题分类", ("主题分类", "topic", "信息分类", "所属分类", "分类"),
           ("分类", "主题分类", "topic"), searchable=True, facet=True,
           max_chars=200),
     Field("published", "发布日期",
-          ("发布日期", "published", "发布时间", "公开日期", "公开时间", "时间"), kind="date"),
+          ("发布日期", "published", "发布时间", "公开日期", "公开时间", "时间"),
+          ("发布日期", "发布时间", "published"), kind="date"),
     Field("keywords", "主题词", ("主题词", "keywords", "关键词", "关键字"),
           ("主题词", "关键词", "keywords"), kind="keywords", searchable=True,
           max_chars=100),
@@ -75,8 +76,13 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {f.name: f.source_labels for f in FIE
 SEARCH_FIELDS: tuple[str, ...] = ("title", "body", "issuer", "topic", "keywords", "doc_no",
                                   "index_no")
 
-# The pseudo-field for dates in the query language (issued, else published).
-DATE_QUERY_NAMES: tuple[str, ...] = ("日期", "date", "发文时间", "发布日期")
+# The pseudo-field for dates in the query language (issued, else published);
+# the date fields' own query names (above) filter on that date alone.
+DATE_QUERY_NAMES: tuple[str, ...] = ("日期", "date")
+
+# Date fields a query may filter on: the pseudo-field "date" and each date
+# field by name (the docmap keeps one array per name, archive/index.py).
+DATE_FIELDS: tuple[str, ...] = ("date",) + tuple(f.name for f in FIELDS if f.kind == "date")
 
 
 def label_of(name: str) -> str:
