@@ -147,6 +147,7 @@ class StoredDoc:
             "body": r.body, "url": r.url, "source_path": self.source_path,
             "source_line": r.source_line, "ingested_at": self.ingested_at,
             "sha256": self.sha256, "status": self.status, "versions": self.versions,
+            "issued_from": r.issued_from, "attachments": [dict(a) for a in r.attachments or []],
         }
 
 
