@@ -71,6 +71,8 @@ def guess_title(tag_text: str, headings: list[str], lead_lines: list[str],
                and (squashed.startswith(squash(c)) or squashed.endswith(squash(c)))]
     if matches:
         return max(matches, key=lambda c: len(squash(c)))
+    if not squashed:
+        return headings[0] if headings else None
     parts = [p for p in _TITLE_SPLIT.split(tag_text) if acceptable(p)]
     articles = [p for p in parts if not SITE_NAME.search(p) and p not in site_names] or parts
     best = max(articles, key=len) if articles else None
