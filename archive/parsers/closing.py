@@ -20,7 +20,7 @@ _DATE = (rf"(?:\d{{4}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
 # A line that is only a date (full-width digits are NFKC-folded first).
 _DATE_LINE = re.compile(rf"^[（(]?\s*{_DATE}\s*[）)]?$")
 # A signing body and its date on one line: `某某局　2024年3月5日`.
-_SIGNED_LINE = re.compile(rf"^(?P<signer>\S.{{1,38}}?)[\s\u3000]+(?P<date>{_DATE})$")
+_SIGNED_LINE = re.compile(rf"^(?P<signer>\S.{{1,38}}?)[\s\u3000]*(?P<date>{_DATE})$")
 _NOT_SIGNER = re.compile(r"[。；;！？!?:：，,]|^附件|^[（(]|^\d")
 # Notes that may follow a 落款: （此件公开发布）, （联系人：…）, 抄送：….
 _TRAILER = re.compile(r"^[（(].*[）)]$|^抄送|^(?:联系人|联系电话)")
@@ -67,9 +67,18 @@ def _common(a: str, b: str) -> int:
     return best
 
 
+# The 版记 under a 落款: `抄送：…`, then `某某办公室 2024年3月5日印发`.
+_IMPRINT = re.compile(r"^(?:抄送|抄报|主送)|印发$")
+
+
 def _closes_body(lines: list[str], index: int) -> bool:
-    """True when only trailing notes follow line `index`."""
-    return all(_TRAILER.match(collapse_ws(rest)) for rest in lines[index + 1:])
+    """True when only trailing notes (and the 版记) follow line `index`."""
+    rest = [collapse_ws(line) for line in lines[index + 1:]]
+    imprint = next((i for i, line in enumerate(rest) if _IMPRINT.search(line)), len(rest))
+    notes = rest[:imprint]
+    if imprint < len(rest) and rest[imprint].endswith("印发") and notes and _signer_ok(notes[-1]):
+        notes = notes[:-1]              # the printing office's name above its 印发 date
+    return all(_TRAILER.match(note) for note in notes)
 
 
 def closing_date(lines: list[str], issuer: str | None) -> str | None:

@@ -33,6 +33,21 @@ _VALUE_TRIM = " \t\u3000\xa0|｜"
 _HEAD_LINES = 60          # labels are looked for in the opening lines only
 _MAX_TITLE_LINES = 3      # unlabelled lines (a title) allowed above the labels
 _SENTENCE_END = re.compile(r"[。；！？!?:：，,]$")
+# A label the vocabulary does not know, with its value (`栏目: 部门文件`), inside
+# a header block; and the rule that ends a header (`==== 正文 ====`).
+_OTHER_PAIR = re.compile(r"^[\u4e00-\u9fff]{2,6}\s*[:：]\s*\S")
+_RULE = re.compile(r"^\s*[=\-—_*~#]{3,}")
+_RULE_LOOKAHEAD = 4
+# Page chrome a scraper kept in the text: the breadcrumb, date and share
+# widgets before the article, the source and download widgets after it.
+_CRUMB = re.compile(r"^(?:当前位置|您的位置|您现在的位置|所在位置)\s*[:：]")
+_AFTER_CRUMB = re.compile(r"^\s*(?:(?:发布)?时间\s*[:：]\s*[\d\-/.: ]+)?\s*"
+                          r"(?:(?:微信|微博|QQ空间|分享到[:：]?|打印|收藏)\s*)*")
+# A 发文字号 heading the document (`岚经发〔2016〕40号`), and the 版记 closing it.
+_DOC_NO_HEAD = re.compile(r"^\s*(\S{1,16}?[〔\[（(【]\d{4}[〕\]）)】]\d+号)\s*")
+_IMPRINT = re.compile(r"(?:(?:^|\s+)抄送[:：]\S*)?(?:^|\s+)\S{2,30}?\s*\d{4}年\d{1,2}月\d{1,2}日印发\s*$"
+                      r"|(?:^|\s+)抄送[:：]\S*\s*$")
+_TAIL_CHROME = re.compile(r"(?:\s*(?:来源\s*[:：]\s*\S+|附件下载|【?(?:打印本页|打印|关闭窗口|关闭)】?))+\s*$")
 
 
 def _line_pairs(line: str) -> list[tuple[str, str]] | None:
@@ -78,6 +93,9 @@ def _header(lines: list[str]) -> tuple[list[tuple[str, str]], list[str], int, bo
             pairs += found
             body_start = i + 1
             continue
+        if pairs and _OTHER_PAIR.match(line):
+            body_start = i + 1      # a header line with a label of no field of ours
+            continue
         if pairs or len(above) >= _MAX_TITLE_LINES or len(collapse_ws(line)) > 100:
             break
         above.append(line)
@@ -98,18 +116,69 @@ def parse_text(text: str) -> Record:
     if not pairs:
         start = 0
     values = pick_fields(pairs)
-    body = [line for line in lines[start:] if line.strip()]
+    body = [line for line in lines[_after_rule(lines, start):] if line.strip()]
+    body = _strip_chrome(body, collapse_ws(values.get("title") or ""))
+    body = _strip_heading(body, values)
     if not collapse_ws(values.get("title") or ""):
         values["title"], body = _title(above, body)
     values["body"] = "\n".join(body)
     extra = {}
     if not values.get("issued"):
-        values["issued"] = closing_date([collapse_ws(b) for b in body], values.get("issuer"))
+        # Paragraphs a scraper ran together stay apart by spaces: split on them.
+        pieces = [piece for line in body for piece in line.split()]
+        values["issued"] = closing_date(pieces, values.get("issuer"))
         extra = {"issued_from": "落款"} if values["issued"] else {}
     raw = {}
     for label, value in pairs:
         raw.setdefault(label, value)
     return build_record(values, raw, **extra)
+
+
+def _after_rule(lines: list[str], start: int) -> int:
+    """Where the body starts: after a `==== 正文 ====` rule just below the header."""
+    if not start:
+        return start
+    ahead = [i for i in range(start, min(len(lines), start + _RULE_LOOKAHEAD)) if lines[i].strip()]
+    rule = next((i for i in ahead if _RULE.match(lines[i])), None)
+    return rule + 1 if rule is not None else start
+
+
+def _strip_chrome(body: list[str], title: str) -> list[str]:
+    """The body without a leading breadcrumb line and trailing source/download widgets."""
+    if body and _CRUMB.match(body[0].strip()):
+        first = body[0].strip()
+        cut = first.find(title) + len(title) if title and title in first else -1
+        rest = _AFTER_CRUMB.sub("", first[cut:], count=1).strip() if cut > 0 else ""
+        body = ([rest] if rest else []) + body[1:]
+    if body:
+        last = _IMPRINT.sub("", _TAIL_CHROME.sub("", body[-1]).rstrip()).rstrip()
+        body = body[:-1] + ([last] if last.strip() else [])
+    return body
+
+
+def _strip_heading(body: list[str], values: dict) -> list[str]:
+    """Drop the document's own heading (发文字号, then the title) from the body's top;
+    the 发文字号 becomes the record's when no label gave one."""
+    if not body:
+        return body
+    first, title = body[0].lstrip(), titles.squash(values.get("title") or "")
+    m = _DOC_NO_HEAD.match(first)
+    rest = first[m.end():] if m else first
+    if title and len(title) >= 6:
+        squashed, taken = "", 0
+        for taken, ch in enumerate(rest, 1):
+            squashed += "" if ch.isspace() else ch
+            if len(squashed) >= len(title):
+                break
+        if squashed != title:
+            return body
+        rest = rest[taken:]
+    elif not m:
+        return body
+    if m and not collapse_ws(values.get("doc_no") or ""):
+        values["doc_no"] = m.group(1)
+    rest = rest.strip()
+    return ([rest] if rest else []) + body[1:]
 
 
 def _title(above: list[str], body: list[str]) -> tuple[str | None, list[str]]:
