@@ -564,3 +564,13 @@ def test_attachments_and_closing_date_reach_show_json_and_search(tmp_path):
     assert shown["attachments"] == [{"name": "供应商报名登记表.docx",
                                      "url": "https://example.gov.cn/f/bm.docx"}]
     assert "报名登记表" not in shown["body"]
+
+
+def test_jsonl_reads_back_its_own_export_of_attachments_and_closing_dates():
+    line = json.dumps({"title": "某通知", "body": "正文。", "issued": "2024-03-05",
+                       "issued_from": "落款",
+                       "attachments": [{"name": "报名表.docx", "url": "/f/a.docx"}, "junk"]},
+                      ensure_ascii=False)
+    [record] = jsonl.parse_lines([line]).records
+    assert (record.issued, record.issued_from) == ("2024-03-05", "落款")
+    assert record.attachments == [{"name": "报名表.docx", "url": "/f/a.docx"}]

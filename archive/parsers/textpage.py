@@ -157,13 +157,16 @@ def _strip_chrome(body: list[str], title: str) -> list[str]:
 
 
 def _strip_heading(body: list[str], values: dict) -> list[str]:
-    """Drop the document's own heading (发文字号, then the title) from the body's top;
-    the 发文字号 becomes the record's when no label gave one."""
+    """Drop the document's own heading (发文字号, then the title, run together on the
+    body's first line) from the body; the 发文字号 becomes the record's when no label
+    gave one."""
     if not body:
         return body
     first, title = body[0].lstrip(), titles.squash(values.get("title") or "")
     m = _DOC_NO_HEAD.match(first)
-    rest = first[m.end():] if m else first
+    if not m:
+        return body             # a title line alone at the top is the text's own (seed pages)
+    rest = first[m.end():]
     if title and len(title) >= 6:
         squashed, taken = "", 0
         for taken, ch in enumerate(rest, 1):
@@ -173,9 +176,7 @@ def _strip_heading(body: list[str], values: dict) -> list[str]:
         if squashed != title:
             return body
         rest = rest[taken:]
-    elif not m:
-        return body
-    if m and not collapse_ws(values.get("doc_no") or ""):
+    if not collapse_ws(values.get("doc_no") or ""):
         values["doc_no"] = m.group(1)
     rest = rest.strip()
     return ([rest] if rest else []) + body[1:]

@@ -19,6 +19,7 @@ SITE_NAME = re.compile(r"(?:人民政府|政府网|门户网站?|网站|官网|�
                        r"|中国[\u4e00-\u9fff]{2,3})$")
 _BREADCRUMB = re.compile(r"(?:首页|当前位置|您的位置|所在位置).*(?:>|»|＞|›|/)|(?:>|»|＞|›).*(?:>|»|＞|›)")
 _PUNCT_ONLY = re.compile(r"^[\W_]*$")
+_DOC_NO_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}[〔\[［【(（]\d{4}[〕\]］】)）]第?\d+号$")
 
 
 def squash(text: str) -> str:
@@ -107,6 +108,14 @@ def drop_title_lines(lines: list[str], title: str | None, styled: list[str]) -> 
     target = squash(title)
     for n in range(1, min(4, len(lines)) + 1):
         lead = squash("".join(lines[:n]))
-        if lead == target and any(lead in text for text in styled):
-            return lines[n:]
+        if lead == target and (any(lead in text for text in styled) or all(
+                any(squash(line) in text for text in styled) for line in lines[:n])):
+            return _drop_doc_no_line(lines[n:])
+    return lines
+
+
+def _drop_doc_no_line(lines: list[str]) -> list[str]:
+    """The 发文字号 line a document sets under its heading (`国发〔2018〕43号`)."""
+    if lines and _DOC_NO_LINE.match(squash(lines[0])):
+        return lines[1:]
     return lines
