@@ -10,6 +10,7 @@ the notice's.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from archive.normalize import collapse_ws, parse_date
 
@@ -51,7 +52,6 @@ def signatures(lines: list[str]) -> list[tuple[int, str, str]]:
 
 
 def _fold(text: str) -> str:
-    import unicodedata
     return unicodedata.normalize("NFKC", text)
 
 
@@ -90,11 +90,12 @@ def closing_date(lines: list[str], issuer: str | None) -> str | None:
     characters of its name): a notice that ends with a forwarded report's
     落款 (`国务院办公厅` forwarding `国家地震局`) gets no date from it.
     """
-    found = signatures(lines)
+    tail = lines[-(_LAST_LINES + 1):]      # a 落款 closes the body: look at its end only
+    found = signatures(tail)
     if not found:
         return None
     index, signer, date = found[-1]
-    if index < len(lines) - _LAST_LINES or not _closes_body(lines, index):
+    if not _closes_body(tail, index):
         return None
     issuer = re.sub(r"\s+", "", issuer or "")
     if issuer and _ORG_END.search(issuer) and _score(signer, issuer) < 4:
