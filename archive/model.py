@@ -60,10 +60,12 @@ _OPTIONAL = ("issued_from", "attachments")
 class ParseResult:
     """What a parser made of one file: its records and per-item problems.
 
-    `errors` holds human-readable reasons (e.g. "line 17: invalid JSON: ...").
+    `errors` holds human-readable reasons (e.g. "line 17: invalid JSON: ...");
+    `warnings` what was stored cut to a limit (`archive.limits`).
     A file with no records and at least one error failed as a whole.
     """
     format: str                      # "textpage" | "html" | "jsonl"
     records: list[Record] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)   # values cut to their limits

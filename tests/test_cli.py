@@ -22,7 +22,7 @@ RESULT_KEYS = {"query", "total", "page", "page_size", "hits", "facets"}
 RESULT_EXTRA = {"sort", "warnings", "suggestion", "took_ms"}
 FULL_KEYS = (HIT_KEYS - {"score", "snippet"}) | {"body", "url", "source_path", "source_line",
                                                   "ingested_at", "sha256"}
-FULL_EXTRA = {"status", "versions", "issued_from", "attachments"}
+FULL_EXTRA = {"status", "versions", "sources", "issued_from", "attachments"}
 
 
 def run(home, *args, input=None):

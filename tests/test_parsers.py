@@ -287,11 +287,15 @@ def test_deeply_nested_html_does_not_crash():
     assert result.records or result.errors
 
 
-def test_title_of_100k_characters():
+def test_title_of_100k_characters_is_cut_and_the_cut_reported():
     title = "长" * 100_000
     page = f"<html><head><meta name='ArticleTitle' content='{title}'></head><body><div id='content'><p>正文</p></div></body></html>"
-    [record] = parse_bytes("long.html", page.encode()).records
-    assert record.title == title and record.body == "正文"
+    result = parse_bytes("long.html", page.encode())
+    [record] = result.records
+    assert record.title == "长" * 1000 and record.body == "正文"
+    assert result.warnings == ["标题 (title) cut to 1000 characters (was 100000)",
+                               "source value 'meta:ArticleTitle' (raw) cut to 10000 characters"]
+    assert not result.errors
 
 
 def test_oversized_page_is_refused(monkeypatch):

@@ -15,6 +15,11 @@ from archive.normalize import collapse_ws
 FILE_EXT = re.compile(
     r"\.(?:docx?|xlsx?|xls|pptx?|pdf|zip|rar|7z|wps|et|dps|ofd|csv|txt|ceb|tif)(?:$|[?#])", re.I)
 _ATTACHMENT_TEXT = re.compile(r"^附\s*件\s*\d*\s*[:：.、]?")
+# Bounds, so a hostile page of 100,000 download links cannot bloat a record:
+# real bulletins carry a handful of attachments with names under 100 characters.
+MAX_ATTACHMENTS = 200
+MAX_NAME_CHARS = 300
+MAX_URL_CHARS = 2000
 
 
 def is_file_link(a) -> bool:
@@ -32,12 +37,14 @@ def attachment_links(root) -> list[dict]:
     for a in root.iter("a"):
         if not is_file_link(a):
             continue
-        url = (a.get("href") or "").strip()
-        name = collapse_ws(a.text_content()) or url.rsplit("/", 1)[-1]
+        url = (a.get("href") or "").strip()[:MAX_URL_CHARS]
+        name = (collapse_ws(a.text_content()) or url.rsplit("/", 1)[-1])[:MAX_NAME_CHARS]
         if url in seen or not name:
             continue
         seen.add(url)
         found.append({"name": name, "url": url})
+        if len(found) == MAX_ATTACHMENTS:
+            break
     return found
 
 
