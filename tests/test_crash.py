@@ -185,6 +185,13 @@ def _all_gone(pids: set[int], seconds: float = 5.0) -> set[int]:
     return {p for p in pids if _alive(p)}
 
 
+def _kill_all(pids: set[int]) -> None:
+    """Leave nothing behind when a test fails half-way (our own processes)."""
+    for pid in pids:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _free_port() -> int:
     import socket
     with socket.socket() as s:
@@ -218,11 +225,14 @@ def test_server_workers_exit_when_the_supervisor_is_killed(data):
     home, _ = data
     proc, port = start_server(home, workers=2)
     workers = _children(proc.pid)
-    assert len(workers) == 2 and all(_alive(w) for w in workers)
-    kill9(proc)
-    assert _all_gone(workers) == set()
-    with pytest.raises(OSError):                 # nobody serves the port any more
-        _get(port, timeout=2)
+    try:
+        assert len(workers) == 2 and all(_alive(w) for w in workers)
+        kill9(proc)
+        assert _all_gone(workers) == set()
+        with pytest.raises(OSError):             # nobody serves the port any more
+            _get(port, timeout=2)
+    finally:
+        _kill_all({proc.pid} | workers)
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc (Linux)")
@@ -232,9 +242,12 @@ def test_index_build_workers_exit_when_the_ingest_is_killed(data):
     assert jobs.reindex(home, [jobs.Source(src)]).outcome == "ok"
     proc = start_paused(home, "rebuild-commit", "reindex", "--full")
     workers = _children(proc.pid)
-    assert workers, "the rebuild runs Whoosh worker processes"
-    kill9(proc)
-    assert _all_gone(workers) == set()
+    try:
+        assert workers, "the rebuild runs Whoosh worker processes"
+        kill9(proc)
+        assert _all_gone(workers) == set()
+    finally:
+        _kill_all({proc.pid} | workers)
     with jobs.WriterLock(home):                  # and none of them holds the lock
         pass
 
