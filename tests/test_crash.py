@@ -46,6 +46,19 @@ def start_paused(home: Path, point: str, *args: str, seconds: float = 120):
     return proc
 
 
+VERIFY = Path(__file__).resolve().parents[1] / "scripts" / "verify_archive"
+
+
+def verify(home: Path, src: Path, against: Path | None = None, save: Path | None = None) -> None:
+    """The independent check (scripts/verify_archive) passes."""
+    args = [sys.executable, str(VERIFY), "--home", str(home), "--source", str(src)]
+    args += ["--against", str(against)] if against else []
+    args += ["--save", str(save)] if save else []
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "source files checked" in done.stdout
+
+
 def kill9(proc: subprocess.Popen) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -81,11 +94,14 @@ def test_stale_lock_of_killed_writer_is_taken_over(data):
     assert rerun.returncode == 0, rerun.stderr
     assert [j["outcome"] for j in Archive(home).jobs(2)] == ["ok", "killed"]
     assert check_consistent(home)["documents"] == 50
+    verify(home, src)
 
 
 @pytest.mark.parametrize("point", ["ingest-file", "sync-commit", "sync-state"])
 def test_kill_during_incremental_run(data, point):
     home, src = data
+    ids = home.parent / "ids.json"
+    verify(home, src, save=ids)
     make_source(src, files=2, per_file=10, start=4)
     (src / "part-000.jsonl").unlink()
     kill9(start_paused(home, point, "reindex", "--source", str(src)))
@@ -94,6 +110,7 @@ def test_kill_during_incremental_run(data, point):
     assert rerun.returncode == 0, rerun.stderr
     counts = check_consistent(home)
     assert (counts["documents"], counts["withdrawn"]) == (50, 10)
+    verify(home, src, against=ids)                           # no identity moved
 
 
 @pytest.mark.parametrize("point", ["rebuild-commit", "rebuild-switch"])
@@ -110,6 +127,7 @@ def test_kill_during_full_rebuild(data, point):
     names = sorted(p.name for p in (home / "index").glob("gen-*"))
     assert len(names) == 2 and index.current_generation(home).path.name == names[-1]
     assert check_consistent(home)["documents"] == 40
+    verify(home, src)
 
 
 SEARCH_LOOP = """
