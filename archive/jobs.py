@@ -25,7 +25,6 @@ rebuild-switch (verified, not switched).
 """
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import fnmatch
@@ -33,7 +32,6 @@ import hashlib
 import logging
 import logging.handlers
 import os
-import signal
 import sqlite3
 import sys
 import time
@@ -41,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import index, limits, sources, walk
+from .children import die_with_parent, watch_parent
 from .store import Archive, NoRecords, now_iso
 
 # An original is kept whole in one SQLite blob, whose size SQLite caps at
@@ -100,13 +99,8 @@ def _after_fork() -> None:
         os.dup2(null, handle.fileno())
     os.close(null)
     _held.clear()
-    try:
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != _holder_pid:      # the parent died before prctl
-            os._exit(1)
-    except (OSError, AttributeError):         # not Linux: the lock is dropped anyway
-        pass
+    if not die_with_parent(_holder_pid):     # SIGKILL from the kernel (Linux),
+        watch_parent(_holder_pid)            # else a thread that watches
 
 
 os.register_at_fork(after_in_child=_after_fork)

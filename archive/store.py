@@ -10,15 +10,9 @@ Each change to a bulletin takes the next value of a global change counter
 bringing it up to date is "apply every doc with seq > applied" — idempotent,
 and complete after any crash.
 
-Matching on re-ingest: a record from a file that was ingested before is
-matched to that file's bulletin with the same 索引号, else to the one with
-the same *content key* (`content_key`: its URL, else its 发文字号, else title
-and date, else a hash of its content) — never by line number, so inserting,
-deleting or reordering lines of an export changes only what changed.  A
-索引号 already used by a bulletin from another file, with other content, is
-a *conflict*: both are kept and the conflict is reported.  The same 索引号
-with the same content from another file is a *duplicate*: one bulletin,
-with both files among its `sources`.
+Matching on re-ingest (which bulletin a record continues: by 索引号, else
+by content key — never by line number; duplicates and conflicts across
+files) is `archive.reconcile`.
 
 Schema versions (`meta.schema`), migrated on open by a writer: 1 the first;
 2 adds `docs.content_key`, `files.raw_path` (a path's bytes when they are
@@ -26,7 +20,6 @@ not UTF-8) and `doc_sources` (the other files of a duplicated bulletin).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -36,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .model import Record
+from .reconcile import (content_key, next_seq, reconcile, record_hash,  # noqa: F401
+                        record_json, sha256_hex, withdraw_doc)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS blobs (
@@ -116,36 +111,6 @@ DB_NAME = "archive.sqlite"
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def record_json(record: Record) -> str:
-    return json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True)
-
-
-def record_hash(record: Record) -> str:
-    """Content hash of a parsed record, independent of where it came from."""
-    data = record.to_dict()
-    data.pop("source_line", None)
-    return sha256_hex(json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
-
-
-def content_key(record: Record, content: str | None = None) -> str:
-    """What identifies a record without 索引号 inside its file, best first:
-    its URL, else its 发文字号, else title + date, else its content hash.
-    (Line numbers identified them once: one line inserted at the top of an
-    export re-versioned every record below it with another's text.)"""
-    if record.url and record.url.strip():
-        return "url:" + record.url.strip()
-    if record.doc_no:
-        return "doc_no:" + record.doc_no
-    date = record.issued or record.published
-    if record.title and date:
-        return f"title:{record.title}|{date}"
-    return "hash:" + (content or record_hash(record))
 
 
 @dataclass
@@ -267,10 +232,7 @@ class Archive:
 
     # -- meta ---------------------------------------------------------------
     def next_seq(self, db: sqlite3.Connection) -> int:
-        row = db.execute("SELECT value FROM meta WHERE key='seq'").fetchone()
-        seq = int(row[0]) + 1 if row else 1
-        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seq', ?)", (str(seq),))
-        return seq
+        return next_seq(db)
 
     def current_seq(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key='seq'").fetchone()
@@ -360,7 +322,7 @@ class Archive:
             ingest_id = db.execute(
                 "INSERT INTO ingests(file_id, sha256, ingested_at, records) VALUES (?,?,?,0)",
                 (file_id, sha, stamp)).lastrowid
-            count = self._reconcile(db, file_id, ingest_id, records, stamp, outcome)
+            count = reconcile(db, file_id, ingest_id, records, stamp, outcome)
             if count == 0:
                 raise NoRecords("; ".join(list(errors)[:3]) or "no bulletin found")
             kept = errors.summary() if hasattr(errors, "summary") else list(errors)
@@ -369,131 +331,6 @@ class Archive:
         if outcome.added or outcome.updated or outcome.withdrawn:
             outcome.status = "updated" if row is not None else "added"
         return outcome
-
-    def _reconcile(self, db, file_id: int, ingest_id: int, records, stamp: str,
-                   outcome: FileOutcome) -> int:
-        """Match `records` to the file's bulletins (by 索引号, else content
-        key), add versions and new bulletins, withdraw the ones gone.
-        Returns the number of records."""
-        existing = db.execute(
-            "SELECT d.id, d.source_line, d.index_no, d.content_key, d.status, v.sha256"
-            " FROM docs d LEFT JOIN versions v ON v.id = d.current_vid WHERE d.file_id=?"
-            " ORDER BY d.source_line, d.id", (file_id,)).fetchall()
-        by_index = {r["index_no"]: r for r in existing if r["index_no"]}
-        by_key: dict[str, list] = {}
-        for r in existing:
-            by_key.setdefault(r["content_key"], []).append(r)
-        held = {r[0] for r in db.execute("SELECT doc_id FROM doc_sources WHERE file_id=?",
-                                         (file_id,))}
-        seen: set[int] = set()
-        count = 0
-        for record in records:
-            count += 1
-            content = record_hash(record)
-            key = content_key(record, content)
-            match = self._match(record, key, by_index, by_key, seen)
-            if match is not None:
-                seen.add(match["id"])
-                self._refresh(db, match, ingest_id, record, content, key, stamp, outcome)
-                continue
-            twin = self._twin(db, file_id, record, content, outcome)
-            if twin is not None:
-                db.execute("INSERT OR REPLACE INTO doc_sources(doc_id, file_id, source_line)"
-                           " VALUES (?,?,?)", (twin, file_id, record.source_line))
-                held.discard(twin)
-                outcome.duplicates += 1
-                continue
-            doc_id = db.execute(
-                "INSERT INTO docs(file_id, source_line, index_no, content_key, status, seq,"
-                " created_at, updated_at) VALUES (?,?,?,?, 'active', 0, ?, ?)",
-                (file_id, record.source_line, record.index_no, key, stamp, stamp)).lastrowid
-            seen.add(doc_id)
-            self._add_version(db, doc_id, ingest_id, record, content, stamp)
-            outcome.added += 1
-        for doc_id in held:                 # duplicates this file no longer holds
-            db.execute("DELETE FROM doc_sources WHERE doc_id=? AND file_id=?", (doc_id, file_id))
-        for row in existing:
-            if row["id"] not in seen and row["status"] == "active":
-                outcome.withdrawn += self._withdraw_doc(db, row["id"], stamp)
-        return count
-
-    @staticmethod
-    def _match(record: Record, key: str, by_index: dict, by_key: dict, seen: set):
-        """The file's bulletin `record` continues: same 索引号, else the first
-        unclaimed one with the same content key (and no other 索引号)."""
-        if record.index_no:
-            match = by_index.get(record.index_no)
-            if match is not None and match["id"] not in seen:
-                return match
-        for candidate in by_key.get(key, ()):
-            if candidate["id"] in seen:
-                continue
-            if record.index_no and candidate["index_no"] and candidate["index_no"] != record.index_no:
-                continue
-            return candidate
-        return None
-
-    def _refresh(self, db, match, ingest_id: int, record: Record, content: str, key: str,
-                 stamp: str, outcome: FileOutcome) -> None:
-        if match["sha256"] == content and match["status"] == "active":
-            if match["source_line"] != record.source_line:   # moved, not changed
-                db.execute("UPDATE docs SET source_line=? WHERE id=?",
-                           (record.source_line, match["id"]))
-            outcome.unchanged += 1
-            return
-        self._add_version(db, match["id"], ingest_id, record, content, stamp, key)
-        outcome.updated += 1
-
-    def _add_version(self, db, doc_id: int, ingest_id: int, record: Record, content: str,
-                     stamp: str, key: str | None = None) -> None:
-        vid = db.execute(
-            "INSERT INTO versions(doc_id, ingest_id, record, sha256, created_at)"
-            " VALUES (?,?,?,?,?)",
-            (doc_id, ingest_id, record_json(record), content, stamp)).lastrowid
-        db.execute("UPDATE docs SET current_vid=?, index_no=?, source_line=?, status='active',"
-                   " content_key=COALESCE(?, content_key), seq=?, updated_at=? WHERE id=?",
-                   (vid, record.index_no, record.source_line, key, self.next_seq(db), stamp,
-                    doc_id))
-
-    def _twin(self, db, file_id: int, record: Record, content: str,
-              outcome: FileOutcome) -> int | None:
-        """The active bulletin of another file with this 索引号 and this very
-        content (a duplicate: its id), else None; a different content with
-        the same 索引号 is a conflict, reported."""
-        if not record.index_no:
-            return None
-        others = db.execute(
-            "SELECT d.id, f.path, v.sha256 FROM docs d JOIN files f ON f.id = d.file_id"
-            " JOIN versions v ON v.id = d.current_vid"
-            " WHERE d.index_no=? AND d.file_id<>? AND d.status='active' ORDER BY d.id LIMIT 20",
-            (record.index_no, file_id)).fetchall()
-        for other in others:
-            if other["sha256"] == content:
-                return other["id"]
-        if others:
-            other = others[0]
-            where = f" (line {record.source_line})" if record.source_line else ""
-            outcome.conflicts.append(
-                f"索引号 {record.index_no}{where} also belongs to a different bulletin "
-                f"(#{other['id']}, from {other['path']}); both are kept")
-        return None
-
-    def _withdraw_doc(self, db, doc_id: int, stamp: str) -> int:
-        """Its file no longer holds bulletin `doc_id`: hand it over to another
-        file that holds it too (a duplicate), else withdraw it.  1 if withdrawn."""
-        other = db.execute(
-            "SELECT ds.file_id, ds.source_line FROM doc_sources ds JOIN files f"
-            " ON f.id = ds.file_id WHERE ds.doc_id=? AND f.status='active' LIMIT 1",
-            (doc_id,)).fetchone()
-        if other is not None:
-            db.execute("UPDATE docs SET file_id=?, source_line=? WHERE id=?",
-                       (other["file_id"], other["source_line"], doc_id))
-            db.execute("DELETE FROM doc_sources WHERE doc_id=? AND file_id=?",
-                       (doc_id, other["file_id"]))
-            return 0
-        db.execute("UPDATE docs SET status='withdrawn', seq=?, updated_at=? WHERE id=?",
-                   (self.next_seq(db), stamp, doc_id))
-        return 1
 
     # -- withdraw / restore ---------------------------------------------------
     def withdraw_file(self, path: str) -> int:
@@ -507,7 +344,7 @@ class Archive:
             db.execute("DELETE FROM doc_sources WHERE file_id=?", (row["id"],))
             ids = [r[0] for r in db.execute(
                 "SELECT id FROM docs WHERE file_id=? AND status='active'", (row["id"],))]
-            return sum(self._withdraw_doc(db, doc_id, stamp) for doc_id in ids)
+            return sum(withdraw_doc(db, doc_id, stamp) for doc_id in ids)
 
     def set_doc_status(self, doc_id: int, status: str) -> bool:
         """Withdraw or restore one bulletin by hand."""
