@@ -383,17 +383,23 @@ def show(obj: Context, doc_id, as_json, original, versions):
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @search_options
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "opensearch"]),
+              default="jsonl", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here instead of stdout.")
+@click.option("--index-name", default="bulletins", show_default=True,
+              help="opensearch: the index the bulk file and template name.")
 @click.pass_obj
-def export(obj: Context, fmt, output, **filters):
-    """Export every matching bulletin (full records) as JSON Lines or CSV."""
+def export(obj: Context, fmt, output, index_name, **filters):
+    """Export every matching bulletin (full records) as JSON Lines or CSV, or as
+    an OpenSearch bulk file (-o FILE) with its index template (FILE.template.json)."""
     from .export import lines
 
     request = _request(**filters)
     records = _answer(lambda: obj.service().export(request))
+    if fmt == "opensearch":
+        _export_opensearch(obj, records, output, index_name)
+        return
     stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         for chunk in _answer(lambda: lines(records, fmt)):
@@ -403,6 +409,25 @@ def export(obj: Context, fmt, output, **filters):
             stream.close()
     if output:
         click.echo(f"wrote {output}", err=True)
+
+
+def _export_opensearch(obj: Context, records, output: Path | None, index: str) -> None:
+    """Bulk NDJSON (jieba words segmented now, folded grams) and the template."""
+    from .analysis import segmenter_for
+    from .opensearch.mapping import bulk_lines, index_template
+
+    if output is None:
+        _fail("--format opensearch writes two files: give -o FILE.ndjson", EXIT_USAGE)
+    segment = segmenter_for(obj.home).cut
+    count = 0
+    with open(output, "w", encoding="utf-8") as stream:
+        for n, line in enumerate(bulk_lines(records, segment, index)):
+            stream.write(line)
+            count += n % 2
+    template = output.with_name(output.stem + ".template.json")
+    template.write_text(json.dumps(index_template(index), ensure_ascii=False, indent=1),
+                        encoding="utf-8")
+    click.echo(f"wrote {output} ({count} documents) and {template}", err=True)
 
 
 @main.command()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,8 @@ FACET_LIMIT = 50
 DIRECT_RANK_MAX = 1000           # a tier this small is scored document by document
 TOP_K_MAX = 400                  # how deep to look for a big tier's best in the overall top k
 SEARCH_TIME_LIMIT = 10.0          # seconds; a longer search is cut and says so
+RELATED_PREFIX_CHARS = 5000       # of the body, for "related documents"
+RELATED_CACHE_SIZE = 2048         # pages' related lists kept per service
 MAX_RANKING_CHARS = 64            # a longer word is matched whole but segmented only this far
 
 
@@ -70,6 +73,20 @@ def _check_deadline() -> None:
     if end is not None and time.perf_counter() > end:
         raise SearchTimeout(f"search took longer than {SEARCH_TIME_LIMIT:g} s and was "
                             "stopped: use fewer or longer words, or add filters")
+
+
+@contextmanager
+def request_deadline(seconds: float):
+    """Every search inside the block ends by this deadline too (the web
+    app's per-request budget: a page may run several searches)."""
+    outer = getattr(_deadline, "at", None)
+    _deadline.at = time.perf_counter() + seconds
+    if outer is not None:
+        _deadline.at = min(_deadline.at, outer)
+    try:
+        yield
+    finally:
+        _deadline.at = outer
 
 
 @dataclass
@@ -346,6 +363,8 @@ class Searcher:
         started = time.perf_counter()
         outer = getattr(_deadline, "at", None), getattr(_deadline, "lookups", None)
         _deadline.at = started + SEARCH_TIME_LIMIT
+        if outer[0] is not None:                 # an enclosing request's budget, if sooner
+            _deadline.at = min(_deadline.at, outer[0])
         _deadline.lookups = {} if outer[1] is None else outer[1]
         try:
             return self._search(request, started)
@@ -727,6 +746,7 @@ class SearchService:
         self._searcher: Searcher | None = None
         self._version = None
         self._lock = threading.Lock()
+        self._related: dict[tuple, list] = {}        # oldest first (see related)
 
     @property
     def archive(self) -> Archive:
@@ -788,11 +808,26 @@ class SearchService:
         return self.archive.original(doc_id, vid)
 
     def related(self, doc_id: int, limit: int = 5) -> list[Hit]:
+        """More like this, from the title and the first RELATED_PREFIX_CHARS
+        of the body, cached per index version and bulletin version.  (From
+        the whole text, a 2M-character body cost 1.9 s under the index lock
+        on every view of its page.)"""
         doc = self.archive.get(doc_id)
         if doc is None:
             return []
-        text = f"{doc.record.title or ''}\n{doc.record.body or ''}"
-        return self.searcher().related(doc_id, text, limit)
+        searcher = self.searcher()
+        key = (self._version, doc_id, doc.vid, limit)
+        with self._lock:
+            cached = self._related.get(key)
+        if cached is not None:
+            return cached
+        text = f"{doc.record.title or ''}\n{(doc.record.body or '')[:RELATED_PREFIX_CHARS]}"
+        hits = searcher.related(doc_id, text, limit)
+        with self._lock:
+            self._related[key] = hits
+            while len(self._related) > RELATED_CACHE_SIZE:
+                self._related.pop(next(iter(self._related)))
+        return hits
 
     def export(self, request: SearchRequest):
         """Every matching bulletin as full public JSON records, in order.

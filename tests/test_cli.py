@@ -23,7 +23,7 @@ RESULT_EXTRA = {"sort", "warnings", "suggestion", "suggestion_total", "partial",
                 "partial_total", "took_ms"}
 FULL_KEYS = (HIT_KEYS - {"score", "snippet"}) | {"body", "url", "source_path", "source_line",
                                                   "ingested_at", "sha256"}
-FULL_EXTRA = {"status", "versions"}
+FULL_EXTRA = {"status", "versions", "sources", "issued_from", "attachments"}
 
 
 def run(home, *args, input=None):
