@@ -40,7 +40,7 @@ MAX_DROP_TRIES = 8          # "drop a word" fallback queries tried
 # an unrelated substitution or an extra character.  A near-sound one (same
 # initial or final: 坏 huai / 环 huan, also most look-alikes that share a
 # phonetic component) sits between.  Measured with scripts/eval_typos.py.
-SAME_SOUND, NEAR_SOUND, SWAPPED, MISSING, EXTRA, OTHER = 0.5, 0.8, 0.45, 0.7, 1.0, 1.0
+SAME_SOUND, NEAR_SOUND, SWAPPED, MISSING, EXTRA, OTHER = 0.5, 0.8, 0.45, 0.55, 1.0, 1.0
 COMMON_BONUS = 0.1
 _INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j",
              "q", "x", "r", "z", "c", "s", "y", "w")
