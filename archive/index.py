@@ -116,10 +116,16 @@ def date_code(iso: str | None) -> int:
 
 
 def folded_fields(record: dict) -> dict[str, str]:
-    """Folded searchable text per field, the layout of the gram index."""
+    """Folded searchable text per field, the layout of the gram index.
+
+    Attachment names are searched as body text (an attachment-only bulletin
+    already has them as its body)."""
     keywords = " ".join(record.get("keywords") or [])
+    body = record.get("body") or ""
+    names = [a.get("name") or "" for a in record.get("attachments") or []]
+    body = "\n".join([body] + [n for n in names if n and n not in body])
     return {name: fold(value) for name, value in (
-        ("title", record.get("title") or ""), ("body", record.get("body") or ""),
+        ("title", record.get("title") or ""), ("body", body),
         ("issuer", record.get("issuer") or ""), ("topic", record.get("topic") or ""),
         ("keywords", keywords), ("doc_no", record.get("doc_no") or ""),
         ("index_no", record.get("index_no") or ""))}

@@ -43,11 +43,15 @@ def parts_of(word: Word, segmenter) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
+# One character of the stored UTF-8 text (a lead byte and its continuation
+# bytes), never a field or document separator.
+_CHAR = rb"(?:[\x00-\x1d\x20-\x7f]|[\xc0-\xff][\x80-\xbf]*)"
+
+
 def _pattern(parts: list[str]) -> re.Pattern:
-    # Gaps are counted in UTF-8 bytes (3 a Chinese character) and never cross
-    # a field or document separator of the stored text.
-    gap = rb"[^\x1e\x1f]{0,%d}?" % (3 * MAX_GAP)
-    return re.compile(gap.join(re.escape(p.encode("utf-8")) for p in parts), re.DOTALL)
+    """Bytes regex: the parts in order, at most MAX_GAP characters apart."""
+    gap = rb"%s{0,%d}?" % (_CHAR, MAX_GAP)
+    return re.compile(gap.join(re.escape(p.encode("utf-8")) for p in parts))
 
 
 def near_keys(gram_index, parts: list[str], field: str | None, check) -> np.ndarray:

@@ -761,7 +761,7 @@ class SearchService:
 
     def search(self, request: SearchRequest) -> SearchResult:
         result = self.searcher().search(request)
-        if request.highlight and result.hits:
+        if request.highlight and (result.hits or result.partial):
             self._highlight(result)
         return result
 
@@ -778,12 +778,13 @@ class SearchService:
         return self.searcher().search(probe).terms
 
     def _highlight(self, result: SearchResult) -> None:
-        docs = self.archive.get_many([h.id for h in result.hits])
-        for hit in result.hits:
-            hit.title_segments = highlight_all(hit.fields.get("title") or "", result.terms)
-            doc = docs.get(hit.id)
-            body = doc.record.body if doc else ""
-            hit.snippet_segments = snippets(body or "", result.terms)
+        docs = self.archive.get_many([h.id for h in result.hits + result.partial])
+        for hits, terms in ((result.hits, result.terms), (result.partial, result.partial_terms)):
+            for hit in hits:
+                hit.title_segments = highlight_all(hit.fields.get("title") or "", terms)
+                doc = docs.get(hit.id)
+                body = doc.record.body if doc else ""
+                hit.snippet_segments = snippets(body or "", terms)
 
     def show(self, doc_id: int) -> dict | None:
         """The public JSON of one bulletin (`archive show --json`)."""

@@ -135,6 +135,7 @@ class StoredDoc:
             "source_line": r.source_line, "ingested_at": self.ingested_at,
             "sha256": self.sha256, "status": self.status, "versions": self.versions,
             "sources": self.sources or [{"path": self.source_path, "line": r.source_line}],
+            "issued_from": r.issued_from, "attachments": [dict(a) for a in r.attachments or []],
         }
 
 

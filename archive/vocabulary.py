@@ -19,7 +19,8 @@ in ``vocab.sqlite`` next to the generation's other files:
 * ``keys(key, word)``: lookup keys for near spellings — every string made by
   deleting one character of the word (so a word one substitution, insertion,
   deletion or transposition away from a query shares a key with one of the
-  query's own deletions), and its toneless pinyin (same-sound typos of any
+  query's own deletions; two for words of four characters or more), and its
+  toneless pinyin (same-sound typos of any
   number of characters).  Looking a query up costs a few indexed reads.
 
 A generation updated incrementally keeps the vocabulary of its last full
@@ -76,6 +77,16 @@ def sound_keys(word: str, readings, limit: int = 32) -> list[str]:
 
 def deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def lookup_keys(word: str) -> set[str]:
+    """A vocabulary word's spelling keys: its one-character deletions, and
+    for words of four characters or more its two-character deletions too (two
+    substitutions in a query of the same length meet it there)."""
+    keys = deletions(word)
+    if len(word) >= 4:
+        keys |= {d2 for d in keys for d2 in deletions(d)}
+    return keys
 
 
 def _usable(word: str) -> bool:
@@ -135,7 +146,7 @@ def build(target: Path, texts, segmenter) -> Path:
     db.executemany("INSERT INTO words VALUES (?, ?)", sorted(words.items()))
     db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?)",
                    ((key, word) for word in sorted(words)
-                    for key in sorted(deletions(word) | {sound_key(word, table)})))
+                    for key in sorted(lookup_keys(word) | {sound_key(word, table)})))
     db.commit()
     db.close()
     with open(tmp, "rb") as handle:
