@@ -66,9 +66,15 @@ class WordsField(wf.FieldType):
         self.vector = None
         self.column_type = None
 
+    def word_counts(self, value: str) -> Counter:
+        """Every token of the folded value with its count, punctuation
+        included (`is_word` tells; the writer checks each distinct token once)."""
+        return Counter(self.segmenter.cut(value))
+
+    is_word = staticmethod(is_word)
+
     def index(self, value, **kwargs):
-        counts = Counter(self.segmenter.cut(value))
-        for word, freq in counts.items():
+        for word, freq in self.word_counts(value).items():
             if is_word(word):             # checked once per distinct word
                 yield word.encode("utf-8"), freq, float(freq), pack_uint(freq)
 
