@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import fields as wf
-from whoosh import formats, index as windex
+from whoosh import columns, formats, index as windex
 from whoosh.system import pack_uint
 
 from . import grams
@@ -85,15 +85,18 @@ class WordsField(wf.FieldType):
 def make_schema(segmenter: Segmenter) -> wf.Schema:
     return wf.Schema(
         id=wf.ID(stored=True, unique=True),
-        vid=wf.NUMERIC(bits=64, stored=True, sortable=True),
-        doc=wf.NUMERIC(bits=64, sortable=True),      # the archive's doc id, as a column
+        # Numbers are columns only (read into the docmap): indexed NUMERIC
+        # fields cost 40 postings a document (one per 4-bit shift) that no
+        # query reads, a fifth of the terms of a segment.
+        vid=wf.COLUMN(columns.NumericColumn("q")),
+        doc=wf.COLUMN(columns.NumericColumn("q")),   # the archive's doc id
         title=WordsField(segmenter),
         body=WordsField(segmenter),
         meta=WordsField(segmenter),
         issuer=wf.ID(sortable=True),
         topic=wf.ID(sortable=True),
         status=wf.ID(sortable=True),
-        date=wf.NUMERIC(bits=32, sortable=True),
+        date=wf.COLUMN(columns.NumericColumn("i")),
         hit=wf.STORED(),
     )
 

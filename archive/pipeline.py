@@ -56,9 +56,9 @@ class PipelineWriter(FastSegmentWriter):
     generation).
     """
 
-    def __init__(self, ix, procs: int = 2, max_postings: int = SEGMENT_POSTINGS,
-                 **kwargs):
+    def __init__(self, ix, procs: int = 2, max_postings: int | None = None, **kwargs):
         super().__init__(ix, **kwargs)
+        max_postings = max_postings or SEGMENT_POSTINGS
         context = multiprocessing.get_context("fork")
         self.jobs = context.Queue(2 * procs)
         self.results = context.Queue()

@@ -69,14 +69,15 @@ class _FieldPostings:
     def _derived(self, weight: float) -> bytes:
         return pack_uint(int(weight)) if self.mode == _FREQ else b""
 
-    def add(self, btext: bytes, docnum: int, weight: float, vbytes: bytes) -> None:
+    def add(self, btext: bytes, docnum: int, weight: float, vbytes: bytes | None) -> None:
+        vbytes = vbytes or b""                    # a merged segment's reader gives None
         if self.mode != _EXPLICIT and vbytes != self._derived(weight):
             self.values = [self._derived(w) for w in self.weights]
             self.mode = _EXPLICIT
         self.tids.append(self.term_number(btext))
         self.weights.append(weight)
         if self.mode == _EXPLICIT:
-            self.values.append(vbytes or b"")
+            self.values.append(vbytes)
         self.run_docs.append(docnum)
         self.run_lengths.append(1)
 
@@ -182,7 +183,7 @@ def write_postings(fieldwriter, schema, pool: ColumnPool, lengths) -> None:
     for name in sorted(pool.fields):
         field = schema[name]
         fieldwriter.start_field(name, field)
-        _write_field(fieldwriter, pool.fields[name], _field_lengths(lengths, name, field))
+        _write_field(fieldwriter, field, pool.fields[name], _field_lengths(lengths, name, field))
         fieldwriter.finish_field()
 
 
@@ -203,12 +204,12 @@ def _block_starts(starts: np.ndarray, total: int, limit: int) -> np.ndarray:
     return within % limit == 0
 
 
-def _write_field(fieldwriter, postings: _FieldPostings, field_lengths) -> None:
+def _write_field(fieldwriter, field, postings: _FieldPostings, field_lengths) -> None:
     terms, starts, docs, weights, values = postings.sorted_columns()
     total = docs.size
     postwriter = fieldwriter._postwriter
     postfile, limit, level = postwriter._postfile, postwriter._blocklimit, postwriter._compression
-    fixed = postwriter._format.fixed_value_size() if postings.mode == _EXPLICIT else None
+    fixed = field.format.fixed_value_size() if postings.mode == _EXPLICIT else None
 
     first = _block_starts(starts, total, limit)
     deltas = np.diff(docs, prepend=0)
