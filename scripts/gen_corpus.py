@@ -257,14 +257,16 @@ def generate(corpus: Path, n: int, seed: int = 1):
 
 def write(lines, out: Path) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
-    opener = gzip.open if out.name.endswith(".gz") else open
     count = 0
-    # mtime=0: the same records give the same .gz bytes.
-    with (gzip.GzipFile(out, "wb", mtime=0) if out.name.endswith(".gz")
-          else opener(out, "wb")) as raw:
+    with open(out, "wb") as raw:
+        # No name and mtime 0 in the gzip header: the same records give the same bytes.
+        sink = (gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+                if out.name.endswith(".gz") else raw)
         for line in lines:
-            raw.write(line.encode("utf-8") + b"\n")
+            sink.write(line.encode("utf-8") + b"\n")
             count += 1
+        if sink is not raw:
+            sink.close()
     return count
 
 
