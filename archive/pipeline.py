@@ -8,8 +8,11 @@ size.  Each worker segments the text (`archive.index.WordsField`) and keeps
 its postings in a `ColumnPool`; when the pool holds `SEGMENT_POSTINGS`
 postings it writes them as a finished Whoosh segment and starts a new one.
 Segments are never merged: every posting is written once, and a worker's
-memory is bounded by one pool (measured: ~10 bytes a posting plus the
-segment's vocabulary, about 120 MB at 6M postings).  `commit` publishes all
+memory is bounded by one pool: ~9 bytes a posting while adding, ~30 while
+the segment is written (sort keys, permutation, the sorted columns; Python
+lists only for 65,536 postings at a time), plus the segment's vocabulary —
+about 200 MB at SEGMENT_POSTINGS (the development corpus averages ~190
+postings a bulletin).  `commit` publishes all
 segments in one Whoosh TOC, as `MpWriter(multisegment=True)` does.
 
 Workers are forked: a worker blocked on its queue is killed with its parent
@@ -25,7 +28,7 @@ from whoosh.writing import NO_MERGE
 from .writer import FastSegmentWriter
 
 BATCH_DOCS = 200
-SEGMENT_POSTINGS = 6_000_000      # ~15,000 bulletins of the development corpus
+SEGMENT_POSTINGS = 4_000_000      # ~21,000 bulletins of the development corpus
 
 
 def _work(storage, indexname: str, jobs, results, kwargs: dict, max_postings: int) -> None:

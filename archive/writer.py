@@ -108,16 +108,23 @@ class _FieldPostings:
         with postings ordered by term, then document."""
         count = len(self.terms)
         order = sorted(range(count), key=self.terms.__getitem__)
-        rank = np.empty(count, dtype=np.int64)
-        rank[order] = np.arange(count)
-        ranks = rank[np.frombuffer(self.tids, dtype=np.uint32)]
+        rank = np.empty(count, dtype=np.uint64)
+        rank[order] = np.arange(count, dtype=np.uint64)
         docs = np.repeat(np.frombuffer(self.run_docs, dtype=np.uint32),
-                         np.frombuffer(self.run_lengths, dtype=np.uint32)).astype(np.int64)
-        perm = np.lexsort((docs, ranks))
-        ranks, docs = ranks[perm], docs[perm]
+                         np.frombuffer(self.run_lengths, dtype=np.uint32))
+        # One sort of (term rank, doc) keys: 16 bytes a posting with the
+        # permutation, where lexsort of two int64 columns takes ~40.
+        keys = rank[np.frombuffer(self.tids, dtype=np.uint32)] << np.uint64(32)
+        keys |= docs
+        del docs
+        perm = np.argsort(keys, kind="stable")
+        keys = keys[perm]
         weights = np.frombuffer(self.weights, dtype=np.float32)[perm]
         values = [self.values[i] for i in perm.tolist()] if self.mode == _EXPLICIT else None
-        starts = np.flatnonzero(np.concatenate(([True], ranks[1:] != ranks[:-1])))
+        del perm
+        docs = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        keys >>= np.uint64(32)
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
         return [self.terms[i] for i in order], starts, docs, weights, values
 
 
@@ -204,32 +211,48 @@ def _block_starts(starts: np.ndarray, total: int, limit: int) -> np.ndarray:
     return within % limit == 0
 
 
+CHUNK_POSTINGS = 1 << 16     # postings turned into Python lists at a time
+
+
 def _write_field(fieldwriter, field, postings: _FieldPostings, field_lengths) -> None:
     terms, starts, docs, weights, values = postings.sorted_columns()
     total = docs.size
     postwriter = fieldwriter._postwriter
-    postfile, limit, level = postwriter._postfile, postwriter._blocklimit, postwriter._compression
-    fixed = field.format.fixed_value_size() if postings.mode == _EXPLICIT else None
-
+    limit = postwriter._blocklimit
     first = _block_starts(starts, total, limit)
     deltas = np.diff(docs, prepend=0)
     deltas[first] = docs[first]
-    lens = (field_lengths[docs] if field_lengths is not None
-            else np.zeros(total, dtype=np.int64)).tolist()
-    freq_bytes = (weights.astype(">u4").tobytes() if postings.mode == _FREQ else None)
-    docs_l, deltas_l, weights_l = docs.tolist(), deltas.tolist(), weights.tolist()
-    prefix = pack_ushort(fieldwriter._fieldid)
-    add_term = fieldwriter._tindex.add
-    ends = np.append(starts[1:], total).tolist()
-    magic = whoosh3.WHOOSH3_HEADER_MAGIC
+    del first
+    lens = field_lengths[docs] if field_lengths is not None else np.zeros(total, dtype=np.int64)
+    freq_bytes = weights.astype(">u4").tobytes() if postings.mode == _FREQ else None
+    ends = np.append(starts[1:], total)
+    context = (postwriter._postfile, limit, postwriter._compression,
+               field.format.fixed_value_size() if postings.mode == _EXPLICIT else None,
+               pack_ushort(fieldwriter._fieldid), fieldwriter._tindex.add)
+    # Python lists (what pickle needs) of one chunk of terms at a time, so
+    # the memory they take is bounded whatever the segment's size.
+    term = 0
+    while term < len(terms):
+        last = max(term + 1, int(np.searchsorted(ends, starts[term] + CHUNK_POSTINGS, "right")))
+        lo, hi = int(starts[term]), int(ends[last - 1])
+        _write_terms(context, terms[term:last], (starts[term:last] - lo).tolist(),
+                     (ends[term:last] - lo).tolist(), docs[lo:hi].tolist(),
+                     deltas[lo:hi].tolist(), weights[lo:hi].tolist(), lens[lo:hi].tolist(),
+                     values[lo:hi] if values is not None else None,
+                     freq_bytes[4 * lo:4 * hi] if freq_bytes is not None else None)
+        term = last
 
-    for term, start, end in zip(terms, starts.tolist(), ends):
+
+def _write_terms(context, terms, starts, ends, docs_l, deltas_l, weights_l, lens, values,
+                 freq_bytes) -> None:
+    postfile, limit, level, fixed, prefix, add_term = context
+    magic = whoosh3.WHOOSH3_HEADER_MAGIC
+    for term, start, end in zip(terms, starts, ends):
         info = whoosh3.W3TermInfo()
         offset = postfile.tell()
         postfile.write(magic)
         for lo in range(start, end, limit):
             hi = min(lo + limit, end)
-            ws = weights_l[lo:hi]
             if values is not None:
                 vals = (tuple(values[lo:hi]) if fixed is None or fixed < 0 else
                         None if fixed == 0 else b"".join(values[lo:hi]))
@@ -238,7 +261,7 @@ def _write_field(fieldwriter, field, postings: _FieldPostings, field_lengths) ->
             else:
                 vals = None
             _write_block(postfile, info, level, hi == end, docs_l[lo], docs_l[hi - 1],
-                         deltas_l[lo:hi], ws, vals, lens[lo:hi])
+                         deltas_l[lo:hi], weights_l[lo:hi], vals, lens[lo:hi])
         info.set_extent(offset, postfile.tell() - offset)
         add_term(prefix + term, info.to_bytes())
 
