@@ -28,6 +28,7 @@ import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -285,6 +286,17 @@ class IndexStats:
     seconds: float = 0.0
 
 
+def indexed_forms(names, item: tuple) -> tuple[dict, int, dict]:
+    """(Whoosh fields, gram key, folded fields) of an archive row
+    (doc id, vid, status, record): what both indexes are given."""
+    doc_id, vid, status, record = item
+    folded = folded_fields(record)
+    doc = whoosh_document(doc_id, vid, status, record, folded)
+    # A generation built before a column existed keeps its schema until
+    # `reindex --full`: leave out what it cannot store.
+    return {k: v for k, v in doc.items() if k in names}, vid, folded
+
+
 class _Batch:
     """Documents on their way into both indexes of one generation."""
 
@@ -294,12 +306,8 @@ class _Batch:
         self.grams = grams.SegmentBuilder()
 
     def add(self, doc_id: int, vid: int, status: str, record: dict, update: bool) -> None:
-        folded = folded_fields(record)
+        doc, _, folded = indexed_forms(self.writer.schema.names(), (doc_id, vid, status, record))
         self.grams.add(vid, folded)
-        doc = whoosh_document(doc_id, vid, status, record, folded)
-        # A generation built before a column existed keeps its schema until
-        # `reindex --full`: leave out what it cannot store.
-        doc = {k: v for k, v in doc.items() if k in self.writer.schema}
         if update:
             self.writer.update_document(**doc)
         else:
@@ -328,13 +336,20 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
     generation = _new_generation(home, make_schema(segmenter))
     ix = generation.open_whoosh()
     procs = procs or min(2, os.cpu_count() or 1)
-    writer = open_writer(ix, procs)
+    # With several processes, folding, the substring index and segmentation
+    # all happen in the workers; this process only reads the archive.
+    writer = open_writer(ix, procs, prepare=partial(indexed_forms, set(ix.schema.names())),
+                         grams_dir=generation.grams_dir, gram_docs=GRAM_SEGMENT_DOCS)
     batch = _Batch(generation, writer)
+    add = getattr(writer, "add_item", None)
     count = 0
     committed = False
     try:
         for doc_id, vid, status, record in archive.all_docs():
-            batch.add(doc_id, vid, status, record, update=False)
+            if add:
+                add((doc_id, vid, status, record))
+            else:
+                batch.add(doc_id, vid, status, record, update=False)
             count += 1
             if progress:
                 progress(1)

@@ -5,9 +5,10 @@
   files when every block is compressed as Whoosh compresses it, and the
   same postings and term statistics, read back, with small blocks stored
   uncompressed;
-* a full rebuild through `PipelineWriter` (two worker processes, segments
-  cut small so there are several) against a rebuild through Whoosh's
-  writer in one process: same documents, same answers with the same scores.
+* a full rebuild through `PipelineWriter` (two worker processes folding,
+  writing gram segments and Whoosh segments, cut small so there are
+  several) against a rebuild through Whoosh's writer in one process: same
+  documents, same answers with the same scores and facets.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 from whoosh import index as windex
 from whoosh import writing
 
-from archive import index, jobs, pipeline, writer
+from archive import grams, index, jobs, pipeline, writer
 from archive.analysis import segmenter_for
 from archive.search import SearchRequest, SearchService
 from archive.store import Archive
@@ -117,15 +118,19 @@ def test_pipelined_rebuild_answers_as_whoosh_writer(tmp_path, monkeypatch):
 
     with monkeypatch.context() as patch:
         patch.setattr(index, "open_writer",
-                      lambda ix, procs=1: writing.SegmentWriter(ix, compound=False))
+                      lambda ix, procs=1, **_: writing.SegmentWriter(ix, compound=False))
         index.rebuild(Archive(home), home, procs=1)
     reference = _answers(home)
 
     monkeypatch.setattr(pipeline, "SEGMENT_POSTINGS", 3000)     # several segments a worker
+    monkeypatch.setattr(index, "GRAM_SEGMENT_DOCS", 100)        # gram segments from both
     generation = index.rebuild(Archive(home), home, procs=2)
     with generation.open_whoosh().reader() as reader:
         assert len(list(reader.leaf_readers())) > 2
         assert reader.doc_count() == 450
+    manifest = grams.read_manifest(generation.grams_dir)
+    assert sum(seg["docs"] for seg in manifest["segments"]) == 450
+    assert len({seg["name"] for seg in manifest["segments"]}) == len(manifest["segments"]) > 4
     assert _answers(home) == reference
     assert reference[("通知", "relevance")][0] == 450
 
