@@ -2,9 +2,9 @@
 
 Two derived tables live beside the Whoosh and gram indexes of a generation:
 citation references (`archive.citations`) and near-duplicate groups
-(`archive.reprints`).  The index build feeds `LinkWriter` the documents it
-indexes anyway (the folded body is reused, not computed twice), so a full
-build derives them from the archive alone and a sync updates them for the
+(`archive.reprints`).  The index build feeds `LinkWriter` the records it
+indexes, in the process that reads the archive (the Whoosh workers fold and
+segment), so a full build derives them from the archive alone and a sync updates them for the
 changed bulletins only.  A generation built before these tables existed gets
 them computed once, from the archive, by the next sync (`backfill`).
 """
@@ -14,7 +14,6 @@ import sqlite3
 from pathlib import Path
 
 from . import citations, reprints
-from .analysis import fold
 
 
 class LinkWriter:
@@ -22,9 +21,9 @@ class LinkWriter:
         self.citations = citations.CitationWriter(generation_path, full)
         self.reprints = reprints.ReprintWriter(generation_path, full)
 
-    def add(self, doc_id: int, status: str, record: dict, folded_body: str) -> None:
+    def add(self, doc_id: int, status: str, record: dict) -> None:
         self.citations.add(doc_id, status, record)
-        self.reprints.add(doc_id, status, folded_body, record.get("title"))
+        self.reprints.add(doc_id, status, record.get("body"), record.get("title"))
 
     def finish(self) -> dict:
         references = self.citations.refs
@@ -48,7 +47,7 @@ def backfill(archive, generation_path: Path) -> dict:
     writer = LinkWriter(generation_path, full=True)
     try:
         for doc_id, _vid, status, record in archive.all_docs():
-            writer.add(doc_id, status, record, fold(record.get("body") or ""))
+            writer.add(doc_id, status, record)
     except BaseException:
         writer.cancel()
         raise

@@ -7,7 +7,7 @@ group of one.
 
 Method (standard near-duplicate detection, vectorised with numpy):
 
-* text: the folded body with everything but letters, digits and CJK removed
+* text: the body (NFKC, lower case) with everything but letters, digits and CJK removed
   (so layout, punctuation and full/half width do not matter); bodies shorter
   than MIN_CHARS are never grouped (a two-line notice says too little);
 * shingles: every SHINGLE consecutive characters, hashed to 64 bits;
@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 import zlib
 from pathlib import Path
 
@@ -66,9 +67,12 @@ NUMBER_SHARE = 0.9
 _BASE = np.uint64(1_000_003)
 
 
-def shingle_text(folded_body: str) -> str:
-    """What is compared: letters, digits and CJK of the folded body."""
-    return _NON_TEXT.sub("", folded_body or "")
+def shingle_text(body: str | None) -> str:
+    """What is compared: letters, digits and CJK of the body, NFKC and
+    lower-cased (full/half width and case do not matter).  Not the full fold
+    (繁→简): it is computed in the build's reading process, and a copy keeps
+    its script."""
+    return _NON_TEXT.sub("", unicodedata.normalize("NFKC", body or "").lower())
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -231,8 +235,8 @@ class ReprintWriter:
         self.pending: list[tuple[int, bool, str]] = []
         self.parts: list[dict] = []
 
-    def add(self, doc_id: int, status: str, folded_body: str, title: str | None) -> None:
-        self.pending.append((doc_id, status == "active", shingle_text(folded_body),
+    def add(self, doc_id: int, status: str, body: str | None, title: str | None) -> None:
+        self.pending.append((doc_id, status == "active", shingle_text(body),
                              title_text(title)))
         if len(self.pending) >= BATCH:
             self._hash_pending()

@@ -6,8 +6,7 @@
 Parses every record with the product's JSONL parser, numbers them 1..n as
 an ingest would, and runs the same code the index build runs
 (`archive.citations.CitationWriter`, `archive.reprints.ReprintWriter`) into
-a scratch folder.  Prints the counts and the CPU time of that work (folding
-excluded: the build folds each body once for its indexes and passes it on),
+a scratch folder.  Prints the counts and the CPU time of that work (what the build adds),
 and writes two files to judge by reading: `links-sample.txt` (100 resolved
 references with the citing sentence and the bulletin they resolve to) and
 `groups-sample.txt` (50 near-duplicate groups with each member's title and
@@ -25,7 +24,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archive.analysis import fold
 from archive.citations import Citations, CitationWriter
 from archive.parsers.jsonl import iter_lines
 from archive.reprints import ReprintWriter, _load
@@ -50,12 +48,11 @@ def main() -> None:
     for name in ("citations.sqlite", "reprints.npz"):
         (args.out / name).unlink(missing_ok=True)
     docs = {i: r for i, r in enumerate(records(args.folder), start=1)}
-    folded = {i: fold(r.get("body") or "") for i, r in docs.items()}
     cpu = time.process_time()
     cites, reprints = CitationWriter(args.out, True), ReprintWriter(args.out, True)
     for i, record in docs.items():
         cites.add(i, "active", record)
-        reprints.add(i, "active", folded[i], record.get("title"))
+        reprints.add(i, "active", record.get("body"), record.get("title"))
     found = cites.refs
     cites.finish()
     grouped = reprints.finish()

@@ -21,11 +21,11 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def running_server(home, workers: int):
+def running_server(home, threads: int):
     """The production server on a free port, in a thread: yields its base URL."""
     from web.server import make_server
 
-    server = make_server(home, "127.0.0.1", 0, workers=workers)
+    server = make_server(home, "127.0.0.1", 0, threads=threads)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
