@@ -36,6 +36,7 @@ from whoosh import formats, index as windex
 from whoosh.system import pack_uint
 
 from . import grams
+from .dates import date_code, filed_date
 from .analysis import ChineseAnalyzer, Segmenter, WordTable, fold, is_word, segmenter_for
 from .store import Archive, now_iso
 from .writer import open_writer
@@ -100,19 +101,6 @@ def display_fields(doc_id: int, record: dict) -> dict:
             "published": record.get("published"), "keywords": record.get("keywords") or []}
 
 
-def record_date(record: dict) -> str | None:
-    """The date a bulletin is filed under: 发文时间 if known, else 发布日期."""
-    return record.get("issued") or record.get("published")
-
-
-def date_code(iso: str | None) -> int:
-    """YYYYMMDD as an int (0 when unknown); a bare year or month sorts first."""
-    if not iso:
-        return 0
-    digits = iso.replace("-", "")
-    return int(digits.ljust(8, "0")) if digits.isdigit() else 0
-
-
 def folded_fields(record: dict) -> dict[str, str]:
     """Folded searchable text per field, the layout of the gram index."""
     keywords = " ".join(record.get("keywords") or [])
@@ -130,7 +118,7 @@ def whoosh_document(doc_id: int, vid: int, status: str, record: dict,
         "id": str(doc_id), "vid": vid, "doc": doc_id,
         "title": folded["title"], "body": folded["body"],
         "meta": meta, "issuer": record.get("issuer") or "", "topic": record.get("topic") or "",
-        "status": status, "date": date_code(record_date(record)),
+        "status": status, "date": date_code(filed_date(record)),
         "hit": display_fields(doc_id, record),
     }
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import doc_numbers
 from .fields import DATE_QUERY_NAMES, FIELDS
-from .normalize import parse_date_partial
+from .dates import code_range
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
@@ -29,10 +30,6 @@ MAX_DEPTH = 8
 FIELD_NAMES = {name: f.name for f in FIELDS for name in f.query_names}
 FIELD_NAMES.update({name: "date" for name in DATE_QUERY_NAMES})
 
-# A 发文字号 typed with any brackets around the year: 沁政发[2025]12号, 〔2025〕12号.
-DOC_NO_PATTERN = re.compile(
-    r"[^\s\"():：]*[\[【(（〔［﹝〖{]\s*(?:19|20)\d\d\s*[\]】)）〕］﹞〗}](?:\s*第?\s*\d+\s*号?|第|号)?")
-_BRACKETED_YEAR = re.compile(r"[\[【(（〔［﹝〖{]\s*((?:19|20)\d\d)\s*[\]】)）〕］﹞〗}]")
 
 
 @dataclass
@@ -96,28 +93,12 @@ class ParsedQuery:
 
 # ------------------------------------------------------------------ dates --
 
-def _partial_bounds(text: str) -> tuple[int, int] | None:
-    """First and last day (YYYYMMDD) of a year, a month or a day."""
-    parts = parse_date_partial(text.strip())
-    if parts is None:
-        return None
-    year, month, day = parts
-    # A year starts at YYYY0000 and a month at YYYYMM00: bulletins dated only
-    # by year or month (archive.index.date_code) fall inside their own range.
-    if month is None:
-        return year * 10000, year * 10000 + 1231
-    if day is None:
-        return year * 10000 + month * 100, year * 10000 + month * 100 + 31
-    code = year * 10000 + month * 100 + day
-    return code, code
-
-
 def parse_date_range(text: str) -> DateRange | None:
     """`2025`, `2025-03`, `2025年3月`, `2025-01..2025-06`, `>=2024-07`, `<2025`."""
     text = text.strip()
     for op in (">=", "<=", ">", "<"):
         if text.startswith(op):
-            bounds = _partial_bounds(text[len(op):])
+            bounds = code_range(text[len(op):])
             if bounds is None:
                 return None
             first, last = bounds
@@ -126,12 +107,12 @@ def parse_date_range(text: str) -> DateRange | None:
     for sep in ("..", "至", "~", "～"):
         if sep in text:
             left, right = text.split(sep, 1)
-            low = _partial_bounds(left) if left.strip() else (None, None)
-            high = _partial_bounds(right) if right.strip() else (None, None)
+            low = code_range(left) if left.strip() else (None, None)
+            high = code_range(right) if right.strip() else (None, None)
             if low is None or high is None:
                 return None
             return DateRange(low[0], high[1])
-    bounds = _partial_bounds(text)
+    bounds = code_range(text)
     return DateRange(*bounds) if bounds else None
 
 
@@ -139,7 +120,7 @@ def date_bound(text: str | None, end: bool) -> int | None:
     """A --from/--to value as an inclusive YYYYMMDD bound (None if empty)."""
     if not text:
         return None
-    bounds = _partial_bounds(text)
+    bounds = code_range(text)
     if bounds is None:
         raise ValueError(f"not a date: {text!r}")
     return bounds[1] if end else bounds[0]
@@ -178,12 +159,7 @@ def _protect_doc_numbers(text: str) -> tuple[str, dict[str, str]]:
         found[key] = match.group().replace(" ", "")
         return key
 
-    return DOC_NO_PATTERN.sub(swap, text), found
-
-
-def canonical_doc_no(text: str) -> str:
-    """The year in 〔〕 whatever brackets were typed."""
-    return _BRACKETED_YEAR.sub(r"〔\1〕", text)
+    return doc_numbers.QUERY_PATTERN.sub(swap, text), found
 
 
 # ----------------------------------------------------------------- parser --
@@ -314,9 +290,9 @@ class _Parser:
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise _TooComplex(f"检索词超过 {MAX_TERMS} 个")
-        is_doc_no = bool(_BRACKETED_YEAR.search(text)) and fieldname in (None, "doc_no")
+        is_doc_no = doc_numbers.has_bracketed_year(text) and fieldname in (None, "doc_no")
         if is_doc_no:
-            text = canonical_doc_no(text)
+            text = doc_numbers.canonical(text)
         return Word(text, fieldname, quoted, is_doc_no)
 
 

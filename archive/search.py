@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as wq
 
-from . import grams
+from . import doc_numbers, grams
 from . import config
 from .analysis import SYNONYMS, WordTable, fold, read_synonyms, segmenter_for
 from .highlight import highlight_all, snippets, to_html
@@ -251,8 +251,7 @@ class Searcher:
         if not word.quoted:
             found += sorted(self.synonyms.get(folded, ()))
         if word.doc_no:
-            found += [folded.replace("〔", a).replace("〕", b)
-                      for a, b in (("[", "]"), ("(", ")"), ("【", "】"), ("〖", "〗"), ("{", "}"))]
+            found += doc_numbers.bracket_variants(folded)[1:]
         return found
 
     def leaf(self, word: Word) -> _Leaf:

@@ -475,7 +475,7 @@ def test_no_suggestion_when_results(sample_home):
 
 
 def test_date_ranges_include_bulletins_dated_only_by_year_or_month():
-    from archive.index import date_code
+    from archive.dates import date_code
     from archive.query import parse_date_range
 
     for expr, iso in (("2019", "2019"), ("2019-03", "2019-03"), ("2019年3月", "2019-03"),

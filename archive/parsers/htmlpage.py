@@ -28,9 +28,10 @@ import re
 import lxml.etree as etree
 import lxml.html
 
+from archive.dates import parse_date
 from archive.model import ParseResult, Record
 from archive.normalize import (FIELD_LABELS, build_record, collapse_ws, label_field,
-                               parse_date, pick_fields, strip_ws)
+                               pick_fields, strip_ws)
 
 # ---------------------------------------------------------------- loading
 
