@@ -299,6 +299,7 @@ def search(obj: Context, limit, page, all_hits, as_json, color, **filters):
 
 def _print_result(result, color: bool) -> None:
     from .highlight import plain, to_terminal
+    from .public import summary_values
 
     for warning in result.warnings:
         click.echo(f"注意: {warning}", err=True)
@@ -313,9 +314,7 @@ def _print_result(result, color: bool) -> None:
         title = (to_terminal(hit.title_segments, color) if hit.title_segments
                  else plain(f["title"] or ""))
         click.echo(f"\n[{f['id']}] {title}")
-        meta = plain(" · ".join(str(v) for v in (f.get("doc_no"), f.get("issuer"),
-                                                f.get("issued") or f.get("published"),
-                                                f.get("topic")) if v))
+        meta = plain(" · ".join(summary_values(f)))
         if meta:
             click.echo(f"    {meta}")
         for segments in hit.snippet_segments:
@@ -345,16 +344,13 @@ def show(obj: Context, doc_id, as_json, original, versions):
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
-    labels = (("索引号", "index_no"), ("发文字号", "doc_no"), ("发文机关", "issuer"),
-              ("发文时间", "issued"), ("主题分类", "topic"), ("发布日期", "published"),
-              ("主题词", "keywords"), ("链接", "url"), ("来源文件", "source_path"))
+    from .fields import TABLE_FIELDS
     from .highlight import plain
+    from .public import table_rows
 
     click.echo(plain(data["title"] or "(无标题)"))
-    for label, key in labels:
-        value = data.get(key)
+    for label, value in table_rows(data, TABLE_FIELDS + ("url", "source_path")):
         if value:
-            value = '；'.join(value) if isinstance(value, list) else str(value)
             click.echo(f"  {label}: {plain(value)}")
     if data["status"] != "active":
         click.echo("  状态: 已撤回 (withdrawn)")

@@ -168,6 +168,12 @@ def filed_date(record: dict) -> str | None:
     return record.get("issued") or record.get("published")
 
 
+def display_date(values: dict, name: str) -> str | None:
+    """A date as people read it (CLI, pages): the full date, else its
+    reduced form; from stored or public fields alike."""
+    return values.get(name) or values.get(f"{name}_partial")
+
+
 def date_code(iso: str | None) -> int:
     """YYYYMMDD as an int (0 when unknown); a bare year or month sorts first."""
     if not iso:

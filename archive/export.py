@@ -11,8 +11,8 @@ import io
 import json
 from typing import Iterable, Iterator
 
-CSV_COLUMNS = ("id", "index_no", "doc_no", "title", "issuer", "topic", "issued", "published",
-               "keywords", "url", "source_path", "source_line", "ingested_at", "sha256", "body")
+from .fields import CSV_COLUMNS
+
 FORMATS = ("jsonl", "csv")
 
 

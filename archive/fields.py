@@ -80,3 +80,19 @@ EXTRA_LABELS: dict[str, str] = {
     "id": "编号", "source_path": "来源文件", "source_line": "来源行", "ingested_at": "入库时间",
     "sha256": "原件SHA-256", "status": "状态",
 }
+
+
+# The disclosure table of a bulletin's page (CLI `show`, the document page).
+TABLE_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS
+                                      if f.kind not in ("body", "url") and f.name != "title")
+
+# Keys of a bulletin in the public JSON, in order (README "JSON shapes").
+# Dates follow archive/dates.py: `issued`/`published` are YYYY-MM-DD or null,
+# a date known only to the year or month is in `*_partial`.
+HIT_KEYS: tuple[str, ...] = ("id", "index_no", "doc_no", "title", "issuer", "topic", "issued",
+                             "published", "issued_partial", "published_partial", "keywords")
+DOCUMENT_KEYS: tuple[str, ...] = HIT_KEYS + ("body", "url", "source_path", "source_line",
+                                             "ingested_at", "sha256", "status", "versions")
+# CSV export: the document's keys with the body last (it is the long one).
+CSV_COLUMNS: tuple[str, ...] = tuple(
+    k for k in DOCUMENT_KEYS if k not in ("body", "status", "versions")) + ("body",)

@@ -36,8 +36,9 @@ from whoosh import formats, index as windex
 from whoosh.system import pack_uint
 
 from . import grams
-from .dates import date_code, filed_date
 from .analysis import ChineseAnalyzer, Segmenter, WordTable, fold, is_word, segmenter_for
+from .dates import date_code, filed_date
+from .fields import META_FIELDS, SEARCH_FIELDS
 from .store import Archive, now_iso
 from .writer import open_writer
 
@@ -94,26 +95,25 @@ def make_schema(segmenter: Segmenter) -> wf.Schema:
 
 
 def display_fields(doc_id: int, record: dict) -> dict:
-    """The small record kept in Whoosh for result lists (no body)."""
-    return {"id": doc_id, "index_no": record.get("index_no"), "doc_no": record.get("doc_no"),
-            "title": record.get("title"), "issuer": record.get("issuer"),
-            "topic": record.get("topic"), "issued": record.get("issued"),
-            "published": record.get("published"), "keywords": record.get("keywords") or []}
+    """The small record kept in Whoosh for result lists (no body, no url;
+    stored forms: `Hit.to_json` gives the public ones)."""
+    return {"id": doc_id, **{name: record.get(name) for name in META_FIELDS},
+            "keywords": record.get("keywords") or []}
 
 
 def folded_fields(record: dict) -> dict[str, str]:
     """Folded searchable text per field, the layout of the gram index."""
-    keywords = " ".join(record.get("keywords") or [])
-    return {name: fold(value) for name, value in (
-        ("title", record.get("title") or ""), ("body", record.get("body") or ""),
-        ("issuer", record.get("issuer") or ""), ("topic", record.get("topic") or ""),
-        ("keywords", keywords), ("doc_no", record.get("doc_no") or ""),
-        ("index_no", record.get("index_no") or ""))}
+    values = dict(record, keywords=" ".join(record.get("keywords") or []))
+    return {name: fold(values.get(name) or "") for name in SEARCH_FIELDS}
+
+
+# Searchable fields that are neither title nor body: Whoosh's `meta` field.
+_META_SEARCH = tuple(name for name in SEARCH_FIELDS if name not in ("title", "body"))
 
 
 def whoosh_document(doc_id: int, vid: int, status: str, record: dict,
                     folded: dict[str, str]) -> dict:
-    meta = " ".join(folded[name] for name in ("issuer", "topic", "keywords", "doc_no", "index_no"))
+    meta = " ".join(folded[name] for name in _META_SEARCH)
     return {
         "id": str(doc_id), "vid": vid, "doc": doc_id,
         "title": folded["title"], "body": folded["body"],

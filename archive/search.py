@@ -33,6 +33,7 @@ from .analysis import SYNONYMS, WordTable, fold, read_synonyms, segmenter_for
 from .highlight import highlight_all, snippets, to_html
 from .index import Generation, compute_docmap, current_generation, live_version
 from .query import And, Not, Or, ParsedQuery, Word, date_bound, parse
+from .public import public_fields
 from .store import Archive
 
 SORTS = ("relevance", "date", "-date")
@@ -115,7 +116,7 @@ class Hit:
         return self.fields["id"]
 
     def to_json(self) -> dict:
-        out = dict(self.fields)
+        out = public_fields(self.fields)
         out["score"] = round(self.score, 4)
         out["snippet"] = " ".join(to_html(s) for s in self.snippet_segments)
         return out

@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .fields import DOCUMENT_KEYS
 from .model import Record
+from .public import public_fields
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS blobs (
@@ -139,15 +141,10 @@ class StoredDoc:
     versions: int
 
     def as_json(self) -> dict:
-        r = self.record
-        return {
-            "id": self.id, "index_no": r.index_no, "doc_no": r.doc_no, "title": r.title,
-            "issuer": r.issuer, "topic": r.topic, "issued": r.issued,
-            "published": r.published, "keywords": list(r.keywords or []),
-            "body": r.body, "url": r.url, "source_path": self.source_path,
-            "source_line": r.source_line, "ingested_at": self.ingested_at,
-            "sha256": self.sha256, "status": self.status, "versions": self.versions,
-        }
+        values = dict(self.record.to_dict(), id=self.id, source_path=self.source_path,
+                      ingested_at=self.ingested_at, sha256=self.sha256, status=self.status,
+                      versions=self.versions)
+        return public_fields(values, DOCUMENT_KEYS)
 
 
 class Archive:

@@ -9,7 +9,9 @@ import re
 
 from markupsafe import Markup
 
+from archive.fields import label_of
 from archive.highlight import highlight_all, to_html
+from archive.public import summary_values, table_rows
 from archive.search import MAX_PAGE, SearchRequest
 
 from .params import changed, search_url_of, toggled
@@ -55,17 +57,10 @@ def external_url(url: str | None) -> str | None:
     return url if re.match(r"(?i)https?://[^\s]+$", url) else None
 
 
-def meta_line(fields: dict) -> list[str]:
-    """文号 · 发文机关 · 日期 · 主题分类 (as `archive search` prints them)."""
-    values = (fields.get("doc_no"), fields.get("issuer"),
-              fields.get("issued") or fields.get("published"), fields.get("topic"))
-    return [str(v) for v in values if v]
-
-
 def filter_chips(request: SearchRequest) -> list[tuple[str, str, str]]:
     """The selected filters as (label, value, URL without it)."""
-    chips = [("发文机关", v, toggle_url(request, "issuers", v)) for v in request.issuers]
-    chips += [("主题分类", v, toggle_url(request, "topics", v)) for v in request.topics]
+    chips = [(label_of("issuer"), v, toggle_url(request, "issuers", v)) for v in request.issuers]
+    chips += [(label_of("topic"), v, toggle_url(request, "topics", v)) for v in request.topics]
     if request.year:
         chips.append(("年份", f"{request.year}年", search_url(request, year=None)))
     if request.month:
@@ -94,8 +89,8 @@ def facet_groups(result) -> list[tuple[str, str, list]]:
                    req.month == m["value"], []) for m in facets.get("month", [])] if chosen else []
         years.append((f"{f['value']}年", f["count"],
                       search_url(req, year=None if chosen else f["value"]), chosen, months))
-    return [("发文机关", "issuer", listed("issuer", "issuers")),
-            ("主题分类", "topic", listed("topic", "topics")),
+    return [(label_of("issuer"), "issuer", listed("issuer", "issuers")),
+            (label_of("topic"), "topic", listed("topic", "topics")),
             ("年份", "year", years)]
 
 
@@ -103,7 +98,8 @@ def init_app(app) -> None:
     app.jinja_env.filters["marked"] = marked
     app.jinja_env.globals.update(
         highlighted=highlighted, search_url=search_url, toggle_url=toggle_url,
-        export_url=export_url, page_numbers=page_numbers, meta_line=meta_line,
+        export_url=export_url, page_numbers=page_numbers, meta_line=summary_values,
+        doc_rows=table_rows,
         external_url=external_url,
         filter_chips=filter_chips, facet_groups=facet_groups)
     app.jinja_env.trim_blocks = True
