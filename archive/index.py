@@ -39,6 +39,7 @@ from . import grams
 from .analysis import ChineseAnalyzer, Segmenter, WordTable, fold, is_word, segmenter_for
 from .dates import date_code, filed_date
 from .fields import META_FIELDS, SEARCH_FIELDS
+from .pause import pause_point
 from .store import Archive, now_iso
 from .writer import open_writer
 
@@ -281,8 +282,6 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
     new generation is removed (a killed build's leftovers go at the next
     `_new_generation`).
     """
-    from .jobs import pause_point
-
     segmenter = segmenter or segmenter_for(home)
     started = time.monotonic()
     seq = archive.current_seq()
@@ -337,8 +336,6 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
 
 def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> IndexStats:
     """Apply every archive change the live index has not seen yet."""
-    from .jobs import pause_point
-
     segmenter = segmenter or segmenter_for(home)
     generation = current_generation(home)
     if generation is None:
@@ -462,13 +459,17 @@ def verify_generation(generation: Generation, archive: Archive) -> str | None:
     in_grams = sum(seg["docs"] for seg in manifest["segments"])
     if in_grams < total:
         return f"substring index has {in_grams} documents, archive has {total}"
-    sample = archive.sample_titles(3)
-    if sample:
-        from .search import Searcher
+    return _check_samples(generation, archive.sample_titles(3))
 
-        searcher = Searcher(generation)
-        for doc_id, title in sample:
-            ids = searcher.find_ids(title)
-            if doc_id not in ids:
-                return f"sample query {title!r} does not find bulletin #{doc_id}"
+
+def _check_samples(generation: Generation, sample: list[tuple[int, str]]) -> str | None:
+    """Each sample bulletin is found by its title through the substring index
+    and the docmap, the path every search takes from a word to a bulletin."""
+    data, whoosh_generation = compute_docmap(generation.open_whoosh())
+    found_by = grams.GramIndex(generation.grams_dir)
+    for doc_id, title in sample:
+        vids = found_by.find(fold(title), "title")
+        docs = data["doc"][data["live"] & np.isin(data["vid"], vids)]
+        if doc_id not in docs:
+            return f"sample query {title!r} does not find bulletin #{doc_id}"
     return None

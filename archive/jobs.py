@@ -15,13 +15,8 @@ Exit codes (the CLI uses them; cron can rely on them):
   0 all good · 3 finished, some files failed · 75 another writer holds the
   lock · 1 failed.
 
-Testing hook: with ARCHIVE_TEST_PAUSE_AT=NAME in the environment, the
-writer prints "paused at NAME" to stderr at the named point and sleeps
-(ARCHIVE_TEST_PAUSE_SECONDS, default 60), so a test can kill it exactly
-there.  Points: ingest-file (after each stored file), sync-commit (gram
-segment written, Whoosh not committed), sync-state (committed, state not
-written), rebuild-commit (new generation filled, not committed),
-rebuild-switch (verified, not switched).
+Testing hook: `archive.pause.pause_point` (ARCHIVE_TEST_PAUSE_AT=NAME), so
+a test can kill a writer at a named point.
 """
 from __future__ import annotations
 
@@ -34,12 +29,12 @@ import logging.handlers
 import os
 import signal
 import sqlite3
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import index
+from .pause import pause_point
 from .sources import iter_source_files, parse_bytes
 from .store import Archive, now_iso, sha256_hex
 
@@ -48,13 +43,6 @@ from .errors import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL,  # noqa: F
 LOCK_NAME = "writer.lock"
 log = logging.getLogger("archive.jobs")
 logging.getLogger("archive").addHandler(logging.NullHandler())   # silent unless open_log
-
-
-def pause_point(name: str) -> None:
-    """The testing hook described in the module docstring; a no-op otherwise."""
-    if os.environ.get("ARCHIVE_TEST_PAUSE_AT") == name:
-        print(f"paused at {name}", file=sys.stderr, flush=True)
-        time.sleep(float(os.environ.get("ARCHIVE_TEST_PAUSE_SECONDS", "60")))
 
 
 def open_log(path: Path | None) -> None:

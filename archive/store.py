@@ -444,9 +444,10 @@ class Archive:
         """A few (doc id, title) pairs of active bulletins, spread over the archive."""
         ids = [r[0] for r in self.db.execute(
             "SELECT id FROM docs WHERE status='active' ORDER BY id")]
-        if not ids:
+        if not ids or n < 1:
             return []
-        picks = sorted({ids[0], ids[len(ids) // 2], ids[-1]})[:n]
+        # n evenly spaced picks, the first and the last included.
+        picks = sorted({ids[i * (len(ids) - 1) // max(1, n - 1)] for i in range(n)})
         out = []
         for doc in self.get_many(picks).values():
             if doc.record.title:

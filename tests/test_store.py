@@ -293,3 +293,19 @@ def test_failed_file_keeps_its_bytes_and_does_not_drop_old_records(tmp_path):
     blob = archive.db.execute("SELECT data FROM blobs WHERE sha256=?", (row["sha256"],)).fetchone()
     assert bytes(blob[0]) == b"\x00\x01garbage\xff" * 20
     archive.close()
+
+
+def test_sample_titles_gives_n_spread_over_the_archive(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", [rec(n) for n in range(1, 11)])
+    home = tmp_path / "home"
+    jobs.ingest(home, [src])
+    archive = Archive(home, readonly=True)
+    ids = sorted(d for d, _v, _s, _r in archive.all_docs())
+    assert [d for d, _ in archive.sample_titles(1)] == [ids[0]]
+    five = [d for d, _ in archive.sample_titles(5)]
+    assert len(five) == 5 and five[0] == ids[0] and five[-1] == ids[-1]
+    assert sorted(d for d, _ in archive.sample_titles(50)) == ids
+    assert archive.sample_titles(0) == []
+    archive.close()
