@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import config as cfg
-from .errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, Locked
+from .errors import EXIT_FAILED, EXIT_USAGE, ArchiveError
 
 # Heavy modules (whoosh, numpy, jieba) are imported inside the commands that
 # need them: `archive --help` and a cold `archive search` stay fast.
@@ -66,21 +66,12 @@ def _progress(enabled: bool):
 
 
 def _run_job(job, as_json: bool):
-
-    try:
-        report = job()
-    except Locked as exc:
-        _fail(str(exc), EXIT_LOCKED)
-    except cfg.ConfigError as exc:
-        _fail(str(exc), EXIT_USAGE)
-    except OSError as exc:
-        _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    report = _answer(job)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
     else:
         _print_report(report)
-    nothing_done = report.files and report.failed == report.files
-    sys.exit(EXIT_FAILED if nothing_done else report.exit_code if report.exit_code else EXIT_OK)
+    sys.exit(report.exit_code)
 
 
 def _print_report(report) -> None:
@@ -166,10 +157,7 @@ def _open_log(obj: Context, log_file: Path | None) -> cfg.Config:
     """Load archive.toml and start the run log (--log-file, else [log] file)."""
     from . import jobs
 
-    try:
-        config = cfg.load(obj.home)
-    except cfg.ConfigError as exc:
-        _fail(str(exc), EXIT_USAGE)
+    config = _answer(lambda: cfg.load(obj.home))
     try:
         jobs.open_log(log_file or config.log_file)
     except OSError as exc:
@@ -185,7 +173,7 @@ def jobs_command(obj: Context, limit, as_json):
     """List recent ingest and reindex runs."""
     from .store import Archive
 
-    rows = _archive(obj, Archive).jobs(limit)
+    rows = _answer(lambda: Archive(obj.home, readonly=True).jobs(limit))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -195,13 +183,6 @@ def jobs_command(obj: Context, limit, as_json):
                    f" → {job['finished_at'] or '…'}  {counts}")
 
 
-def _archive(obj: Context, cls, readonly=True):
-    try:
-        return cls(obj.home, readonly=readonly)
-    except FileNotFoundError:
-        _fail(f"no archive in {obj.home}: run `archive ingest PATH` first")
-
-
 def _status_command(name: str, status: str, summary: str):
     """`withdraw` and `restore`: the same command with another target status."""
     @main.command(name=name, help=summary)
@@ -209,29 +190,20 @@ def _status_command(name: str, status: str, summary: str):
     @wait_option
     @click.pass_obj
     def command(obj: Context, doc_id, wait):
-        _set_status(obj, doc_id, status, wait)
+        from . import jobs
+
+        report = _answer(lambda: jobs.set_status(obj.home, doc_id, status, wait))
+        if report.outcome != "ok":
+            _print_report(report)
+        else:
+            click.echo(f"#{doc_id} {status}")
+        sys.exit(report.exit_code)
     return command
 
 
 withdraw = _status_command("withdraw", "withdrawn",
                            "Hide a bulletin from search (kept in the archive; see restore).")
 restore = _status_command("restore", "active", "Make a withdrawn bulletin searchable again.")
-
-
-def _set_status(obj: Context, doc_id: int, status: str, wait: float = 0):
-    from . import index
-    from .jobs import WriterLock
-    from .store import Archive
-
-    try:
-        with WriterLock(obj.home, wait):
-            archive = _archive(obj, Archive, readonly=False)
-            if not archive.set_doc_status(doc_id, status):
-                _fail(f"no bulletin #{doc_id}")
-            index.sync(archive, obj.home)
-    except Locked as exc:
-        _fail(str(exc), EXIT_LOCKED)
-    click.echo(f"#{doc_id} {status}")
 
 
 # ------------------------------------------------------------------ reading --
@@ -267,15 +239,13 @@ def _request(query, issuers, topics, year, month, date_from, date_to, sort,
 
 
 def _answer(call):
-    """Run a read call, turning the library's errors into messages and exit codes."""
-    from .search import NoIndex, QueryError
-
+    """Run a library call, turning its typed errors into messages and exit codes."""
     try:
         return call()
-    except QueryError as exc:
-        _fail(str(exc), EXIT_USAGE)
-    except (NoIndex, FileNotFoundError) as exc:
-        _fail(str(exc))
+    except ArchiveError as exc:
+        _fail(str(exc), exc.exit_code)
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
 
 @main.command()
@@ -423,7 +393,7 @@ def serve(obj: Context, host, port, workers, threads, dev):
         from web.server import serve as run
     except ImportError as exc:
         _fail(f"the web app is not installed: {exc}")
-    options = cfg.load(obj.home).serve
+    options = _answer(lambda: cfg.load(obj.home)).serve
     run(obj.home, host=host or options.get("host", "127.0.0.1"),
         port=port or int(options.get("port", 8080)),
         workers=workers or int(options.get("workers", 2)),

@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import ConfigError
+
 CONFIG_NAME = "archive.toml"
 DEFAULT_HOME = "index_data"
 
@@ -60,10 +62,6 @@ class Config:
     synonyms: Path | None = None
     serve: dict = field(default_factory=dict)
     log_file: Path | None = None
-
-
-class ConfigError(ValueError):
-    pass
 
 
 def resolve_home(home: str | os.PathLike | None = None) -> Path:

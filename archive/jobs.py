@@ -9,7 +9,8 @@ next job's `index.sync` catches up.  A job row a killed job left 'running'
 is marked 'killed' by the next job (it holds the lock, so nobody else runs).
 
 Counts: added / updated / withdrawn are bulletins; files / unchanged /
-failed are files; records_failed are records no file could yield.
+failed are files (a path given that does not exist counts as a failed
+file); records_failed are records no file could yield.
 
 Exit codes (the CLI uses them; cron can rely on them):
   0 all good · 3 finished, some files failed · 75 another writer holds the
@@ -34,12 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import index
+# EXIT_* and Locked are re-exported: callers name them from here.
+from .errors import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL,  # noqa: F401
+                     EXIT_USAGE, ArchiveError, Locked, NotFound)
 from .pause import pause_point
 from .sources import iter_source_files, parse_bytes
 from .store import Archive, now_iso, sha256_hex
 
-from .errors import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL,  # noqa: F401
-                     EXIT_USAGE, Locked)  # re-exported: callers import them from here
 LOCK_NAME = "writer.lock"
 log = logging.getLogger("archive.jobs")
 logging.getLogger("archive").addHandler(logging.NullHandler())   # silent unless open_log
@@ -179,6 +181,10 @@ class JobReport:
 
     @property
     def exit_code(self) -> int:
+        """0 ok · 3 some files failed · 1 the job failed, or every file did
+        (nothing could be done: cron must see that as a failure)."""
+        if self.files and self.failed == self.files:
+            return EXIT_FAILED
         return {"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.outcome, EXIT_FAILED)
 
     def to_json(self) -> dict:
@@ -209,6 +215,7 @@ def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
     for root in paths:
         root = Path(root)
         if not root.exists():
+            report.files += 1                    # an input that failed, like a file
             report.failed += 1
             report.failures.append({"path": str(root), "reason": "no such file or folder"})
             continue
@@ -345,6 +352,8 @@ def _describe(exc: BaseException) -> str:
                 "half-written was published; free space and run it again")
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
+    if isinstance(exc, ArchiveError):           # a message written for the reader
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -353,6 +362,20 @@ def ingest(home: Path, paths, wait: float = 0.0, progress=None) -> JobReport:
     def body(archive, report):
         ingest_files(archive, paths, report, progress, quick=False)
     return run_job(home, "ingest", body, wait, {"paths": [str(p) for p in paths]})
+
+
+def set_status(home: Path, doc_id: int, status: str, wait: float = 0.0) -> JobReport:
+    """`archive withdraw ID` / `archive restore ID`: hide a bulletin from
+    search or show it again (kept either way), then sync the index."""
+    def body(archive, report):
+        if not archive.set_doc_status(doc_id, status):
+            raise NotFound(f"no bulletin #{doc_id}", doc_id=doc_id)
+        if status == "withdrawn":
+            report.withdrawn += 1
+        else:
+            report.updated += 1
+    kind = "withdraw" if status == "withdrawn" else "restore"
+    return run_job(home, kind, body, wait, {"doc": doc_id})
 
 
 @dataclass

@@ -30,6 +30,7 @@ from whoosh import query as wq
 from . import doc_numbers, grams
 from . import config
 from .analysis import SYNONYMS, WordTable, fold, read_synonyms, segmenter_for
+from .errors import NoIndex, QueryError, SearchTimeout
 from .highlight import highlight_all, snippets, to_html
 from .index import Generation, compute_docmap, current_generation, live_version
 from .query import And, Not, Or, ParsedQuery, Word, date_bound, parse
@@ -47,14 +48,6 @@ SUGGEST_MAX_WORDS = 8             # no "did you mean" for longer queries (cost g
 SUGGEST_MAX_CANDIDATES = 30       # candidate queries tried at most
 
 
-class QueryError(ValueError):
-    """A request that cannot be answered as given (bad page, sort, date...)."""
-
-
-class SearchTimeout(QueryError):
-    """A search that ran past SEARCH_TIME_LIMIT and was cut (web: 503)."""
-
-
 # The running search's deadline (time.perf_counter() value), per thread: the
 # Searcher is shared by every web thread.  Checked between stages (after each
 # query word, before facets, before ranking, per suggestion), so one query
@@ -66,7 +59,8 @@ def _check_deadline() -> None:
     end = getattr(_deadline, "at", None)
     if end is not None and time.perf_counter() > end:
         raise SearchTimeout(f"search took longer than {SEARCH_TIME_LIMIT:g} s and was "
-                            "stopped: use fewer or longer words, or add filters")
+                            "stopped: use fewer or longer words, or add filters",
+                            seconds=SEARCH_TIME_LIMIT)
 
 
 @dataclass
@@ -87,20 +81,22 @@ class SearchRequest:
 
     def validate(self) -> None:
         if self.sort not in SORTS:
-            raise QueryError(f"sort must be one of {', '.join(SORTS)}")
+            raise QueryError(f"sort must be one of {', '.join(SORTS)}", "bad_sort",
+                             choices=", ".join(SORTS))
         if not 1 <= self.page <= MAX_PAGE:
-            raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+            raise QueryError(f"page must be between 1 and {MAX_PAGE}", "bad_page", max=MAX_PAGE)
         if not 1 <= self.size <= MAX_PAGE_SIZE:
-            raise QueryError(f"size must be between 1 and {MAX_PAGE_SIZE}")
+            raise QueryError(f"size must be between 1 and {MAX_PAGE_SIZE}", "bad_size",
+                             max=MAX_PAGE_SIZE)
         if self.month is not None and not 1 <= self.month <= 12:
-            raise QueryError("month must be between 1 and 12")
+            raise QueryError("month must be between 1 and 12", "bad_month")
         if self.month is not None and self.year is None:
-            raise QueryError("month needs a year")
+            raise QueryError("month needs a year", "month_needs_year")
         for value in (self.date_from, self.date_to):
             try:
                 date_bound(value, end=False)
             except ValueError as exc:
-                raise QueryError(str(exc)) from None
+                raise QueryError(str(exc), "bad_date", value=value) from None
 
 
 @dataclass
@@ -756,10 +752,6 @@ class SearchService:
         jobs = self.archive.jobs(1)
         out["last_job"] = jobs[0] if jobs else None
         return out
-
-
-class NoIndex(RuntimeError):
-    """The data home has no index yet."""
 
 
 def _tree_size(path: Path) -> int:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .errors import NoArchive
 from .fields import DOCUMENT_KEYS
 from .model import Record
 from .public import public_fields
@@ -166,7 +167,8 @@ class Archive:
         if conn is None:
             if self.readonly:
                 if not self.path.exists():
-                    raise FileNotFoundError(f"no archive at {self.path}")
+                    raise NoArchive(f"no archive in {self.home}: run `archive ingest PATH` "
+                                    "first", home=str(self.home))
                 conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
                                        check_same_thread=False, timeout=30,
                                        isolation_level=None)

@@ -231,3 +231,13 @@ def test_missing_source_fails_without_withdrawing(tmp_path):
     report = jobs.reindex(home, [jobs.Source(src), jobs.Source(tmp_path / "absent")])
     assert report.outcome == "partial" and report.exit_code == jobs.EXIT_PARTIAL
     assert report.withdrawn == 0
+
+
+def test_exit_code_is_decided_by_the_report():
+    """The CLI only prints `JobReport.exit_code`: the rules live here."""
+    assert jobs.JobReport("ingest", files=2, failed=0).exit_code == jobs.EXIT_OK
+    assert jobs.JobReport("ingest", files=2, failed=1, outcome="partial").exit_code \
+        == jobs.EXIT_PARTIAL
+    assert jobs.JobReport("ingest", files=2, failed=2, outcome="partial").exit_code \
+        == jobs.EXIT_FAILED                       # every file failed: nothing was done
+    assert jobs.JobReport("ingest", outcome="failed").exit_code == jobs.EXIT_FAILED

@@ -215,18 +215,25 @@ def test_withdraw_and_restore_by_hand(tmp_path):
     home = tmp_path / "home"
     jobs.ingest(home, [src])
     doc = doc_ids_by_index_no(home)["TEST-0001"]
-    from archive import index
+    log = tmp_path / "jobs.log"
+    jobs.open_log(log)
 
+    report = jobs.set_status(home, doc, "withdrawn")
+    assert (report.outcome, report.withdrawn, report.exit_code) == ("ok", 1, 0)
     archive = Archive(home)
-    assert archive.set_doc_status(doc, "withdrawn")
-    index.sync(archive, home)
     assert archive.get(doc).status == "withdrawn"             # kept
     assert archive.counts()["withdrawn"] == 1
     assert search_ids(home, "公告") == {doc_ids_by_index_no(home)["TEST-0002"]}
-    assert archive.set_doc_status(doc, "active")
-    index.sync(archive, home)
+    assert jobs.set_status(home, doc, "active").outcome == "ok"
     assert doc in search_ids(home, "公告")
-    assert not archive.set_doc_status(99999, "active")
+    missing = jobs.set_status(home, 99999, "active")
+    assert missing.outcome == "failed" and missing.exit_code == jobs.EXIT_FAILED
+    assert missing.failures == [{"path": None, "reason": "no bulletin #99999"}]
+    # Each one is a job: a record and a log line.
+    assert [j["kind"] for j in archive.jobs(3)] == ["restore", "restore", "withdraw"]
+    assert [j["outcome"] for j in archive.jobs(3)] == ["failed", "ok", "ok"]
+    text = log.read_text(encoding="utf-8")
+    assert " withdraw ok " in text and " restore failed " in text
     with pytest.raises(ValueError):
         archive.set_doc_status(doc, "deleted")
     archive.close()

@@ -15,7 +15,6 @@ request back as a link (defaults left out, so URLs stay short and stable).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from urllib.parse import urlencode
 
@@ -23,6 +22,8 @@ from flask import url_for
 
 from archive.query import MAX_QUERY_CHARS
 from archive.search import QueryError, SearchRequest
+
+from .messages import chinese
 
 DEFAULT_SIZE = 10
 # Hard bounds on what a URL may carry: every link on a result page repeats
@@ -36,25 +37,6 @@ MAX_VALUE_CHARS = 200             # characters of one issuer / topic / date valu
 
 class ParamError(ValueError):
     """A query-string parameter that cannot be used (HTTP 400)."""
-
-
-# `SearchRequest.validate`'s messages, for Chinese readers.
-_READABLE = [
-    (r"sort must be one of (.*)", "排序方式（sort）只能是 {0}"),
-    (r"page must be between 1 and (\d+)", "页码（page）须在 1 到 {0} 之间"),
-    (r"size must be between 1 and (\d+)", "每页条数（size）须在 1 到 {0} 之间"),
-    (r"month must be between 1 and 12", "月份（month）须在 1 到 12 之间"),
-    (r"month needs a year", "选择月份（month）时须同时给出年份（year）"),
-    (r"not a date: '?(.*?)'?", "无法识别的日期“{0}”，可写 2024、2024-03 或 2024-03-18"),
-]
-
-
-def readable(message: str) -> str:
-    for pattern, text in _READABLE:
-        match = re.fullmatch(pattern, message)
-        if match:
-            return text.format(*match.groups())
-    return message
 
 
 def default_sort(q: str) -> str:
@@ -119,7 +101,7 @@ def parse_search(args) -> SearchRequest:
     try:
         request.validate()
     except QueryError as exc:
-        raise ParamError(readable(str(exc))) from None
+        raise ParamError(chinese(exc)) from None
     return request
 
 
