@@ -40,6 +40,7 @@ from .analysis import ChineseAnalyzer, Segmenter, WordTable, fold, is_word, segm
 from .dates import date_code, filed_date
 from .fields import META_FIELDS, SEARCH_FIELDS
 from .pause import pause_point
+from .whoosh_compat import break_writelock, column_values, toc_generation
 from .store import Archive, now_iso
 from .writer import open_writer
 
@@ -182,12 +183,10 @@ def live_version(home: Path) -> tuple[str, int] | None:
     enough to check before every search."""
     try:
         name = (index_root(home) / CURRENT).read_text(encoding="utf-8").strip()
-        tocs = [n for n in os.listdir(index_root(home) / name / "whoosh")
-                if n.startswith("_MAIN_") and n.endswith(".toc")]
+        number = toc_generation(index_root(home) / name / "whoosh")
     except (FileNotFoundError, NotADirectoryError):
         return None
-    numbers = [int(n[6:-4]) for n in tocs if n[6:-4].isdigit()]
-    return (name, max(numbers)) if numbers else None
+    return (name, number) if number is not None else None
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -359,7 +358,7 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
     except windex.LockError:
         # We hold the data home's writer lock, so Whoosh's lock can only be
         # held by a dead writer's orphan: a new lock file is a new lock.
-        (generation.whoosh_dir / "MAIN_WRITELOCK").unlink(missing_ok=True)
+        break_writelock(generation.whoosh_dir)
         writer = open_writer(ix)
     batch = _Batch(generation, writer)
     top = state.get("seq", 0)
@@ -394,19 +393,17 @@ def compute_docmap(ix) -> tuple[dict, int]:
     """Arrays aligned with Whoosh document numbers, and the Whoosh generation."""
     with ix.reader() as reader:
         size = reader.doc_count_all()
-        if not size:          # an empty index's reader has no columns at all
-            reader.column_reader = lambda name: []
         live = np.zeros(size, dtype=bool)
         live[list(reader.all_doc_ids())] = True
         issuers, issuer_codes = _coded_column(reader, "issuer")
         topics, topic_codes = _coded_column(reader, "topic")
         data = {
-            "vid": np.asarray(list(reader.column_reader("vid")), dtype=np.int64),
-            "doc": np.asarray(list(reader.column_reader("doc")), dtype=np.int64),
-            "date": np.asarray(list(reader.column_reader("date")), dtype=np.int64),
+            "vid": np.asarray(column_values(reader, "vid"), dtype=np.int64),
+            "doc": np.asarray(column_values(reader, "doc"), dtype=np.int64),
+            "date": np.asarray(column_values(reader, "date"), dtype=np.int64),
             "issuer": issuer_codes, "topic": topic_codes,
             "status": np.asarray([STATUS_CODES.get(_text(v), 1)
-                                  for v in reader.column_reader("status")], dtype=np.int8),
+                                  for v in column_values(reader, "status")], dtype=np.int8),
             "live": live,
             "issuer_values": np.asarray(issuers, dtype=object),
             "topic_values": np.asarray(topics, dtype=object),
@@ -435,7 +432,7 @@ def _coded_column(reader, name: str):
     values: list[str] = []
     codes_of: dict[str, int] = {}
     codes = []
-    for raw in reader.column_reader(name):
+    for raw in column_values(reader, name):
         text = _text(raw)
         code = codes_of.get(text)
         if code is None:

@@ -36,6 +36,7 @@ from .index import Generation, compute_docmap, current_generation, live_version
 from .query import And, Not, Or, ParsedQuery, Word, date_bound, parse
 from .public import public_fields
 from .store import Archive
+from .whoosh_compat import exact_top_collector, union_query as _union_query
 
 SORTS = ("relevance", "date", "-date")
 MAX_PAGE_SIZE = 100
@@ -464,9 +465,7 @@ class Searcher:
         and pages would not add up to the whole list.  On the 53k archive
         they bought no speed.
         """
-        from whoosh.collectors import TopCollector
-
-        collector = TopCollector(limit=limit, usequality=False, replace=0)
+        collector = exact_top_collector(limit)
         self.whoosh.search_with_collector(query, collector)
         return collector.results()
 
@@ -591,15 +590,6 @@ class DocSetQuery(wq.Query):
         lo, hi = np.searchsorted(self.docnums, [offset, offset + size])
         local = (self.docnums[lo:hi] - offset).tolist()
         return ListMatcher(local, weights=[0.0] * len(local)) if local else NullMatcher()
-
-
-def _union_query(terms: list) -> wq.Or:
-    # Whoosh preloads whole-index arrays for an Or on a small index (under
-    # 5,000 documents): 12 ms a query on the 40-bulletin sample.  The union
-    # tree it uses on large indexes is right at every size.
-    query = wq.Or(terms)
-    query.matcher_type = wq.Or.DEFAULT_MATCHER
-    return query
 
 
 def _union(arrays: list[np.ndarray]) -> np.ndarray:

@@ -23,8 +23,10 @@ process) whose sub-writers are `FastSegmentWriter`s.
 from __future__ import annotations
 
 from array import array
-from whoosh import multiproc, writing
+
 from whoosh.system import pack_uint
+
+from .whoosh_compat import MpWriter, SegmentWriter, SubWriterTask, use_segment_writer
 
 _EMPTY, _FREQ, _EXPLICIT = 0, 1, 2       # how a term's posting values are kept
 
@@ -95,7 +97,7 @@ class _CachedLengths:
         return getattr(self._reader, name)
 
 
-class FastSegmentWriter(writing.SegmentWriter):
+class FastSegmentWriter(SegmentWriter):
     def __init__(self, ix, *args, **kwargs):
         super().__init__(ix, *args, **kwargs)
         self.pool = TermGroupedPool()
@@ -104,15 +106,15 @@ class FastSegmentWriter(writing.SegmentWriter):
         return _CachedLengths(super().per_document_reader())
 
 
-class _FastSubWriterTask(multiproc.SubWriterTask):
+class _FastSubWriterTask(SubWriterTask):
     def run(self):
         # This runs in the forked sub-process: swapping the class its loop
         # instantiates affects that process only.
-        multiproc.SegmentWriter = FastSegmentWriter
+        use_segment_writer(FastSegmentWriter)
         super().run()
 
 
-class FastMpWriter(multiproc.MpWriter):
+class FastMpWriter(MpWriter):
     """MpWriter whose per-process writers are `FastSegmentWriter`s.
 
     Use with multisegment=True: each process finishes its own segment, so no
