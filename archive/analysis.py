@@ -309,12 +309,6 @@ class JiebaTokenizer(Tokenizer):
             yield token
 
 
-def ChineseAnalyzer(segmenter: Segmenter | None = None):
-    """The analyzer for Whoosh text fields (a one-stage pipeline: folding
-    happens inside the tokenizer, because jieba must see folded text)."""
-    return JiebaTokenizer(segmenter)
-
-
 # --------------------------------------------------------------- synonyms ---
 
 SYNONYMS = DATA_DIR / "synonyms.txt"

@@ -141,8 +141,7 @@ def reindex(obj: Context, sources, full, wait, as_json, log_file):
     from . import jobs
 
     config = _open_log(obj, log_file)
-    chosen = ([jobs.Source(Path(s)) for s in sources] if sources else
-              [jobs.Source(s.path, s.include, s.exclude) for s in config.sources])
+    chosen = [cfg.Source(Path(s)) for s in sources] if sources else config.sources
     if not chosen and not full:
         _fail(f"no sources: give --source DIR or add [[source]] to "
               f"{obj.home / cfg.CONFIG_NAME}", EXIT_USAGE)
@@ -268,7 +267,7 @@ def search(obj: Context, limit, page, all_hits, as_json, color, **filters):
 
 
 def _print_result(result, color: bool) -> None:
-    from .highlight import plain, to_terminal
+    from .highlight import terminal_safe, to_terminal
     from .public import summary_values
 
     for warning in result.warnings:
@@ -282,9 +281,9 @@ def _print_result(result, color: bool) -> None:
     for hit in result.hits:
         f = hit.fields
         title = (to_terminal(hit.title_segments, color) if hit.title_segments
-                 else plain(f["title"] or ""))
+                 else terminal_safe(f["title"] or ""))
         click.echo(f"\n[{f['id']}] {title}")
-        meta = plain(" · ".join(summary_values(f)))
+        meta = terminal_safe(" · ".join(summary_values(f)))
         if meta:
             click.echo(f"    {meta}")
         for segments in hit.snippet_segments:
@@ -315,17 +314,17 @@ def show(obj: Context, doc_id, as_json, original, versions):
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
     from .fields import TABLE_FIELDS
-    from .highlight import plain
+    from .highlight import terminal_safe
     from .public import table_rows
 
-    click.echo(plain(data["title"] or "(无标题)"))
+    click.echo(terminal_safe(data["title"] or "(无标题)"))
     for label, value in table_rows(data, TABLE_FIELDS + ("url", "source_path")):
         if value:
-            click.echo(f"  {label}: {plain(value)}")
+            click.echo(f"  {label}: {terminal_safe(value)}")
     if data["status"] != "active":
         click.echo("  状态: 已撤回 (withdrawn)")
     click.echo("")
-    click.echo(plain(data["body"] or ""))
+    click.echo(terminal_safe(data["body"] or ""))
     for version in data.get("history", [])[1:]:
         click.echo(f"\n(earlier version {version['vid']}, {version['created_at']}, "
                    f"{version['source_path']})")

@@ -130,7 +130,8 @@ class SegmentBuilder:
         del uni, bi
         codes = packed >> np.uint64(self.DOC_BITS)
         # Local doc numbers fit 16 bits in segments of up to 65,536 documents
-        # (the indexer writes 8,000): half the size of the biggest file.
+        # (the indexer writes 4,000, index.GRAM_SEGMENT_DOCS): half the size of
+        # the biggest file.
         small = len(self.keys) <= 1 << 16
         postings = (packed & np.uint64((1 << self.DOC_BITS) - 1)).astype(
             np.uint16 if small else np.uint32)

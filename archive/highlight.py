@@ -128,7 +128,7 @@ def to_html(segments: Segments) -> str:
 _CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {0x7F: None, 0x9B: None}
 
 
-def plain(text: str) -> str:
+def terminal_safe(text: str) -> str:
     """Text safe to print on a terminal: control characters (escape
     sequences a hostile bulletin could carry) removed."""
     return text.translate(_CONTROL)
@@ -136,6 +136,6 @@ def plain(text: str) -> str:
 
 def to_terminal(segments: Segments, color: bool = True) -> str:
     if not color:
-        return "".join(plain(t) for t, _ in segments)
-    return "".join(f"{BOLD}{plain(t)}{RESET}" if marked else plain(t)
+        return "".join(terminal_safe(t) for t, _ in segments)
+    return "".join(f"{BOLD}{terminal_safe(t)}{RESET}" if marked else terminal_safe(t)
                    for t, marked in segments)

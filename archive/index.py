@@ -36,7 +36,7 @@ from whoosh import formats, index as windex
 from whoosh.system import pack_uint
 
 from . import grams
-from .analysis import ChineseAnalyzer, Segmenter, WordTable, fold, is_word, segmenter_for
+from .analysis import JiebaTokenizer, Segmenter, WordTable, fold, is_word, segmenter_for
 from .dates import date_code, filed_date
 from .fields import META_FIELDS, SEARCH_FIELDS
 from .pause import pause_point
@@ -62,7 +62,9 @@ class WordsField(wf.FieldType):
 
     def __init__(self, segmenter: Segmenter, field_boost: float = 1.0):
         self.segmenter = segmenter
-        self.analyzer = ChineseAnalyzer(segmenter)
+        # The tokenizer is the whole analyzer (folding happens inside it,
+        # because jieba must see folded text).
+        self.analyzer = JiebaTokenizer(segmenter)
         self.format = formats.Frequency(field_boost=field_boost)
         self.scorable = True
         self.stored = False

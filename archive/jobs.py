@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import index
+from .config import Source
 # EXIT_* and Locked are re-exported: callers name them from here.
 from .errors import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL,  # noqa: F401
                      EXIT_USAGE, ArchiveError, Locked, NotFound)
@@ -376,13 +377,6 @@ def set_status(home: Path, doc_id: int, status: str, wait: float = 0.0) -> JobRe
             report.updated += 1
     kind = "withdraw" if status == "withdrawn" else "restore"
     return run_job(home, kind, body, wait, {"doc": doc_id})
-
-
-@dataclass
-class Source:
-    path: Path
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
 
 
 def reindex(home: Path, sources: list[Source], full: bool = False, wait: float = 0.0,

@@ -69,10 +69,6 @@ class ParsedQuery:
     dates: list[DateRange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def is_empty(self) -> bool:
-        return self.root is None and not self.dates
-
     def words(self, positive_only: bool = True) -> list[Word]:
         """The words of the query, those under a NOT left out by default."""
         out: list[Word] = []

@@ -693,9 +693,6 @@ class SearchService:
         doc = self.archive.get(doc_id)
         return doc.as_json() if doc else None
 
-    def document(self, doc_id: int):
-        return self.archive.get(doc_id)
-
     def versions(self, doc_id: int) -> list[dict]:
         return self.archive.versions(doc_id)
 

@@ -4,13 +4,15 @@ API
 ---
 - `iter_source_files(paths)` yields the files under the given files/folders,
   sorted, hidden files and folders skipped.
-- `parse_file(path)` opens and parses one file; the usual entry point.
+- `parse_bytes(path, data)` parses bytes already in memory: what ingest uses,
+  because the archive keeps every original byte for byte, so every file,
+  JSON Lines included, is read whole (README "Ingest limits").
+- `parse_file(path)` opens and parses one file (tools, tests).
 - `parse_stream(path, fileobj)` parses an open binary file. JSON Lines (plain or
-  gzip) are streamed line by line, so a 200 MB export is never held twice;
-  other formats are read whole, up to `MAX_FILE_BYTES`.
+  gzip) are parsed line by line from the stream; other formats are read
+  whole, up to `MAX_FILE_BYTES`.
 - `iter_stream_records(path, fileobj)` is the streaming form for JSONL: it
   yields (line, Record | None, error | None) without collecting a list.
-- `parse_bytes(path, data)` parses bytes already in memory.
 - `detect_format(path, data)` and `decode_bytes(data, declared)` are the
   building blocks, exposed for tests and tools.
 
@@ -37,7 +39,7 @@ from typing import BinaryIO, Iterable, Iterator
 from archive.model import ParseResult, Record
 from archive.parsers import htmlpage, jsonl, textpage
 
-MAX_FILE_BYTES = 64 * 1024 * 1024   # html / text pages; JSONL is streamed
+MAX_FILE_BYTES = 64 * 1024 * 1024   # html / text pages (JSONL: MAX_JSONL_BYTES)
 MAX_BODY_CHARS = 2_000_000          # a longer body is refused (see above)
 MAX_JSONL_BYTES = 1024 * 1024 * 1024  # a JSONL file, decompressed (a gzip bomb stops here)
 _SNIFF_BYTES = 64 * 1024

@@ -310,8 +310,7 @@ class Archive:
                                    (record.source_line, match["id"]))
                     outcome.unchanged += 1
                     continue
-                self._add_version(db, match["id"], ingest_id, record, content, stamp,
-                                  withdrawn_before=match["status"] != "active")
+                self._add_version(db, match["id"], ingest_id, record, content, stamp)
                 outcome.updated += 1
                 continue
             self._check_conflict(db, file_id, record, content, outcome)
@@ -329,7 +328,7 @@ class Archive:
                 outcome.withdrawn += 1
 
     def _add_version(self, db, doc_id: int, ingest_id: int, record: Record, content: str,
-                     stamp: str, withdrawn_before: bool = False) -> None:
+                     stamp: str) -> None:
         vid = db.execute(
             "INSERT INTO versions(doc_id, ingest_id, record, sha256, created_at)"
             " VALUES (?,?,?,?,?)",

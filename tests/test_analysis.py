@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.analysis import (DOMAIN_DICT, ChineseAnalyzer, JiebaTokenizer, Segmenter, fold,
+from archive.analysis import (DOMAIN_DICT, JiebaTokenizer, Segmenter, fold,
                               fold_with_offsets, read_dictionary, read_synonyms,
                               segmenter_for)
 
@@ -130,7 +130,7 @@ def phrase_index():
     from whoosh.filedb.filestore import RamStorage
 
     schema = Schema(id=ID(stored=True),
-                    content=TEXT(analyzer=ChineseAnalyzer(), phrase=True, stored=True))
+                    content=TEXT(analyzer=JiebaTokenizer(), phrase=True, stored=True))
     ix = RamStorage().create_index(schema)
     writer = ix.writer()
     docs = {

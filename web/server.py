@@ -1,7 +1,7 @@
 """Serving the web app: `archive serve` calls `serve()`.
 
 Production uses waitress, a pure-Python WSGI server: no compiler, nothing
-outside PyPI, and it runs on Windows intranet servers too.  Requests are
+outside PyPI.  Requests are
 answered by `threads` threads in each of `workers` processes.  Searching is
 CPU work in Python, so one process uses one core however many threads it
 has: on POSIX `serve` binds the port once and forks `workers` processes that
@@ -36,14 +36,14 @@ def display_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def make_server(home, host: str = "127.0.0.1", port: int = 8080, workers: int = 4,
+def make_server(home, host: str = "127.0.0.1", port: int = 8080, threads: int = 4,
                 sockets=None):
     """A waitress server (not yet running): `.run()` serves, `.close()` stops.
-    `port=0` picks a free port (`.effective_port`); `workers` is its threads."""
+    `port=0` picks a free port (`.effective_port`)."""
     from waitress import create_server
 
     where = {"sockets": sockets} if sockets else {"host": host, "port": port}
-    return create_server(create_app(Path(home)), threads=workers, ident="archive",
+    return create_server(create_app(Path(home)), threads=threads, ident="archive",
                          clear_untrusted_proxy_headers=True, **where)
 
 
@@ -86,7 +86,7 @@ def _serve_forked(home, host: str, port: int, workers: int, threads: int) -> Non
             signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
             code = 0
             try:
-                make_server(home, workers=threads, sockets=[listener]).run()
+                make_server(home, threads=threads, sockets=[listener]).run()
             except BaseException as exc:        # say why, or the parent loops blind
                 print(f"archive: worker {os.getpid()} failed: {exc!r}", file=sys.stderr,
                       flush=True)
