@@ -35,7 +35,7 @@ from .highlight import highlight_all, snippets, to_html
 from .index import Generation, compute_docmap, current_generation, live_version
 from .query import And, Not, Or, ParsedQuery, Word, date_bound, parse
 from .public import public_fields
-from .store import Archive
+from .store import Archive, StoredDoc
 from .whoosh_compat import exact_top_collector, union_query as _union_query
 
 SORTS = ("relevance", "date", "-date")
@@ -47,6 +47,7 @@ TOP_K_MAX = 400                  # how deep to look for a big tier's best in the
 SEARCH_TIME_LIMIT = 10.0          # seconds; a longer search is cut and says so
 SUGGEST_MAX_WORDS = 8             # no "did you mean" for longer queries (cost grows as n²)
 SUGGEST_MAX_CANDIDATES = 30       # candidate queries tried at most
+RELATED_TEXT_CHARS = 1000         # of the body, for related documents (see SearchService)
 
 
 # The running search's deadline (time.perf_counter() value), per thread: the
@@ -166,9 +167,9 @@ class Searcher:
     def __init__(self, generation: Generation, home: Path | None = None):
         self.generation = generation
         self.home = Path(home) if home else generation.path.parent.parent
-        self.segmenter = segmenter_for(self.home)      # documents (related)
-        # Queries are segmented from the generation's dictionary snapshot:
-        # same words as the index, without loading jieba (fast cold start).
+        # Queries (and related documents' words) are segmented from the
+        # generation's dictionary snapshot: same words as the index, without
+        # loading jieba's dictionary (0.8 s CPU and its memory per process).
         self.query_segmenter = (WordTable(generation.words_path)
                                 if generation.words_path.exists() else self.segmenter)
         self._synonym_files = [SYNONYMS, config.load(self.home).synonyms]
@@ -212,6 +213,12 @@ class Searcher:
 
     def close(self) -> None:
         self.whoosh.close()
+
+    @property
+    def segmenter(self):
+        """The full dictionary (rjieba), loaded on first use: only for an index
+        without a word table (built by an older version) and for tests."""
+        return segmenter_for(self.home)
 
     def _refresh_synonyms(self) -> None:
         """(Re)read the synonym files when they change: no reindex needed."""
@@ -523,10 +530,23 @@ class Searcher:
     def search_count(self, request: SearchRequest) -> int:
         return int(self._matching(request, parse(request.q), [])[0].size)
 
+    def highlight_terms(self, parsed: ParsedQuery) -> list[str]:
+        """The folded strings a search for `parsed` highlights, without running
+        it: each positive word's variants (synonyms, bracket forms) and, for a
+        word the search splits, its jieba words — as `leaf` finds them."""
+        self._refresh_synonyms()
+        terms: list[str] = []
+        for word in parsed.words():
+            variants = self.variants(word)
+            parts = self.query_segmenter.words_of(variants[0])
+            split = not word.quoted and not word.doc_no and len(parts) > 1
+            terms += variants + (parts if split else [])
+        return terms
+
     def related(self, doc_id: int, text: str, limit: int = 5) -> list[Hit]:
         """More like this: the document's most distinctive words, itself excluded."""
         counts: dict[str, int] = {}
-        for word in self.segmenter.words_of(fold(text)):
+        for word in self.query_segmenter.words_of(fold(text)):
             if len(word) > 1:
                 counts[word] = counts.get(word, 0) + 1
         total = max(1, self.doc_count)
@@ -629,6 +649,14 @@ def _year_counts(years: np.ndarray) -> list[dict]:
 
 # ------------------------------------------------------------------ service --
 
+@dataclass
+class DocumentPage:
+    doc: dict                         # the public JSON (`show`)
+    history: list[dict]               # earlier versions, newest first
+    related: list[Hit]
+    terms: list[str]                  # folded strings to highlight
+
+
 class SearchService:
     """Everything a reader of a data home needs: search, show, related, export.
 
@@ -675,10 +703,7 @@ class SearchService:
 
     def terms(self, q: str) -> list[str]:
         """The folded strings a search for `q` highlights (synonyms, split words)."""
-        if not q.strip():
-            return []
-        probe = SearchRequest(q=q, size=1, sort="date", highlight=False)
-        return self.searcher().search(probe).terms
+        return self.searcher().highlight_terms(parse(q))
 
     def _highlight(self, result: SearchResult) -> None:
         docs = self.archive.get_many([h.id for h in result.hits])
@@ -699,12 +724,25 @@ class SearchService:
     def original(self, doc_id: int, vid: int | None = None):
         return self.archive.original(doc_id, vid)
 
-    def related(self, doc_id: int, limit: int = 5) -> list[Hit]:
-        doc = self.archive.get(doc_id)
+    def related(self, doc_id: int, limit: int = 5, doc: StoredDoc | None = None) -> list[Hit]:
+        """Bulletins like this one, from its title and the start of its body:
+        segmenting with the word table costs ~35 µs a character (measured),
+        so the first RELATED_TEXT_CHARS stand for the whole."""
+        doc = doc or self.archive.get(doc_id)
         if doc is None:
             return []
-        text = f"{doc.record.title or ''}\n{doc.record.body or ''}"
+        text = f"{doc.record.title or ''}\n{(doc.record.body or '')[:RELATED_TEXT_CHARS]}"
         return self.searcher().related(doc_id, text, limit)
+
+    def document_page(self, doc_id: int, q: str = "") -> DocumentPage | None:
+        """What a bulletin's page shows, from one read of the bulletin: its
+        public JSON, earlier versions, related bulletins, and the terms of the
+        query that led there (from the parsed query, no search is run)."""
+        doc = self.archive.get(doc_id)
+        if doc is None:
+            return None
+        return DocumentPage(doc.as_json(), self.archive.versions(doc_id)[1:],
+                            self.related(doc_id, doc=doc), self.terms(q))
 
     def export(self, request: SearchRequest):
         """Every matching bulletin as full public JSON records, in order.

@@ -105,15 +105,14 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def record_json(record: Record) -> str:
-    return json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True)
-
-
-def record_hash(record: Record) -> str:
-    """Content hash of a parsed record, independent of where it came from."""
+def record_content(record: Record) -> tuple[str, str]:
+    """(JSON, SHA-256 of that JSON) of a parsed record's content, independent
+    of where it came from: encoded once, stored as the version and hashed.
+    The line a record sits on is the doc's `source_line` column, not content."""
     data = record.to_dict()
     data.pop("source_line", None)
-    return sha256_hex(json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return text, sha256_hex(text.encode())
 
 
 @dataclass
@@ -294,7 +293,7 @@ class Archive:
         by_line = {r["source_line"]: r for r in existing}
         seen: set[int] = set()
         for record in records:
-            content = record_hash(record)
+            text, content = record_content(record)
             match = by_index.get(record.index_no) if record.index_no else None
             if match is None or match["id"] in seen:
                 match = by_line.get(record.source_line)
@@ -310,7 +309,7 @@ class Archive:
                                    (record.source_line, match["id"]))
                     outcome.unchanged += 1
                     continue
-                self._add_version(db, match["id"], ingest_id, record, content, stamp)
+                self._add_version(db, match["id"], ingest_id, record, text, content, stamp)
                 outcome.updated += 1
                 continue
             self._check_conflict(db, file_id, record, content, outcome)
@@ -319,7 +318,7 @@ class Archive:
                 " updated_at) VALUES (?,?,?, 'active', 0, ?, ?)",
                 (file_id, record.source_line, record.index_no, stamp, stamp)).lastrowid
             seen.add(doc_id)
-            self._add_version(db, doc_id, ingest_id, record, content, stamp)
+            self._add_version(db, doc_id, ingest_id, record, text, content, stamp)
             outcome.added += 1
         for row in existing:
             if row["id"] not in seen and row["status"] == "active":
@@ -327,12 +326,12 @@ class Archive:
                            (self.next_seq(db), stamp, row["id"]))
                 outcome.withdrawn += 1
 
-    def _add_version(self, db, doc_id: int, ingest_id: int, record: Record, content: str,
-                     stamp: str) -> None:
+    def _add_version(self, db, doc_id: int, ingest_id: int, record: Record, text: str,
+                     content: str, stamp: str) -> None:
         vid = db.execute(
             "INSERT INTO versions(doc_id, ingest_id, record, sha256, created_at)"
             " VALUES (?,?,?,?,?)",
-            (doc_id, ingest_id, record_json(record), content, stamp)).lastrowid
+            (doc_id, ingest_id, text, content, stamp)).lastrowid
         db.execute("UPDATE docs SET current_vid=?, index_no=?, source_line=?, status='active',"
                    " seq=?, updated_at=? WHERE id=?",
                    (vid, record.index_no, record.source_line, self.next_seq(db), stamp, doc_id))
@@ -428,18 +427,18 @@ class Archive:
     def changes_since(self, seq: int):
         """(doc id, status, vid, record, seq) of every doc changed after `seq`."""
         cursor = self.db.execute(
-            "SELECT d.id, d.status, d.current_vid, v.record, d.seq FROM docs d"
+            "SELECT d.id, d.status, d.current_vid, v.record, d.seq, d.source_line FROM docs d"
             " JOIN versions v ON v.id = d.current_vid WHERE d.seq > ? ORDER BY d.seq", (seq,))
         for row in cursor:
-            yield row[0], row[1], row[2], json.loads(row[3]), row[4]
+            yield row[0], row[1], row[2], dict(json.loads(row[3]), source_line=row[5]), row[4]
 
     def all_docs(self):
         """(doc id, vid, status, record) of every bulletin, withdrawn included."""
         cursor = self.db.execute(
-            "SELECT d.id, d.current_vid, d.status, v.record FROM docs d"
+            "SELECT d.id, d.current_vid, d.status, v.record, d.source_line FROM docs d"
             " JOIN versions v ON v.id = d.current_vid ORDER BY d.id")
         for row in cursor:
-            yield row[0], row[1], row[2], json.loads(row[3])
+            yield row[0], row[1], row[2], dict(json.loads(row[3]), source_line=row[4])
 
     def sample_titles(self, n: int) -> list[tuple[int, str]]:
         """A few (doc id, title) pairs of active bulletins, spread over the archive."""

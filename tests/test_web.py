@@ -290,6 +290,39 @@ def test_document_page(client, service):
     assert "<mark>" not in plain
 
 
+def test_document_page_does_its_work_once(sample_home, monkeypatch):
+    """One read of the bulletin, highlight terms from the parsed query (no
+    search runs), related bulletins without loading jieba's dictionary."""
+    from archive import search as search_module
+    from archive.store import Archive
+
+    service = SearchService(sample_home)
+    service.searcher()                                    # opened before counting
+    reads = []
+    real_get = Archive.get
+    monkeypatch.setattr(Archive, "get", lambda self, i: reads.append(i) or real_get(self, i))
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the document page ran a search")
+
+    def no_dictionary(*args, **kwargs):
+        raise AssertionError("the document page loaded the full dictionary")
+
+    monkeypatch.setattr(search_module.Searcher, "search", no_search)
+    monkeypatch.setattr(search_module, "segmenter_for", no_dictionary)
+    page = service.document_page(1, "防汛 人大")
+    assert reads == [1]
+    assert {"防汛", "人大"} <= set(page.terms)
+    assert page.related and all(hit.id != 1 for hit in page.related)
+    assert page.doc == service.show(1)
+
+
+def test_highlight_terms_are_the_terms_a_search_highlights(service):
+    for q in ("人大常委会", "防汛 OR 抗旱", "沁政发[2025]12号", '"人大常委会"', "标题:条例 -通知"):
+        searched = service.search(SearchRequest(q=q, size=1, highlight=False)).terms
+        assert service.terms(q) == searched, q
+
+
 def test_original_download(client, service):
     path, data = service.original(5)
     response = client.get("/doc/5/original")

@@ -41,19 +41,16 @@ def _show(doc_id: int) -> dict:
     return data
 
 
-def highlight_terms(q: str) -> list[str]:
-    """The folded strings a search for `q` highlights (synonyms and split words too)."""
-    return service().terms(q)
-
-
 @bp.get("/doc/<int:doc_id>")
 def document(doc_id: int):
-    doc = _show(doc_id)
     q = request.args.get("q", "")
-    history = service().versions(doc_id)[1:]
-    return render_template("doc.html", doc=doc, q=q, terms=highlight_terms(q),
+    page = service().document_page(doc_id, q) if doc_id <= MAX_ID else None
+    if page is None:
+        abort(404)
+    doc = page.doc
+    return render_template("doc.html", doc=doc, q=q, terms=page.terms,
                            paragraphs=[p for p in (doc["body"] or "").split("\n") if p.strip()],
-                           related=service().related(doc_id), history=history)
+                           related=page.related, history=page.history)
 
 
 def _file_name(path: str) -> str:
