@@ -375,7 +375,7 @@ class WordTable:
     _built: dict[str, Path] = {}      # dictionary signature -> a table built by this process
 
     @classmethod
-    def build(cls, path: Path, segmenter: "Segmenter") -> Path:
+    def build(cls, path: Path, segmenter: Segmenter) -> Path:
         """Write the table for `segmenter`'s dictionaries (jieba's + ours).
 
         Tables are identical for identical dictionaries, so a process that

@@ -231,7 +231,7 @@ class Segment:
     _text_map: object = None
 
     @classmethod
-    def open(cls, directory: Path, name: str) -> "Segment":
+    def open(cls, directory: Path, name: str) -> Segment:
         def load(part):
             return np.load(directory / f"{name}.{part}.npy", mmap_mode="r")
         return cls(name, load("keys"), load("fields"), load("terms"), load("offsets"),

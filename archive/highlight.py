@@ -99,7 +99,7 @@ def _best_window(text, spans, width, taken):
     spans and its edges.  Linear in the matches, not quadratic."""
     starts = [s for s, _ in spans]
     best, best_score = None, 0
-    for start, end in spans[:MAX_WINDOW_STARTS]:
+    for start, _end in spans[:MAX_WINDOW_STARTS]:
         if any(lo <= start < hi for lo, hi in taken):
             continue
         lo = max(0, start - width // 3)

@@ -33,7 +33,7 @@ class Record:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Record":
+    def from_dict(cls, data: dict) -> Record:
         known = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
         record = cls(**known)
         record.keywords = list(record.keywords or [])

@@ -161,7 +161,8 @@ def _protect_doc_numbers(text: str) -> tuple[str, dict[str, str]]:
 # ----------------------------------------------------------------- parser --
 
 class _Parser:
-    """Recursive descent:  or := and ('OR' and)* ; and := unary+ ; unary := ('-'|NOT) unary | atom."""
+    """Recursive descent:
+    or := and ('OR' and)* ; and := unary+ ; unary := ('-'|NOT) unary | atom."""
 
     def __init__(self, tokens, doc_numbers, query: ParsedQuery):
         self.tokens = tokens

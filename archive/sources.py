@@ -33,8 +33,9 @@ import io
 import os
 import re
 import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 from archive.model import ParseResult, Record
 from archive.parsers import htmlpage, jsonl, textpage

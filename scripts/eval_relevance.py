@@ -89,7 +89,8 @@ def evaluate(service: SearchService, keys: dict[int, str], query: dict,
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--home", required=True, type=Path, help="data home with the dev corpus")
-    parser.add_argument("--queries", type=Path, default=ROOT / "tests" / "relevance" / "queries.jsonl")
+    parser.add_argument("--queries", type=Path,
+                        default=ROOT / "tests" / "relevance" / "queries.jsonl")
     parser.add_argument("--present-only", action="store_true",
                         help="judge only keys the data home holds (for corpus slices)")
     parser.add_argument("--ids", help="comma-separated query ids to run (default: all)")
@@ -103,7 +104,8 @@ def main(argv=None) -> int:
     queries = load_queries(args.queries, set(args.ids.split(",")) if args.ids else None)
 
     rows, skipped = [], 0
-    print(f"{'id':<5} {'P@10':>5} {'R@10':>5} {'Recall':>6} {'RR':>5} {'hits':>7} {'rel':>4}  query")
+    print(f"{'id':<5} {'P@10':>5} {'R@10':>5} {'Recall':>6} {'RR':>5} {'hits':>7} {'rel':>4}"
+          "  query")
     for query in queries:
         row = evaluate(service, keys, query, present)
         if row is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import random
 
 import pytest
@@ -199,7 +198,7 @@ def test_corrupt_gzip_is_reported():
     ("export.bin", gzip.compress(b'{"title": "x"}\n'), "jsonl"),
     ("seed.html", TEXTPAGE.encode("utf-8"), "textpage"),
     ("seed.txt", "\ufeff".encode() + TEXTPAGE.encode("utf-8"), "textpage"),
-    ("note.txt", "只是一段普通的文字。".encode("utf-8"), None),
+    ("note.txt", "只是一段普通的文字。".encode(), None),
     ("x.html", b"\x00\x01\x02\x03binary", None),
     ("x.gz", gzip.compress(b"\x00\x01 not json"), None),
     ("empty.html", b"", None),
@@ -249,7 +248,7 @@ def test_bom_and_crlf_page_parses():
 
 
 def test_truncated_utf8_replaces_only_the_broken_tail():
-    data = "正文内容".encode("utf-8")[:-1]
+    data = "正文内容".encode()[:-1]
     decoded, encoding = decode_bytes(data)
     assert decoded == "正文内\ufffd" and encoding == "utf-8"
 

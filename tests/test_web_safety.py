@@ -332,7 +332,7 @@ def test_original_only_serves_versions_of_that_document(client, home, ids):
     ("page=1001", 400), ("page=0", 400), ("page=-5", 400), ("page=" + "9" * 5000, 400),
     ("size=101", 400), ("size=0", 400), ("size=100", 200), ("page=1000", 200),
     ("q=" + "政" * 1001, 400), ("q=" + "政" * 600, 200),
-    ("&".join(["issuer=x%d" % i for i in range(21)]), 400),
+    ("&".join([f"issuer=x{i}" for i in range(21)]), 400),
     ("issuer=" + "x" * 201, 400), ("from=" + "2" * 300, 400), ("year=99999", 400),
 ])
 def test_request_bounds(client, query, status):

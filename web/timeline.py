@@ -74,6 +74,7 @@ def build(result: SearchResult, endpoint: str = "pages.search") -> Timeline | No
         height = round(PLOT_HEIGHT * count / top, 1) if count else 0
         left = round(i * slot, 1)
         bars.append(Bar(label, f"{title}：{count} 件", count, search_url_of(target, endpoint),
-                        selected, round(left + (slot - bar) / 2, 1), PLOT_TOP + PLOT_HEIGHT - height,
+                        selected, round(left + (slot - bar) / 2, 1),
+                        PLOT_TOP + PLOT_HEIGHT - height,
                         bar, height, round(left + slot / 2, 1), left, round(slot, 1)))
     return Timeline(caption, bars, width, reset_url=reset)

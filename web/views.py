@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import mimetypes
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from itertools import chain
 
 from flask import Blueprint, Response, abort, render_template, request, send_file, \
@@ -87,7 +87,7 @@ def export(fmt: str):
     records = service().export(req)
     first = next(records, None)          # errors (no index...) before the headers
     chunks = lines(chain([first], records) if first is not None else [], fmt)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     response = Response(stream_with_context(c.encode("utf-8") for c in chunks),
                         content_type=EXPORT_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="bulletins-{stamp}.{fmt}"'

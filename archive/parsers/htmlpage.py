@@ -131,7 +131,8 @@ _CHINESE_LABELS = sorted((lb for field, labels in FIELD_LABELS.items() for lb in
 _LABEL_ALT = "|".join(_spaced(lb) for lb in _CHINESE_LABELS)
 # A label opens a text run or follows a space/separator, so 发布时间 is not 时间.
 _LABEL_AT = re.compile(rf"(?:^|(?<=[\s\u3000\xa0|｜/【\[]))({_LABEL_ALT})[\s\u3000\xa0]*([:：])?")
-_LABEL_ONLY = re.compile(rf"^[\s\u3000\xa0【\[]*({_LABEL_ALT})[\s\u3000\xa0]*[:：]?[\s\u3000\xa0】\]]*$")
+_LABEL_ONLY = re.compile(
+    rf"^[\s\u3000\xa0【\[]*({_LABEL_ALT})[\s\u3000\xa0]*[:：]?[\s\u3000\xa0】\]]*$")
 _SENTENCE = re.compile(r"[。；！？]")
 _MAX_LEN = {"title": 300, "keywords": 200, "index_no": 80, "doc_no": 80,
             "issuer": 60, "topic": 40, "url": 500}
@@ -286,7 +287,8 @@ def _is_chrome(el) -> bool:
     hint = _hint(el)
     if not hint.strip() or not _NEG_WORDS.search(hint):
         return False
-    if _POS_WORDS.search(hint) and not re.search(r"title|extend|info|share|attach|related", hint, re.I):
+    if (_POS_WORDS.search(hint)
+            and not re.search(r"title|extend|info|share|attach|related", hint, re.I)):
         return False
     size = len(collapse_ws(_text(el)))
     return size < 200 or _link_density(el) > 0.3
