@@ -34,6 +34,9 @@ FOLDED_BRACKETS: tuple[tuple[str, str], ...] = tuple(dict.fromkeys(
     [("〔", "〕")] + [(unicodedata.normalize("NFKC", a), unicodedata.normalize("NFKC", b))
                      for a, b in zip(OPEN, CLOSE)]))
 
+# A 发文字号 typed without brackets: 北政办发202481号 = 北政办发〔2024〕81号.
+_UNBRACKETED = re.compile(rf"([\u4e00-\u9fff]{{2,12}}?[发字函])({_YEAR})(\d{{1,4}})号")
+
 _WS_RUN = re.compile(r"\s+")
 
 
@@ -47,6 +50,13 @@ def canonical(text: str) -> str:
     return _BRACKETED_YEAR.sub(r"〔\1〕", text)
 
 
+def unbracketed(text: str) -> str | None:
+    """The canonical form of a number typed without brackets
+    (北政办发202481号 -> 北政办发〔2024〕81号), else None."""
+    m = _UNBRACKETED.fullmatch(text)
+    return f"{m[1]}〔{m[2]}〕{m[3]}号" if m else None
+
+
 def normalize_doc_no(text: str | None) -> str | None:
     """The stored form: NFKC, no whitespace, the year in 〔〕; None when empty."""
     if text is None:
@@ -56,5 +66,6 @@ def normalize_doc_no(text: str | None) -> str | None:
 
 
 def bracket_variants(folded: str) -> list[str]:
-    """A folded canonical number in every folded bracket form, itself first."""
-    return [folded.replace("〔", a).replace("〕", b) for a, b in FOLDED_BRACKETS]
+    """A folded canonical number in every folded bracket form, itself first,
+    and without brackets last (北政办发202481号)."""
+    return [folded.replace("〔", a).replace("〕", b) for a, b in FOLDED_BRACKETS + (("", ""),)]

@@ -27,6 +27,8 @@ def table_rows(values: dict, names: tuple[str, ...] = TABLE_FIELDS) -> list[tupl
     for name in names:
         value = display_date(values, name) if name in DATE_FIELDS else values.get(name)
         text = "；".join(value) if isinstance(value, list) else str(value or "")
+        if name == "issued" and text and values.get("issued_from") == "落款":
+            text += "（据落款）"             # read from the closing lines, not a label
         rows.append((label_of(name), text))
     return rows
 

@@ -51,7 +51,11 @@ def init_app(app) -> None:
 
     @app.errorhandler(ArchiveError)
     def library_error(exc):
-        return respond(messages.status(exc), messages.chinese(exc), str(exc))
+        return respond(messages.status(exc), messages.chinese(exc), messages.english(exc))
+
+    @app.errorhandler(FileNotFoundError)
+    def files_missing(exc):           # e.g. an index file gone mid-switch: no server path
+        return respond(503, messages.CHINESE["no_archive"], messages.ENGLISH["no_archive"])
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -23,6 +23,11 @@ CHINESE = {
     "not_found": "没有编号为 {doc_id} 的文件。",
     "config": "数据目录的配置文件 archive.toml 有误，请联系管理员。",
 }
+# English for the JSON API where the library's message names a server path.
+ENGLISH = {
+    "no_index": "no index yet: run `archive ingest PATH` first",
+    "no_archive": "no archive yet: run `archive ingest PATH` first",
+}
 GENERIC = {True: "请求参数有误。", False: "处理请求时出错，请稍后再试。"}
 
 # HTTP status by code; other usage errors are 400, other errors 500.
@@ -38,6 +43,11 @@ def chinese(exc: ArchiveError) -> str:
         return template.format(**exc.details)
     except (KeyError, IndexError):
         return GENERIC[isinstance(exc, UsageError)]
+
+
+def english(exc: ArchiveError) -> str:
+    """The message for the JSON API (no server paths)."""
+    return ENGLISH.get(exc.code, str(exc))
 
 
 def status(exc: ArchiveError) -> int:
