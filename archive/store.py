@@ -32,8 +32,8 @@ from .errors import NoArchive
 from .fields import DOCUMENT_KEYS
 from .model import Record
 from .public import public_fields
-from .reconcile import (content_key, next_seq, reconcile, record_hash,  # noqa: F401
-                        sha256_hex, withdraw_doc)
+from .reconcile import (FileOutcome, content_key, next_seq, reconcile,  # noqa: F401
+                        record_hash, sha256_hex, withdraw_doc)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS blobs (
@@ -114,20 +114,6 @@ DB_NAME = "archive.sqlite"
 
 def now_iso() -> str:
     return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
-
-
-@dataclass
-class FileOutcome:
-    """What ingesting one file did."""
-    path: str
-    status: str                       # added | updated | unchanged | failed
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    withdrawn: int = 0
-    duplicates: int = 0               # records already held, same content, from another file
-    errors: list[str] = field(default_factory=list)     # per-record problems
-    conflicts: list[str] = field(default_factory=list)  # duplicate 索引号 etc.
 
 
 @dataclass
