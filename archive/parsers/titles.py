@@ -17,7 +17,8 @@ _SUFFIX = re.compile(r"^(?P<title>.{4,}?)\s*(?:_+|[|｜]|[-–—]+)\s*(?P<site>
 # The part of <title> that names the site rather than the article.
 SITE_NAME = re.compile(r"(?:人民政府|政府网|门户网站?|网站|官网|政府|办公厅|[\u4e00-\u9fff]网"
                        r"|中国[\u4e00-\u9fff]{2,3})$")
-_BREADCRUMB = re.compile(r"(?:首页|当前位置|您的位置|所在位置).*(?:>|»|＞|›|/)|(?:>|»|＞|›).*(?:>|»|＞|›)")
+_BREADCRUMB = re.compile(
+    r"(?:首页|当前位置|您的位置|所在位置).*(?:>|»|＞|›|/)|(?:>|»|＞|›).*(?:>|»|＞|›)")
 _PUNCT_ONLY = re.compile(r"^[\W_]*$")
 _DOC_NO_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}[〔\[［【(（]\d{4}[〕\]］】)）]第?\d+号$")
 
