@@ -9,8 +9,7 @@ next job's `index.sync` catches up.  A job row a killed job left 'running'
 is marked 'killed' by the next job (it holds the lock, so nobody else runs).
 
 Counts: added / updated / withdrawn are bulletins; files / unchanged /
-failed are files (a path given that does not exist counts as a failed
-file); records_failed are records no file could yield.
+failed are files; records_failed are records no file could yield.
 
 Exit codes (the CLI uses them; cron can rely on them):
   0 all good · 3 finished, some files failed · 75 another writer holds the
@@ -205,9 +204,12 @@ class JobReport:
 
     @property
     def exit_code(self) -> int:
-        """0 ok · 3 some files failed · 1 the job failed, or every file did
-        (nothing could be done: cron must see that as a failure)."""
-        if self.files and self.failed == self.files:
+        """0 ok · 3 some files failed · 1 the job failed, or something failed
+        and nothing else was done: no file stored, unchanged or a duplicate,
+        no bulletin withdrawn (cron must see that as a failure)."""
+        done = (self.added or self.updated or self.unchanged or self.withdrawn
+                or self.duplicates)
+        if self.failed and not done:
             return EXIT_FAILED
         return {"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.outcome, EXIT_FAILED)
 
@@ -257,7 +259,6 @@ def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
     for root in paths:
         root = Path(root)
         if not os.path.lexists(root):
-            report.files += 1                    # an input that failed, like a file
             report.fail(walk.path_key(root), "no such file or folder")
             continue
         source = walk.SourceWalk(root)
