@@ -39,8 +39,8 @@ class UsageError(ArchiveError, ValueError):
 class QueryError(UsageError):
     """A search request that cannot be answered as given.
 
-    Codes: bad_sort (details: choices), bad_page / bad_size (max), bad_month,
-    month_needs_year, bad_date (value).
+    Codes: query_too_long (length, max, used), bad_sort (choices), bad_page /
+    bad_size (max), bad_month, month_needs_year, bad_date (value).
     """
     code = "bad_request"
 

@@ -105,8 +105,10 @@ class SearchRequest:
 
     def validate(self) -> None:
         if len(self.q or "") > MAX_INPUT_CHARS:
-            raise QueryError(f"检索词过长（{len(self.q)} 字）：最多 {MAX_INPUT_CHARS} 字，"
-                             f"超过 {MAX_QUERY_CHARS} 字的部分不参与检索")
+            raise QueryError(f"query too long ({len(self.q)} characters): at most "
+                             f"{MAX_INPUT_CHARS}, and only the first {MAX_QUERY_CHARS} are "
+                             "searched", "query_too_long", length=len(self.q),
+                             max=MAX_INPUT_CHARS, used=MAX_QUERY_CHARS)
         if self.sort not in SORTS:
             raise QueryError(f"sort must be one of {', '.join(SORTS)}", "bad_sort",
                              choices=", ".join(SORTS))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from archive.errors import ArchiveError, UsageError
 
 CHINESE = {
+    "query_too_long": "检索词过长（{length} 字）：最多 {max} 字，超过 {used} 字的部分不参与检索",
     "bad_sort": "排序方式（sort）只能是 {choices}",
     "bad_page": "页码（page）须在 1 到 {max} 之间",
     "bad_size": "每页条数（size）须在 1 到 {max} 之间",
