@@ -45,7 +45,7 @@ def document(doc_id: int):
     page = service().document_page(doc_id, q) if doc_id <= MAX_ID else None
     if page is None:
         abort(404)
-    doc = page.doc
+    doc = visitor_view(page.doc)
     return render_template("doc.html", doc=doc, q=q, terms=page.terms,
                            paragraphs=[p for p in (doc["body"] or "").split("\n") if p.strip()],
                            related=page.related, history=page.history)
