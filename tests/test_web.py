@@ -129,7 +129,11 @@ def test_api_doc_same_as_show(client, service, sample_home):
     out = CliRunner().invoke(cli, ["--home", str(sample_home), "show", "--json", "3"])
     assert out.exit_code == 0
     data = _json(client.get("/api/doc/3"))
-    assert data == service.show(3) == json.loads(out.output)
+    shown = json.loads(out.output)
+    assert shown == service.show(3)
+    # the same record, except that visitors see a source file's name, not its path
+    assert data == {**shown, "source_path": Path(shown["source_path"]).name,
+                    "sources": [{**s, "path": Path(s["path"]).name} for s in shown["sources"]]}
 
 
 def test_api_facets(client, service):
