@@ -35,7 +35,7 @@ FOLDED_BRACKETS: tuple[tuple[str, str], ...] = tuple(dict.fromkeys(
                      for a, b in zip(OPEN, CLOSE)]))
 
 # A 发文字号 typed without brackets: 北政办发202481号 = 北政办发〔2024〕81号.
-_UNBRACKETED = re.compile(rf"([\u4e00-\u9fff]{{2,12}}?[发字函])({_YEAR})(\d{{1,4}})号")
+_UNBRACKETED = re.compile(rf"([\u4e00-\u9fff]{{2,12}}?)({_YEAR})(\d{{1,4}})号")
 
 _WS_RUN = re.compile(r"\s+")
 

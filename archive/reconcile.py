@@ -29,20 +29,6 @@ from dataclasses import dataclass, field
 from .model import Record
 
 
-@dataclass
-class FileOutcome:
-    """What ingesting one file did."""
-    path: str
-    status: str                       # added | updated | unchanged | failed
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    withdrawn: int = 0
-    duplicates: int = 0               # records already held, same content, from another file
-    errors: list[str] = field(default_factory=list)     # per-record problems
-    conflicts: list[str] = field(default_factory=list)  # duplicate 索引号 etc.
-
-
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -60,6 +46,20 @@ def record_content(record: Record) -> tuple[str, str]:
 def record_hash(record: Record) -> str:
     """Content hash of a parsed record, independent of where it came from."""
     return record_content(record)[1]
+
+
+@dataclass
+class FileOutcome:
+    """What ingesting one file did."""
+    path: str
+    status: str                       # added | updated | unchanged | failed
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    duplicates: int = 0               # records already held, same content, from another file
+    errors: list[str] = field(default_factory=list)     # per-record problems
+    conflicts: list[str] = field(default_factory=list)  # duplicate 索引号 etc.
 
 
 def next_seq(db) -> int:

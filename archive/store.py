@@ -359,6 +359,13 @@ class Archive:
         return StoredDoc(row["id"], row["vid"], row["status"], record, row["path"],
                          row["ingested_at"], row["sha256"], row["nversions"])
 
+    def _has_doc_sources(self) -> bool:
+        """False for a schema-1 archive a reader opens before any writer migrated it."""
+        if getattr(self, "_doc_sources", None) is None:
+            self._doc_sources = self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE name='doc_sources'").fetchone() is not None
+        return self._doc_sources
+
     def get(self, doc_id: int) -> StoredDoc | None:
         return self.get_many([doc_id]).get(doc_id)
 
@@ -368,6 +375,8 @@ class Archive:
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(self._DOC_SQL + f" WHERE d.id IN ({marks})", chunk):
                 out[row["id"]] = self._stored(row)
+            if not self._has_doc_sources():
+                continue
             for row in self.db.execute(
                     "SELECT ds.doc_id, f.path, ds.source_line FROM doc_sources ds JOIN files f"
                     f" ON f.id = ds.file_id WHERE ds.doc_id IN ({marks}) ORDER BY f.path", chunk):

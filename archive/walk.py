@@ -26,8 +26,8 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
 from collections.abc import Iterator
+from typing import BinaryIO
 
 
 def path_key(path: str | os.PathLike) -> str:

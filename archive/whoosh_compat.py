@@ -1,13 +1,13 @@
 """Every use of a Whoosh internal, in one place, for one pinned version.
 
 The archive uses Whoosh's public API for schemas, queries and searching, and
-five of its internals where the public API could not do the job (each
-measured or needed, see the callers):
+its internals where the public API could not do the job (each measured or
+needed, see the callers):
 
-* the **writer swap** — `archive.writer` subclasses `SegmentWriter`,
-  replaces its posting pool and per-document reader, and makes `MpWriter`'s
-  forked sub-processes build that class instead of their module-level
-  `SegmentWriter` (`use_segment_writer`);
+* the **writer** — `archive.writer` subclasses `SegmentWriter` and writes
+  the whoosh3 codec's posting blocks itself (`W3FieldWriter`, `W3TermInfo`,
+  the block header); those names are used in writer.py, and
+  tests/test_whoosh_compat.py checks each of them;
 * the **empty reader's columns** — a reader of an index with no documents
   has no column files, and `column_reader` raises (`column_values`);
 * the **.toc names** — the live index's commit number is read from the
@@ -27,28 +27,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from whoosh import multiproc
 from whoosh import query as wq
 from whoosh.collectors import TopCollector
 from whoosh.index import TOC
-from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.writing import SegmentWriter
 
 WHOOSH_VERSION = "2.7.5"
 INDEX_NAME = "MAIN"                                   # Whoosh's default index name
 WRITELOCK = f"{INDEX_NAME}_WRITELOCK"                 # FileStorage.lock("WRITELOCK")
 
-__all__ = ["MpWriter", "SegmentWriter", "SubWriterTask", "WHOOSH_VERSION", "WRITELOCK",
-           "break_writelock", "column_values", "exact_top_collector", "toc_generation",
-           "union_query", "use_segment_writer"]
-
-
-def use_segment_writer(cls: type) -> None:
-    """Make `MpWriter`'s sub-process build `cls` instead of `SegmentWriter`.
-
-    Call it in the forked sub-process only (`SubWriterTask.run`): it rebinds
-    the name `whoosh.multiproc` looks up, for that process."""
-    multiproc.SegmentWriter = cls
 
 
 def column_values(reader, name: str) -> list:

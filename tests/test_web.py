@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -134,6 +134,7 @@ def test_api_doc_same_as_show(client, service, sample_home):
     # the same record, except that visitors see a source file's name, not its path
     assert data == {**shown, "source_path": Path(shown["source_path"]).name,
                     "sources": [{**s, "path": Path(s["path"]).name} for s in shown["sources"]]}
+    assert data["source_path"] != shown["source_path"]
 
 
 def test_api_facets(client, service):
