@@ -41,9 +41,9 @@ from .analysis import JiebaTokenizer, Segmenter, WordTable, fold, is_word, segme
 from .dates import date_code, filed_date
 from .fields import META_FIELDS, SEARCH_FIELDS
 from .pause import pause_point
+from .pipeline import open_writer
 from .whoosh_compat import break_writelock, column_values, toc_generation
 from .store import Archive, now_iso
-from .writer import open_writer
 
 INDEX_DIR = "index"
 CURRENT = "CURRENT"
