@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +33,13 @@ from .analysis import SYNONYMS, WordTable, fold, read_synonyms, segmenter_for
 from .highlight import highlight_all, snippets, to_html
 from .index import Generation, compute_docmap, current_generation, live_version
 from .query import And, Not, Or, ParsedQuery, Word, date_bound, parse
-from .store import Archive
+from .store import Archive, Original
 
 SORTS = ("relevance", "date", "-date")
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
 FACET_LIMIT = 50
+MISSING = "未注明"                 # issuer/topic filter value: documents without one
 DIRECT_RANK_MAX = 1000           # a tier this small is scored document by document
 TOP_K_MAX = 400                  # how deep to look for a big tier's best in the overall top k
 SEARCH_TIME_LIMIT = 10.0          # seconds; a longer search is cut and says so
@@ -363,14 +364,11 @@ class Searcher:
     def _facets(self, base: np.ndarray, request: SearchRequest):
         masks = {}
         if request.issuers:
-            codes = [self.issuer_values.index(v) for v in request.issuers
-                     if v in self.issuer_values]
-            masks["issuer"] = np.isin(self.issuer[base], codes)
+            masks["issuer"] = np.isin(self.issuer[base],
+                                      _codes(request.issuers, self.issuer_values))
         if request.topics:
-            codes = [self.topic_values.index(v) for v in request.topics
-                     if v in self.topic_values]
-            masks["topic"] = np.isin(self.topic[base], codes)
-        if request.year:
+            masks["topic"] = np.isin(self.topic[base], _codes(request.topics, self.topic_values))
+        if request.year is not None:         # 0: the undated (MISSING in the sidebar)
             masks["year"] = self.year[base] == request.year
         if request.month:
             masks["month"] = self.month[base] == request.month
@@ -387,6 +385,11 @@ class Searcher:
             "topic": _counts(self.topic[without("topic")], self.topic_values),
             "year": _year_counts(self.year[without("year")]),
             "month": [],
+            "missing": {"issuer": _missing(self.issuer[without("issuer")], self.issuer_values),
+                        "topic": _missing(self.topic[without("topic")], self.topic_values),
+                        "year": int(np.count_nonzero(self.year[without("year")] == 0))},
+            "distinct": {"issuer": _distinct(self.issuer[without("issuer")], self.issuer_values),
+                         "topic": _distinct(self.topic[without("topic")], self.topic_values)},
         }
         if request.year:
             docs = without("month")
@@ -413,8 +416,11 @@ class Searcher:
             return [Hit(d, s, self.whoosh.stored_fields(d)["hit"]) for d, s in scored]
 
     def _by_date(self, docs: np.ndarray, newest_first: bool) -> np.ndarray:
+        """Docs by date, newest or oldest first; undated ones (date 0) last
+        in both orders — a clerk sorting by date wants dated bulletins."""
         dates = self.date[docs]
-        order = np.lexsort((docs, -dates)) if newest_first else np.lexsort((docs, dates))
+        undated = dates == 0
+        order = np.lexsort((docs, -dates if newest_first else dates, undated))
         return docs[order]
 
     def _by_relevance(self, docs, leaves, words, start, end) -> list[tuple[int, float]]:
@@ -632,6 +638,25 @@ def _counts(codes: np.ndarray, values: list[str]) -> list[dict]:
     return [{"value": v, "count": c} for c, v in pairs[:FACET_LIMIT]]
 
 
+def _codes(values: list[str], known: list[str]) -> list[int]:
+    """Column codes of filter values; MISSING selects the empty value."""
+    wanted = {"" if v == MISSING else v for v in values}
+    return [code for code, value in enumerate(known) if value in wanted]
+
+
+def _missing(codes: np.ndarray, values: list[str]) -> int:
+    """How many of these documents have no value (the sidebar's 未注明)."""
+    empty = [code for code, value in enumerate(values) if not value]
+    return int(np.isin(codes, empty).sum()) if empty and codes.size else 0
+
+
+def _distinct(codes: np.ndarray, values: list[str]) -> int:
+    """How many different values these documents have (a facet list holds at
+    most FACET_LIMIT of them: the page says when it is cut)."""
+    present = np.unique(codes) if codes.size else codes
+    return int(sum(1 for code in present if values[code]))
+
+
 def _year_counts(years: np.ndarray) -> list[dict]:
     years = years[years > 0]
     if not years.size:
@@ -715,6 +740,17 @@ class SearchService:
 
     def original(self, doc_id: int, vid: int | None = None):
         return self.archive.original(doc_id, vid)
+
+    def original_record(self, doc_id: int, vid: int | None = None) -> Original | None:
+        """What 下载原件 gives: for a record of a JSON Lines file (gzipped or
+        not) its own line, decompressed; for a page the whole file."""
+        from .sources import jsonl_line      # parsers (lxml...): not for every search
+
+        found = self.archive.original_file(doc_id, vid)
+        if found is None or found.line is None:
+            return found
+        line = jsonl_line(found.data, found.line)
+        return found if line is None else replace(found, data=line, whole=False)
 
     def related(self, doc_id: int, limit: int = 5) -> list[Hit]:
         doc = self.archive.get(doc_id)

@@ -14,11 +14,12 @@ from archive.export import lines
 
 from . import timeline
 from .context import service
-from .params import parse_search
+from .params import ParamError, export_headers, parse_search, search_url_of
 
 bp = Blueprint("pages", __name__)
 
 MAX_ID = 2 ** 63 - 1          # SQLite integers; larger ids cannot exist
+SEARCH_PARAMS = ("q", "issuer", "topic", "year", "month", "from", "to", "sort", "page", "size")
 
 
 @bp.get("/")
@@ -52,12 +53,37 @@ def document(doc_id: int):
     q = request.args.get("q", "")
     history = service().versions(doc_id)[1:]
     return render_template("doc.html", doc=doc, q=q, terms=highlight_terms(q),
+                           back=results_url(request.args),
+                           original=service().original_record(doc_id),
                            paragraphs=[p for p in (doc["body"] or "").split("\n") if p.strip()],
                            related=service().related(doc_id), history=history)
 
 
+def results_url(args) -> str | None:
+    """The breadcrumb back to the results a document was opened from: its
+    link carries the search's parameters (query, filters, sort, page), so
+    the way back lands on the same page.  None when it came from elsewhere
+    (or the parameters are unusable: the breadcrumb then starts afresh)."""
+    if not any(name in args for name in SEARCH_PARAMS):
+        return None
+    try:
+        return search_url_of(parse_search(args))
+    except ParamError:
+        return None
+
+
 def _file_name(path: str) -> str:
     return re.split(r"[\\/]", path)[-1] or "original"
+
+
+def original_name(found) -> str:
+    """The download's name: the source file's, or for one JSON Lines record
+    `<file>-line<N>.jsonl` (the line is plain JSON, even from a .jsonl.gz)."""
+    name = _file_name(found.path)
+    if found.whole:
+        return name
+    stem = re.sub(r"(?i)(\.jsonl|\.json|\.ndjson)?(\.gz)?$", "", name) or "record"
+    return f"{stem}-line{found.line}.jsonl"
 
 
 @bp.get("/doc/<int:doc_id>/original")
@@ -69,11 +95,10 @@ def original(doc_id: int):
         if not re.fullmatch(r"[0-9]{1,18}", vid):
             abort(400, description="vid must be a version number")
         vid = int(vid)
-    found = service().original(doc_id, vid)
+    found = service().original_record(doc_id, vid)
     if found is None:
         abort(404)
-    path, data = found
-    name = _file_name(path)
+    data, name = found.data, original_name(found)
     mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
                      download_name=name, etag=False, max_age=0)
@@ -87,9 +112,10 @@ EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson
 def export(fmt: str):
     """Every bulletin of the result set (all pages), streamed."""
     req = parse_search(request.args)
+    headers = export_headers(request.args)
     records = service().export(req)
     first = next(records, None)          # errors (no index...) before the headers
-    chunks = lines(chain([first], records) if first is not None else [], fmt)
+    chunks = lines(chain([first], records) if first is not None else [], fmt, headers)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     response = Response(stream_with_context(c.encode("utf-8") for c in chunks),
                         content_type=EXPORT_TYPES[fmt])
