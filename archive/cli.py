@@ -369,13 +369,17 @@ def _write_original(found, doc_id: int) -> None:
     if found is None:
         _fail(f"no bulletin #{doc_id}")
     where = f"{found.path}, line {found.line}" if not found.whole else found.path
-    if sys.stdout.isatty() and not _plain_text(found.data):
+    if _stdout_is_terminal() and not _plain_text(found.data):
         _fail(f"the original of #{doc_id} ({where}) is not plain UTF-8 text and this is a "
               f"terminal: redirect it to a file, e.g. `archive show {doc_id} --original > "
               "original.bin`", EXIT_USAGE)
     click.echo(f"original: {where}", err=True)
     sys.stdout.buffer.write(found.data)
     sys.stdout.buffer.flush()
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _plain_text(data: bytes) -> bool:

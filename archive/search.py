@@ -741,14 +741,18 @@ class SearchService:
     def original(self, doc_id: int, vid: int | None = None):
         return self.archive.original(doc_id, vid)
 
-    def original_record(self, doc_id: int, vid: int | None = None) -> Original | None:
+    def original_record(self, doc_id: int, vid: int | None = None,
+                        data: bool = True) -> Original | None:
         """What 下载原件 gives: for a record of a JSON Lines file (gzipped or
-        not) its own line, decompressed; for a page the whole file."""
+        not) its own line, decompressed; for a page the whole file.
+        `data=False`: only where it comes from (path, line, whole)."""
         from .sources import jsonl_line      # parsers (lxml...): not for every search
 
-        found = self.archive.original_file(doc_id, vid)
+        found = self.archive.original_file(doc_id, vid, data)
         if found is None or found.line is None:
             return found
+        if not data:
+            return replace(found, whole=False)
         line = jsonl_line(found.data, found.line)
         return found if line is None else replace(found, data=line, whole=False)
 

@@ -432,13 +432,17 @@ class Archive:
         found = self.original_file(doc_id, vid)
         return (found.path, found.data) if found else None
 
-    def original_file(self, doc_id: int, vid: int | None = None) -> "Original | None":
+    def original_file(self, doc_id: int, vid: int | None = None,
+                      data: bool = True) -> "Original | None":
         """The file a bulletin version came from, with the version's line in
         it (JSON Lines records): the line as it was in *that* file, which a
-        later ingest may have moved."""
+        later ingest may have moved.  `data=False`: where it is, not the
+        bytes (a page saying where 下载原件 comes from reads no blob)."""
+        blob = "b.data" if data else "x''"
         row = self.db.execute(
-            "SELECT f.path, b.data, v.record FROM versions v JOIN ingests i ON i.id = v.ingest_id"
-            " JOIN files f ON f.id = i.file_id JOIN blobs b ON b.sha256 = i.sha256"
+            f"SELECT f.path, {blob} AS data, v.record FROM versions v"
+            " JOIN ingests i ON i.id = v.ingest_id JOIN files f ON f.id = i.file_id"
+            " JOIN blobs b ON b.sha256 = i.sha256"
             " WHERE v.doc_id=? AND v.id = COALESCE(?, (SELECT current_vid FROM docs WHERE id=?))",
             (doc_id, vid, doc_id)).fetchone()
         if row is None:

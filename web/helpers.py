@@ -148,12 +148,27 @@ def facet_groups(result) -> list[FacetGroup]:
             FacetGroup("年份", "year", *_split(years), undated, None)]
 
 
+def job_outcome(job: dict) -> tuple[str, str]:
+    """(css class, Chinese wording) of how a job ended: a run that finished
+    with warnings (a bad line, a 索引号 conflict) says so, rather than 成功."""
+    counts, problems = job.get("counts") or {}, len(job.get("errors") or [])
+    outcome = job.get("outcome")
+    if outcome == "ok" and problems:
+        return "warning", f"完成，有 {problems} 条警告"
+    if outcome == "partial":
+        parts = [f"{counts[k]} {unit}" for k, unit in (("failed", "个文件读取失败"),
+                 ("records_failed", "条记录无法读取")) if counts.get(k)]
+        return "partial", "部分失败" + (f"：{'，'.join(parts)}" if parts else "")
+    return outcome or "running", {"ok": "成功", "failed": "失败", "running": "进行中"}.get(
+        outcome, outcome or "进行中")
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["marked"] = marked
     app.jinja_env.globals.update(
         highlighted=highlighted, search_url=search_url, toggle_url=toggle_url,
         export_url=export_url, doc_url=doc_url, page_numbers=page_numbers, meta_line=meta_line,
-        external_url=external_url,
+        external_url=external_url, job_outcome=job_outcome,
         filter_chips=filter_chips, facet_groups=facet_groups)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -54,7 +54,7 @@ def document(doc_id: int):
     history = service().versions(doc_id)[1:]
     return render_template("doc.html", doc=doc, q=q, terms=highlight_terms(q),
                            back=results_url(request.args),
-                           original=service().original_record(doc_id),
+                           original=service().original_record(doc_id, data=False),
                            paragraphs=[p for p in (doc["body"] or "").split("\n") if p.strip()],
                            related=service().related(doc_id), history=history)
 
