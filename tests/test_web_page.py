@@ -18,7 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE_DIR, SPREAD_FIRST_YEAR, SPREAD_LAST_YEAR, spread_records
+from conftest import SAMPLE_DIR
+from spreadtools import SPREAD_FIRST_YEAR, SPREAD_LAST_YEAR, spread_records
 
 from archive import jobs
 from archive.cli import main as cli

@@ -70,7 +70,7 @@
     document.querySelectorAll("[data-facet-filter]").forEach(function (section, n) {
       var heading = section.querySelector("h3");
       var more = section.querySelector("details.facet-more");
-      var items = section.querySelectorAll(".facet-top > li, .facet-more > ul > li");
+      var items = section.querySelectorAll(".facet-top > li, .facet-more > ul > li, .facet-missing > li");
       var label = document.createElement("label");
       var input = document.createElement("input");
       var none = document.createElement("p");
