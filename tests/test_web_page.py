@@ -194,7 +194,7 @@ def test_original_of_a_jsonl_record_is_its_line(sample):
     assert response.data == lines[doc["source_line"] - 1] and len(lines) > 1
     assert 'filename=bulletins-line3.jsonl' in response.headers["Content-Disposition"]
     page = client.get("/doc/9").get_data(as_text=True)
-    assert "导出文件 bulletins.jsonl 的第 3 行" in page
+    assert "导出文件 bulletins.jsonl 第 3 行：下载的是这一条记录" in page
 
 
 def test_original_of_a_gzipped_record_is_decompressed(spread):

@@ -9,7 +9,7 @@ import re
 
 import pytest
 from browsertools import browser, page_errors  # noqa: F401  (fixtures)
-from browsertools import open_page, params_of, serving, shot
+from browsertools import ARTIFACTS, open_page, params_of, serving, shot
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +82,7 @@ def test_timeline_over_45_years(browser, base_url, page_errors, width):
         assert bar.get_attribute("aria-label") == f"{first}–{last}年：{count_text} 件"
     page.locator(".timeline").scroll_into_view_if_needed()
     shot(page, f"timeline-45-years-{width}.png")
+    page.locator(".timeline").screenshot(path=str(ARTIFACTS / f"timeline-chart-{width}.png"))
     # One tab stop: from the sort links, Tab enters the chart once and the
     # next Tab leaves it; arrow keys move inside.
     page.locator(".sort a").last.focus()
