@@ -158,6 +158,31 @@ def test_timeline_groups_many_years(spread):
     assert "每柱" not in inner
 
 
+@pytest.mark.parametrize("first, last, span", [
+    (2024, 2024, 1), (2013, 2024, 1), (2012, 2024, 5), (1966, 2024, 5), (1961, 2024, 10),
+    (1900, 2024, 20), (1024, 2024, 100)])
+def test_timeline_spans_fit_twelve_bars(app_context, first, last, span):
+    from types import SimpleNamespace
+
+    from web.timeline import build
+
+    years = [{"value": y, "count": y % 7 + 1}
+             for y in sorted({first, last, *range(first, last, 3)}, reverse=True)]
+    result = SimpleNamespace(request=SearchRequest(), facets={"year": years, "month": []})
+    timeline = build(result)
+    assert len(timeline.bars) <= MAX_BARS
+    assert timeline.note == (f"每柱 {span} 年" if span > 1 else "")
+    assert sum(b.count for b in timeline.bars) == sum(y["count"] for y in years)
+    assert all(b.title.endswith(f"：{b.count} 件") for b in timeline.bars)
+
+
+@pytest.fixture()
+def app_context(sample_home):
+    app = create_app(sample_home)
+    with app.test_request_context("/"):
+        yield
+
+
 # ------------------------------------------------------------- breadcrumb --
 
 def test_breadcrumb_keeps_query_filters_sort_and_page(spread):

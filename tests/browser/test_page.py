@@ -125,6 +125,14 @@ def test_phone_filter_panel(browser, base_url, page_errors):
     assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, 360, 740)
     assert toggle.get_attribute("aria-expanded") == "true"
     assert page.evaluate("document.activeElement.textContent") == "完成"
+    inside = 0                    # Tab reaches nothing behind the panel (it is inert)
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        where = page.evaluate("document.activeElement.closest('#filters') ? 'panel' : "
+                              "document.activeElement.tagName")
+        assert where in ("panel", "BODY")
+        inside += where == "panel"
+    assert inside > 30
     shot(page, "phone-filter-panel-360.png", full_page=False)
     page.keyboard.press("Escape")
     assert not panel.is_visible()

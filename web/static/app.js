@@ -37,7 +37,12 @@
     var root = document.documentElement;
     var narrow = window.matchMedia(NARROW);
 
+    // While the panel covers the page, the page behind it is inert: Tab
+    // stays in the panel and screen readers read only the panel.
+    var behind = document.querySelectorAll(".skip-link, .site-header, .search-form, .results, .site-footer");
+
     function setOpen(open, returnFocus) {
+      behind.forEach(function (el) { el.inert = open; });
       panel.classList.toggle("is-open", open);
       root.classList.toggle("filters-open", open);
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
