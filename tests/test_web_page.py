@@ -217,7 +217,7 @@ def test_original_of_a_jsonl_record_is_its_line(sample):
     response = client.get("/doc/9/original")
     assert response.status_code == 200
     assert response.data == lines[doc["source_line"] - 1] and len(lines) > 1
-    assert 'filename=bulletins-line3.jsonl' in response.headers["Content-Disposition"]
+    assert 'filename="bulletins-line3.jsonl"' in response.headers["Content-Disposition"]
     page = client.get("/doc/9").get_data(as_text=True)
     assert "导出文件 bulletins.jsonl 第 3 行：下载的是这一条记录" in page
 
@@ -233,7 +233,7 @@ def test_original_of_a_gzipped_record_is_decompressed(spread):
     assert json.loads(found.data) == records[n]
     response = client.get(f"/doc/{doc_id}/original")
     assert json.loads(response.data) == records[n]
-    assert "filename=spread-line18.jsonl" in response.headers["Content-Disposition"]
+    assert 'filename="spread-line18.jsonl"' in response.headers["Content-Disposition"]
     with gzip.open(found.path) as whole:                       # the file is the export
         assert len(whole.read().splitlines()) == len(records)
 

@@ -1,20 +1,18 @@
 """The HTML pages and the exports: thin views over `SearchService`."""
 from __future__ import annotations
 
-import io
-import mimetypes
 import re
 from datetime import datetime, timezone
 from itertools import chain
 
-from flask import Blueprint, Response, abort, render_template, request, send_file, \
-    stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 
 from archive.export import lines
 
 from . import timeline
 from .context import service
 from .params import ParamError, export_headers, parse_search, search_url_of
+from .security import download_headers, file_name, visitor_view
 
 bp = Blueprint("pages", __name__)
 
@@ -39,7 +37,7 @@ def _show(doc_id: int) -> dict:
     data = service().show(doc_id) if doc_id <= MAX_ID else None
     if data is None:
         abort(404)
-    return data
+    return visitor_view(data)
 
 
 def highlight_terms(q: str) -> list[str]:
@@ -72,14 +70,10 @@ def results_url(args) -> str | None:
         return None
 
 
-def _file_name(path: str) -> str:
-    return re.split(r"[\\/]", path)[-1] or "original"
-
-
 def original_name(found) -> str:
     """The download's name: the source file's, or for one JSON Lines record
     `<file>-line<N>.jsonl` (the line is plain JSON, even from a .jsonl.gz)."""
-    name = _file_name(found.path)
+    name = file_name(found.path) or "original"
     if found.whole:
         return name
     stem = re.sub(r"(?i)(\.jsonl|\.json|\.ndjson)?(\.gz)?$", "", name) or "record"
@@ -98,10 +92,9 @@ def original(doc_id: int):
     found = service().original_record(doc_id, vid)
     if found is None:
         abort(404)
-    data, name = found.data, original_name(found)
-    mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=name, etag=False, max_age=0)
+    response = Response(found.data, headers=download_headers(original_name(found)))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}

@@ -25,7 +25,7 @@ def serving(home):
     """The production server for `home`; yields its base URL."""
     from web.server import make_server
 
-    server = make_server(home, "127.0.0.1", 0, workers=4)
+    server = make_server(home, "127.0.0.1", 0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

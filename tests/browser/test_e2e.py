@@ -1,6 +1,6 @@
 """End to end in real headless Chromium on the bundled sample: the waitress
 server of `web.server` on a free localhost port, driven by Playwright
-(fixtures and helpers in conftest.py)."""
+(fixtures and helpers in browsertools.py)."""
 from __future__ import annotations
 
 import pytest
