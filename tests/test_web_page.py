@@ -336,4 +336,5 @@ def test_status_page_names_the_warnings(tmp_path):
     app = create_app(tmp_path / "home")
     html = app.test_client().get("/status").get_data(as_text=True)
     assert "部分失败：1 条记录无法读取" in html
-    assert "line 2" in html and "bad.jsonl" in html
+    assert "文件 1 · 新增 1 · 无法读取的记录 1" in html
+    assert "<code>bad.jsonl</code>：line 2" in html and str(tmp_path) not in html

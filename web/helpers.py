@@ -16,6 +16,7 @@ from archive.highlight import highlight_all, to_html
 from archive.search import MAX_PAGE, MISSING, SearchRequest
 
 from .params import changed, query_string, search_url_of, toggled
+from .security import file_name
 
 
 def marked(segments) -> Markup:
@@ -163,12 +164,24 @@ def job_outcome(job: dict) -> tuple[str, str]:
         outcome, outcome or "进行中")
 
 
+JOB_COUNT_LABELS = {"files": "文件", "added": "新增", "updated": "更新", "unchanged": "未变",
+                    "withdrawn": "撤回", "failed": "读取失败的文件",
+                    "records_failed": "无法读取的记录", "indexed": "已索引"}
+
+
+def job_counts(job: dict) -> str:
+    """A job's non-zero counts in Chinese: 文件 3 · 新增 120 · 无法读取的记录 1."""
+    counts = job.get("counts") or {}
+    return " · ".join(f"{JOB_COUNT_LABELS.get(k, k)} {v}" for k, v in counts.items() if v)
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["marked"] = marked
     app.jinja_env.globals.update(
         highlighted=highlighted, search_url=search_url, toggle_url=toggle_url,
         export_url=export_url, doc_url=doc_url, page_numbers=page_numbers, meta_line=meta_line,
-        external_url=external_url, job_outcome=job_outcome,
+        external_url=external_url, job_outcome=job_outcome, job_counts=job_counts,
+        file_name=file_name,
         filter_chips=filter_chips, facet_groups=facet_groups)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
