@@ -472,16 +472,16 @@ class Searcher:
                     keep &= mask
             return base[keep]
 
+        issuers, issuers_missing, issuers_distinct = _counts(self.issuer[without("issuer")],
+                                                             self.issuer_values)
+        topics, topics_missing, topics_distinct = _counts(self.topic[without("topic")],
+                                                          self.topic_values)
+        years = self.year[without("year")]
         facets = {
-            "issuer": _counts(self.issuer[without("issuer")], self.issuer_values),
-            "topic": _counts(self.topic[without("topic")], self.topic_values),
-            "year": _year_counts(self.year[without("year")]),
-            "month": [],
-            "missing": {"issuer": _missing(self.issuer[without("issuer")], self.issuer_values),
-                        "topic": _missing(self.topic[without("topic")], self.topic_values),
-                        "year": int(np.count_nonzero(self.year[without("year")] == 0))},
-            "distinct": {"issuer": _distinct(self.issuer[without("issuer")], self.issuer_values),
-                         "topic": _distinct(self.topic[without("topic")], self.topic_values)},
+            "issuer": issuers, "topic": topics, "year": _year_counts(years), "month": [],
+            "missing": {"issuer": issuers_missing, "topic": topics_missing,
+                        "year": int(np.count_nonzero(years == 0))},
+            "distinct": {"issuer": issuers_distinct, "topic": topics_distinct},
         }
         if request.year:
             docs = without("month")
@@ -716,30 +716,21 @@ def _intersect(arrays: list[np.ndarray]) -> np.ndarray:
     return result
 
 
-def _counts(codes: np.ndarray, values: list[str]) -> list[dict]:
+def _counts(codes: np.ndarray, values: list[str]) -> tuple[list[dict], int, int]:
+    """One facet from one bincount: its list (the FACET_LIMIT largest values),
+    how many documents have no value (the page's 未注明) and how many values
+    there are (the page says when the list is cut)."""
     counts = np.bincount(codes, minlength=len(values)) if codes.size else []
     pairs = [(int(c), values[i]) for i, c in enumerate(counts) if c and values[i]]
+    missing = sum(int(c) for i, c in enumerate(counts) if c and not values[i])
     pairs.sort(key=lambda p: (-p[0], p[1]))
-    return [{"value": v, "count": c} for c, v in pairs[:FACET_LIMIT]]
+    return [{"value": v, "count": c} for c, v in pairs[:FACET_LIMIT]], missing, len(pairs)
 
 
 def _codes(values: list[str], known: list[str]) -> list[int]:
     """Column codes of filter values; MISSING selects the empty value."""
     wanted = {"" if v == MISSING else v for v in values}
     return [code for code, value in enumerate(known) if value in wanted]
-
-
-def _missing(codes: np.ndarray, values: list[str]) -> int:
-    """How many of these documents have no value (the sidebar's 未注明)."""
-    empty = [code for code, value in enumerate(values) if not value]
-    return int(np.isin(codes, empty).sum()) if empty and codes.size else 0
-
-
-def _distinct(codes: np.ndarray, values: list[str]) -> int:
-    """How many different values these documents have (a facet list holds at
-    most FACET_LIMIT of them: the page says when it is cut)."""
-    present = np.unique(codes) if codes.size else codes
-    return int(sum(1 for code in present if values[code]))
 
 
 def _year_counts(years: np.ndarray) -> list[dict]:
