@@ -23,8 +23,6 @@ the 53k archive: see `scripts/bench` (suggestion latency).
 """
 from __future__ import annotations
 
-import math
-
 from .analysis import fold
 from .query import ParsedQuery
 
@@ -32,32 +30,54 @@ SUGGEST_RATIO = 10          # a word this many times rarer than an alternative i
 SUGGEST_MAX_WORDS = 8       # longer queries get no suggestion
 MAX_WORD_CHARS = 12         # words longer than this are not corrected
 MAX_RANKED = 12             # candidates whose counts are looked up, per word
-SAME_SOUND_COST = 0.5
 MAX_DROP_TRIES = 8          # "drop a word" fallback queries tried
+
+# Edit costs, from how typists err: a same-sound character (the pinyin input
+# method offered it), two characters swapped, one left out are cheaper than
+# an unrelated substitution or an extra character.  A near-sound one (same
+# initial or final: 坏 huai / 环 huan, also most look-alikes that share a
+# phonetic component) sits between.  Measured with scripts/eval_typos.py.
+SAME_SOUND, NEAR_SOUND, SWAPPED, MISSING, EXTRA, OTHER = 0.5, 0.8, 0.6, 0.7, 1.0, 1.0
+_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j",
+             "q", "x", "r", "z", "c", "s", "y", "w")
+
+
+def _split(reading: str) -> tuple[str, str]:
+    initial = next((i for i in _INITIALS if reading.startswith(i)), "")
+    return initial, reading[len(initial):]
 
 
 def _no_readings(char: str) -> tuple[str, ...]:
     return (char,)
 
 
+def substitution_cost(a: str, b: str, readings=_no_readings) -> float:
+    ra, rb = set(readings(a)), set(readings(b))
+    if ra & rb:
+        return SAME_SOUND
+    sa, sb = [_split(r) for r in ra], [_split(r) for r in rb]
+    if any((x[0] and x[0] == y[0]) or (x[1] and x[1] == y[1]) for x in sa for y in sb):
+        return NEAR_SOUND
+    return OTHER
+
+
 def edit_cost(typed: str, word: str, readings=_no_readings) -> float:
-    """Damerau-Levenshtein distance where a same-sound substitution costs
-    SAME_SOUND_COST (optimal string alignment; `readings(char)` -> pinyin)."""
+    """Weighted Damerau-Levenshtein distance from what was typed to `word`
+    (optimal string alignment; `readings(char)` -> toneless pinyin)."""
     rows, cols = len(typed) + 1, len(word) + 1
     d = [[0.0] * cols for _ in range(rows)]
     for i in range(rows):
-        d[i][0] = float(i)
+        d[i][0] = i * EXTRA
     for j in range(cols):
-        d[0][j] = float(j)
+        d[0][j] = j * MISSING
     for i in range(1, rows):
         for j in range(1, cols):
             a, b = typed[i - 1], word[j - 1]
-            sub = (0.0 if a == b else SAME_SOUND_COST if set(readings(a)) & set(readings(b))
-                   else 1.0)
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + sub)
+            sub = 0.0 if a == b else substitution_cost(a, b, readings)
+            d[i][j] = min(d[i - 1][j] + EXTRA, d[i][j - 1] + MISSING, d[i - 1][j - 1] + sub)
             if i > 1 and j > 1 and a == word[j - 2] and typed[i - 2] == b and a != b:
-                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
-    return d[-1][-1]
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + SWAPPED)
+    return round(d[-1][-1], 2)
 
 
 def allowed(typed: str, word: str, cost: float) -> bool:
@@ -90,9 +110,8 @@ def corrections(searcher, typed: str) -> list[tuple[float, int, str]]:
         count = estimate(searcher.grams, word)
         if count:
             scored.append((cost, count, word))
-    # Cheaper edits first; among equals, the more common word; a far more
-    # common word may win over a cheaper one (a factor of e^(3 * cost gap)).
-    scored.sort(key=lambda c: -(math.log(c[1]) - 3.0 * c[0]))
+    # Cheaper edits first; among equals, the more common word.
+    scored.sort(key=lambda c: (c[0], -c[1]))
     return scored
 
 

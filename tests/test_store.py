@@ -406,3 +406,36 @@ def test_full_database_while_storing_is_reported_as_disk_full(tmp_path, monkeypa
     assert reason.startswith("disk full") and "rollback" not in reason
     monkeypatch.undo()
     assert state(home)["fingerprint"] == before["fingerprint"]
+
+
+def test_verify_archive_passes_then_names_each_corruption(tmp_path):
+    """scripts/verify_archive: clean on a fresh archive; a changed record, a
+    changed original and a bulletin lost from its file are each named."""
+    import sqlite3
+    import subprocess
+    import sys
+    script = Path(__file__).resolve().parents[1] / "scripts" / "verify_archive"
+    src, home = tmp_path / "src", tmp_path / "home"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", [rec(1), rec(2), _news(3)])
+    jobs.ingest(home, [src])
+
+    def verify():
+        return subprocess.run([sys.executable, str(script), "--home", str(home),
+                               "--source", str(src)], capture_output=True, text=True, timeout=120)
+
+    clean = verify()
+    assert clean.returncode == 0 and "source files checked: 1" in clean.stdout, clean.stdout
+    db = sqlite3.connect(home / "archive.sqlite")
+    db.execute("UPDATE versions SET record = replace(record, '第1号', '第9号') WHERE doc_id = 1")
+    db.execute("UPDATE blobs SET data = CAST('tampered' AS BLOB)")
+    db.execute("UPDATE docs SET status = 'withdrawn' WHERE id = 3")
+    db.commit()
+    db.close()
+    broken = verify()
+    assert broken.returncode == 1
+    problems = [l for l in broken.stdout.splitlines() if l.startswith("PROBLEM")]
+    assert len(problems) == 3, broken.stdout
+    assert any("version 1 of #1: record does not match" in p for p in problems)
+    assert any("original" in p and "do not match" in p for p in problems)
+    assert any("a.jsonl: 1 record(s) of the file not in the archive" in p for p in problems)

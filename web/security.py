@@ -40,6 +40,28 @@ def init_app(app) -> None:
         return response
 
 
+_IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+\]")
+
+
+def valid_host(host: str) -> bool:
+    """Whether `host` (with an optional port) is a name Flask can build URLs
+    for: an IPv6 literal in brackets, or a name that survives IDNA both ways."""
+    if host.startswith("["):
+        name, _, port = host.partition("]")
+        return bool(_IPV6.fullmatch(name + "]")) and (not port or port[1:].isdigit()
+                                                      and port[0] == ":")
+    name, _, port = host.rpartition(":") if ":" in host else (host, "", "")
+    if port and not port.isdigit():
+        return False
+    if not name or any(ord(c) < 33 or ord(c) == 127 for c in name):
+        return False
+    try:
+        name.encode("idna").decode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
 class HostGuard:
     """WSGI middleware: 400 for a Host header Flask cannot route with."""
 
@@ -49,10 +71,10 @@ class HostGuard:
     def __call__(self, environ, start_response):
         try:
             self.flask_app.url_map.bind_to_environ(environ)
-            host = environ.get("HTTP_HOST", "")
-            if any(ord(c) < 32 or ord(c) == 127 for c in host):
-                raise ValueError("control character in Host")
+            ok = valid_host(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "")
         except Exception:  # noqa: BLE001 - any failure here means "not a host name"
+            ok = False
+        if not ok:
             body = b'{"error": "invalid Host header", "status": 400}'
             start_response("400 Bad Request", [("Content-Type", "application/json"),
                                                ("Content-Length", str(len(body))),
