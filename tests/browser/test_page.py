@@ -109,6 +109,21 @@ def test_timeline_over_45_years(browser, base_url, page_errors, width):
     assert page_errors == []
 
 
+@pytest.mark.parametrize("width", [1280, 360])
+def test_month_timeline_with_empty_months(browser, base_url, page_errors, width):
+    page = open_page(browser, base_url, page_errors, width, 800)
+    page.goto("/?year=2000")                       # three bulletins: January, May, September
+    slots = page.locator(".timeline .tl-slot")
+    assert slots.count() == 12 and page.locator(".timeline a.tl-bar").count() == 3
+    widths = slots.evaluate_all("els => els.map(e => e.getBoundingClientRect().width)")
+    assert max(widths) - min(widths) < 1                 # empty months take no extra room
+    labels = page.locator(".timeline .tl-label")
+    fits = labels.evaluate_all("els => els.map(e => e.scrollWidth <= e.clientWidth + 0.5)")
+    assert all(fits) and labels.all_inner_texts() == [f"{m}月" for m in range(1, 13)]
+    page.locator(".timeline").screenshot(path=str(ARTIFACTS / f"timeline-months-{width}.png"))
+    assert page_errors == []
+
+
 def test_phone_filter_panel(browser, base_url, page_errors):
     page = open_page(browser, base_url, page_errors, 360, 740)
     page.goto("/?q=远山市")
