@@ -331,6 +331,20 @@ def _bounded_lines(stream, compressed: bool) -> Iterator[bytes]:
         yield line
 
 
+def jsonl_line(data: bytes, number: int) -> bytes | None:
+    """Line `number` (1-based, as ingest counts them) of a stored JSON Lines
+    original, gunzipped when it is compressed: one record's own line, so
+    下载原件 of a bulletin from a 200 MB export is that bulletin, not the
+    export.  None when the file has no such line or cannot be read."""
+    try:
+        for n, line in enumerate(_jsonl_lines(io.BytesIO(data)), 1):
+            if n == number:
+                return line.lstrip(b"\xef\xbb\xbf") if n == 1 else line
+    except (FileTooLarge, OSError, EOFError, zlib.error):
+        return None
+    return None
+
+
 def iter_stream_records(path, fileobj: BinaryIO) -> Iterator[tuple[int, Record | None, str | None]]:
     """Stream a JSONL (or JSONL.gz) file: (line, record, None) or (line, None, error).
 
