@@ -33,19 +33,15 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def record_content(record: Record) -> tuple[str, str]:
-    """(JSON, SHA-256 of that JSON) of a parsed record's content, independent
-    of where it came from: encoded once, stored as the version and hashed.
-    The line a record sits on is the doc's `source_line` column, not content."""
-    data = record.to_dict()
-    data.pop("source_line", None)
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
-    return text, sha256_hex(text.encode())
+def record_json(record: Record) -> str:
+    return json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True)
 
 
 def record_hash(record: Record) -> str:
     """Content hash of a parsed record, independent of where it came from."""
-    return record_content(record)[1]
+    data = record.to_dict()
+    data.pop("source_line", None)
+    return sha256_hex(json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
 
 
 @dataclass
@@ -104,12 +100,12 @@ def reconcile(db, file_id: int, ingest_id: int, records, stamp: str,
     count = 0
     for record in records:
         count += 1
-        text, content = record_content(record)
+        content = record_hash(record)
         key = content_key(record, content)
         match = _match(record, key, by_index, by_key, seen)
         if match is not None:
             seen.add(match["id"])
-            _refresh(db, match, ingest_id, record, (text, content), key, stamp, outcome)
+            _refresh(db, match, ingest_id, record, content, key, stamp, outcome)
             continue
         twin = _twin(db, file_id, record, content, outcome)
         if twin is not None:
@@ -123,7 +119,7 @@ def reconcile(db, file_id: int, ingest_id: int, records, stamp: str,
             " created_at, updated_at) VALUES (?,?,?,?, 'active', 0, ?, ?)",
             (file_id, record.source_line, record.index_no, key, stamp, stamp)).lastrowid
         seen.add(doc_id)
-        _add_version(db, doc_id, ingest_id, record, (text, content), stamp)
+        _add_version(db, doc_id, ingest_id, record, content, stamp)
         outcome.added += 1
     for doc_id in held:                 # duplicates this file no longer holds
         db.execute("DELETE FROM doc_sources WHERE doc_id=? AND file_id=?", (doc_id, file_id))
@@ -147,25 +143,23 @@ def _match(record: Record, key: str, by_index: dict, by_key: dict, seen: set):
         return candidate
     return None
 
-def _refresh(db, match, ingest_id: int, record: Record, encoded: tuple[str, str], key: str,
+def _refresh(db, match, ingest_id: int, record: Record, content: str, key: str,
              stamp: str, outcome: FileOutcome) -> None:
-    if match["sha256"] == encoded[1] and match["status"] == "active":
+    if match["sha256"] == content and match["status"] == "active":
         if match["source_line"] != record.source_line:   # moved, not changed
             db.execute("UPDATE docs SET source_line=? WHERE id=?",
                        (record.source_line, match["id"]))
         outcome.unchanged += 1
         return
-    _add_version(db, match["id"], ingest_id, record, encoded, stamp, key)
+    _add_version(db, match["id"], ingest_id, record, content, stamp, key)
     outcome.updated += 1
 
-def _add_version(db, doc_id: int, ingest_id: int, record: Record, encoded: tuple[str, str],
+def _add_version(db, doc_id: int, ingest_id: int, record: Record, content: str,
                  stamp: str, key: str | None = None) -> None:
-    """A new version: `encoded` is `record_content(record)`, (JSON, hash)."""
-    text, content = encoded
     vid = db.execute(
         "INSERT INTO versions(doc_id, ingest_id, record, sha256, created_at)"
         " VALUES (?,?,?,?,?)",
-        (doc_id, ingest_id, text, content, stamp)).lastrowid
+        (doc_id, ingest_id, record_json(record), content, stamp)).lastrowid
     db.execute("UPDATE docs SET current_vid=?, index_no=?, source_line=?, status='active',"
                " content_key=COALESCE(?, content_key), seq=?, updated_at=? WHERE id=?",
                (vid, record.index_no, record.source_line, key, next_seq(db), stamp,

@@ -33,7 +33,7 @@ from .fields import DOCUMENT_KEYS
 from .model import Record
 from .public import public_fields
 from .reconcile import (FileOutcome, content_key, next_seq, reconcile,  # noqa: F401
-                        record_hash, sha256_hex, withdraw_doc)
+                        record_hash, record_json, sha256_hex, withdraw_doc)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS blobs (

@@ -151,17 +151,13 @@ def _warnings(report, name) -> list[str]:
 def _docs_from(home, name) -> list[dict]:
     """The bulletins file `name` holds: its own, and those it duplicates."""
     archive = Archive(home, readonly=True)
-    # The line a record sits on is the docs / doc_sources column, not content.
     rows = archive.db.execute(
-        "SELECT d.id, d.status, v.record, d.source_line FROM docs d"
-        " JOIN versions v ON v.id = d.current_vid"
+        "SELECT d.id, d.status, v.record FROM docs d JOIN versions v ON v.id = d.current_vid"
         " JOIN files f ON f.id = d.file_id WHERE f.path LIKE ?1 UNION"
-        " SELECT d.id, d.status, v.record, s.source_line FROM doc_sources s"
-        " JOIN docs d ON d.id = s.doc_id"
+        " SELECT d.id, d.status, v.record FROM doc_sources s JOIN docs d ON d.id = s.doc_id"
         " JOIN versions v ON v.id = d.current_vid JOIN files f ON f.id = s.file_id"
         " WHERE f.path LIKE ?1", (f"%/{name}",)).fetchall()
-    return [dict(json.loads(r["record"]), id=r["id"], status=r["status"],
-                 source_line=r["source_line"]) for r in rows]
+    return [dict(json.loads(r["record"]), id=r["id"], status=r["status"]) for r in rows]
 
 
 # -------------------------------------------------------------------- tests --
