@@ -344,17 +344,15 @@ def _print_hits(hits, color: bool) -> None:
 @main.command()
 @click.argument("doc_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--original", is_flag=True, help="Write the original file's bytes to stdout.")
+@click.option("--original", is_flag=True,
+              help="Write the original to stdout: a JSON Lines record's own line, else the file.")
 @click.option("--versions", is_flag=True, help="List earlier versions too.")
 @click.pass_obj
 def show(obj: Context, doc_id, as_json, original, versions):
     """Show one bulletin."""
     service = obj.service()
     if original:
-        found = _answer(lambda: service.original(doc_id))
-        if not found:
-            _fail(f"no bulletin #{doc_id}")
-        sys.stdout.buffer.write(found[1])
+        _write_original(_answer(lambda: service.original_record(doc_id)), doc_id)
         return
     data = _answer(lambda: service.show(doc_id))
     if data is None:
@@ -384,16 +382,50 @@ def show(obj: Context, doc_id, as_json, original, versions):
                    f"{version['source_path']})")
 
 
+def _write_original(found, doc_id: int) -> None:
+    """The original's bytes to stdout: a JSONL record's own line, else the
+    file.  Never binary (a gzip, a GB18030 page) or control characters onto
+    a terminal, where they garble the screen or drive it: redirect instead."""
+    if found is None:
+        _fail(f"no bulletin #{doc_id}")
+    where = f"{found.path}, line {found.line}" if not found.whole else found.path
+    if _stdout_is_terminal() and not _plain_text(found.data):
+        _fail(f"the original of #{doc_id} ({where}) is not plain UTF-8 text and this is a "
+              f"terminal: redirect it to a file, e.g. `archive show {doc_id} --original > "
+              "original.bin`", EXIT_USAGE)
+    click.echo(f"original: {where}", err=True)
+    sys.stdout.buffer.write(found.data)
+    sys.stdout.buffer.flush()
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def _plain_text(data: bytes) -> bool:
+    """UTF-8 text that `highlight.plain` leaves alone (no control characters;
+    CRLF line ends allowed)."""
+    from .highlight import plain
+
+    try:
+        text = data.decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return False
+    return plain(text) == text
+
+
 @main.command(context_settings={"ignore_unknown_options": True})
 @search_options
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "opensearch"]),
               default="jsonl", show_default=True)
+@click.option("--headers", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="CSV header row: field keys (en) or Chinese labels (zh: 索引号, 标题, …).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here instead of stdout.")
 @click.option("--index-name", default="bulletins", show_default=True,
               help="opensearch: the index the bulk file and template name.")
 @click.pass_obj
-def export(obj: Context, fmt, output, index_name, **filters):
+def export(obj: Context, fmt, output, index_name, headers, **filters):
     """Export every matching bulletin (full records) as JSON Lines or CSV, or as
     an OpenSearch bulk file (-o FILE) with its index template (FILE.template.json)."""
     from .export import lines
@@ -405,7 +437,7 @@ def export(obj: Context, fmt, output, index_name, **filters):
         return
     stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
     try:
-        for chunk in _answer(lambda: lines(records, fmt)):
+        for chunk in _answer(lambda: lines(records, fmt, headers)):
             stream.write(chunk)
     finally:
         if output:

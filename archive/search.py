@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +38,13 @@ from .query import MAX_INPUT_CHARS, MAX_QUERY_CHARS, And, Not, Or, ParsedQuery, 
     date_bound, parse
 from .fields import DATE_FIELDS
 from .vocabulary import Vocabulary
-from .store import Archive
+from .store import Archive, Original
 
 SORTS = ("relevance", "date", "-date")
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
 FACET_LIMIT = 50
+MISSING = "未注明"                 # issuer/topic filter value: documents without one
 DIRECT_RANK_MAX = 1000           # a tier this small is scored document by document
 TOP_K_MAX = 400                  # how deep to look for a big tier's best in the overall top k
 SEARCH_TIME_LIMIT = 10.0          # seconds; a longer search is cut and says so
@@ -459,7 +460,7 @@ class Searcher:
         if request.topics:
             codes = self._facet_codes(request.topics, self.topic_values, "主题分类", parsed)
             masks["topic"] = np.isin(self.topic[base], codes)
-        if request.year:
+        if request.year is not None:         # 0: the undated (MISSING in the sidebar)
             masks["year"] = self.year[base] == request.year
         if request.month:
             masks["month"] = self.month[base] == request.month
@@ -471,11 +472,16 @@ class Searcher:
                     keep &= mask
             return base[keep]
 
+        issuers, issuers_missing, issuers_distinct = _counts(self.issuer[without("issuer")],
+                                                             self.issuer_values)
+        topics, topics_missing, topics_distinct = _counts(self.topic[without("topic")],
+                                                          self.topic_values)
+        years = self.year[without("year")]
         facets = {
-            "issuer": _counts(self.issuer[without("issuer")], self.issuer_values),
-            "topic": _counts(self.topic[without("topic")], self.topic_values),
-            "year": _year_counts(self.year[without("year")]),
-            "month": [],
+            "issuer": issuers, "topic": topics, "year": _year_counts(years), "month": [],
+            "missing": {"issuer": issuers_missing, "topic": topics_missing,
+                        "year": int(np.count_nonzero(years == 0))},
+            "distinct": {"issuer": issuers_distinct, "topic": topics_distinct},
         }
         if request.year:
             docs = without("month")
@@ -487,11 +493,11 @@ class Searcher:
     @staticmethod
     def _facet_codes(wanted: list[str], values: list[str], label: str,
                      parsed: ParsedQuery | None) -> list[int]:
-        unknown = [v for v in wanted if v not in values]
+        unknown = [v for v in wanted if v != MISSING and v not in values]
         if unknown and parsed is not None:
             _warn(parsed, f"没有{label}为“{'”“'.join(unknown)}”的文件"
                                   "（筛选值须与侧栏列出的完全一致）")
-        return [values.index(v) for v in wanted if v in values]
+        return _codes(wanted, values)
 
     # -- ordering ---------------------------------------------------------------
     def _page(self, docs: np.ndarray, leaves: list[_Leaf], request: SearchRequest,
@@ -511,8 +517,11 @@ class Searcher:
             return [Hit(d, s, self.whoosh.stored_fields(d)["hit"]) for d, s in scored]
 
     def _by_date(self, docs: np.ndarray, newest_first: bool) -> np.ndarray:
+        """Docs by date, newest or oldest first; undated ones (date 0) last
+        in both orders — a clerk sorting by date wants dated bulletins."""
         dates = self.date[docs]
-        order = np.lexsort((docs, -dates)) if newest_first else np.lexsort((docs, dates))
+        undated = dates == 0
+        order = np.lexsort((docs, -dates if newest_first else dates, undated))
         return docs[order]
 
     def _by_relevance(self, docs, leaves, words, start, end) -> list[tuple[int, float]]:
@@ -714,11 +723,21 @@ def _intersect(arrays: list[np.ndarray]) -> np.ndarray:
     return result
 
 
-def _counts(codes: np.ndarray, values: list[str]) -> list[dict]:
+def _counts(codes: np.ndarray, values: list[str]) -> tuple[list[dict], int, int]:
+    """One facet from one bincount: its list (the FACET_LIMIT largest values),
+    how many documents have no value (the page's 未注明) and how many values
+    there are (the page says when the list is cut)."""
     counts = np.bincount(codes, minlength=len(values)) if codes.size else []
     pairs = [(int(c), values[i]) for i, c in enumerate(counts) if c and values[i]]
+    missing = sum(int(c) for i, c in enumerate(counts) if c and not values[i])
     pairs.sort(key=lambda p: (-p[0], p[1]))
-    return [{"value": v, "count": c} for c, v in pairs[:FACET_LIMIT]]
+    return [{"value": v, "count": c} for c, v in pairs[:FACET_LIMIT]], missing, len(pairs)
+
+
+def _codes(values: list[str], known: list[str]) -> list[int]:
+    """Column codes of filter values; MISSING selects the empty value."""
+    wanted = {"" if v == MISSING else v for v in values}
+    return [code for code, value in enumerate(known) if value in wanted]
 
 
 def _year_counts(years: np.ndarray) -> list[dict]:
@@ -806,6 +825,21 @@ class SearchService:
 
     def original(self, doc_id: int, vid: int | None = None):
         return self.archive.original(doc_id, vid)
+
+    def original_record(self, doc_id: int, vid: int | None = None,
+                        data: bool = True) -> Original | None:
+        """What 下载原件 gives: for a record of a JSON Lines file (gzipped or
+        not) its own line, decompressed; for a page the whole file.
+        `data=False`: only where it comes from (path, line, whole)."""
+        from .sources import jsonl_line      # parsers (lxml...): not for every search
+
+        found = self.archive.original_file(doc_id, vid, data)
+        if found is None or found.line is None:
+            return found
+        if not data:
+            return replace(found, whole=False)
+        line = jsonl_line(found.data, found.line)
+        return found if line is None else replace(found, data=line, whole=False)
 
     def related(self, doc_id: int, limit: int = 5) -> list[Hit]:
         """More like this, from the title and the first RELATED_PREFIX_CHARS

@@ -264,33 +264,8 @@ def _parse_bytes(path, data: bytes) -> ParseResult:
     with limits.time_budget():
         text, encoding = decode_bytes(data)
         if fmt == "html":
-            result = htmlpage.parse(text, encoding)
-            if any(not (r.body or "").strip() for r in result.records):
-                reason = _html_limit(text)
-                if reason:
-                    return _failure(reason, fmt)
-            return result
+            return htmlpage.parse(text, encoding)
         return textpage.parse(text, encoding)
-
-
-def _html_limit(text: str) -> str | None:
-    """Why libxml2 dropped part of a page whose body came out empty, if it
-    hit one of its limits (nesting over 256 levels, a text node over 10 MB):
-    such a page failed silently once, stored with an empty body."""
-    import lxml.html
-
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
-    try:
-        lxml.html.document_fromstring(text, parser=parser)
-    except Exception:  # noqa: BLE001 - only the error log matters here
-        pass
-    for entry in parser.error_log:
-        if entry.type_name == "ERR_RESOURCE_LIMIT":
-            what = ("nested deeper than 256 levels" if "depth" in entry.message.lower()
-                    else "a text node over 10 MB")
-            return (f"page beyond the HTML parser's limits ({what}): its text cannot be "
-                    "read whole, so it is refused")
-    return None
 
 
 class FileTooLarge(limits.FileRefused):
@@ -329,6 +304,20 @@ def _bounded_lines(stream, compressed: bool) -> Iterator[bytes]:
             raise FileTooLarge(f"file too large: over {MAX_JSONL_BYTES} bytes of JSON Lines"
                                + (" once decompressed" if compressed else ""))
         yield line
+
+
+def jsonl_line(data: bytes, number: int) -> bytes | None:
+    """Line `number` (1-based, as ingest counts them) of a stored JSON Lines
+    original, gunzipped when it is compressed: one record's own line, so
+    下载原件 of a bulletin from a 200 MB export is that bulletin, not the
+    export.  None when the file has no such line or cannot be read."""
+    try:
+        for n, line in enumerate(_jsonl_lines(io.BytesIO(data)), 1):
+            if n == number:
+                return line.lstrip(b"\xef\xbb\xbf") if n == 1 else line
+    except (FileTooLarge, OSError, EOFError, zlib.error):
+        return None
+    return None
 
 
 def iter_stream_records(path, fileobj: BinaryIO) -> Iterator[tuple[int, Record | None, str | None]]:

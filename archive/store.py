@@ -114,6 +114,15 @@ def now_iso() -> str:
 
 
 @dataclass
+class Original:
+    """An original as ingested: the whole file, or one record's line of it."""
+    path: str
+    data: bytes
+    line: int | None = None           # the record's 1-based line (JSON Lines), else None
+    whole: bool = True                # False: `data` is only that line
+
+
+@dataclass
 class StoredDoc:
     """A bulletin as the archive holds it: its current record and provenance."""
     id: int
@@ -398,12 +407,26 @@ class Archive:
 
     def original(self, doc_id: int, vid: int | None = None) -> tuple[str, bytes] | None:
         """(source path, original bytes) of the file a bulletin version came from."""
+        found = self.original_file(doc_id, vid)
+        return (found.path, found.data) if found else None
+
+    def original_file(self, doc_id: int, vid: int | None = None,
+                      data: bool = True) -> "Original | None":
+        """The file a bulletin version came from, with the version's line in
+        it (JSON Lines records): the line as it was in *that* file, which a
+        later ingest may have moved.  `data=False`: where it is, not the
+        bytes (a page saying where 下载原件 comes from reads no blob)."""
+        blob = "b.data" if data else "x''"
         row = self.db.execute(
-            "SELECT f.path, b.data FROM versions v JOIN ingests i ON i.id = v.ingest_id"
-            " JOIN files f ON f.id = i.file_id JOIN blobs b ON b.sha256 = i.sha256"
+            f"SELECT f.path, {blob} AS data, v.record FROM versions v"
+            " JOIN ingests i ON i.id = v.ingest_id JOIN files f ON f.id = i.file_id"
+            " JOIN blobs b ON b.sha256 = i.sha256"
             " WHERE v.doc_id=? AND v.id = COALESCE(?, (SELECT current_vid FROM docs WHERE id=?))",
             (doc_id, vid, doc_id)).fetchone()
-        return (row["path"], bytes(row["data"])) if row else None
+        if row is None:
+            return None
+        line = json.loads(row["record"]).get("source_line")
+        return Original(row["path"], bytes(row["data"]), line if isinstance(line, int) else None)
 
     def changes_since(self, seq: int):
         """(doc id, status, vid, record, seq) of every doc changed after `seq`."""

@@ -114,7 +114,9 @@ def test_search_json_shape(sample_home):
     assert data["page"] == 1 and data["page_size"] == 10
     assert data["total"] > 10 and len(data["hits"]) == 10
     assert {"issuer", "topic", "year"} <= set(data["facets"]) <= {"issuer", "topic", "year",
-                                                                   "month"}
+                                                                   "month", "missing", "distinct"}
+    assert set(data["facets"]["missing"]) == {"issuer", "topic", "year"}
+    assert set(data["facets"]["distinct"]) == {"issuer", "topic"}
     for name in ("issuer", "topic", "year"):
         assert data["facets"][name]
         for item in data["facets"][name]:
@@ -185,10 +187,20 @@ def test_show_json_shape(sample_home):
 
 
 def test_show_original_writes_the_bytes(sample_home):
-    data = run_json(sample_home, "show", "--json", "1")
-    result = CliRunner().invoke(main, ["--home", str(sample_home), "show", "--original", "1"])
+    data = run_json(sample_home, "show", "--json", "21")          # an HTML page
+    assert data["source_line"] is None
+    result = CliRunner().invoke(main, ["--home", str(sample_home), "show", "--original", "21"])
     assert result.exit_code == 0
     assert result.stdout_bytes == Path(data["source_path"]).read_bytes()
+
+
+def test_show_original_of_a_jsonl_record_is_its_line(sample_home):
+    data = run_json(sample_home, "show", "--json", "9")
+    lines = Path(data["source_path"]).read_bytes().splitlines(keepends=True)
+    result = CliRunner().invoke(main, ["--home", str(sample_home), "show", "--original", "9"])
+    assert result.exit_code == 0
+    assert result.stdout_bytes == lines[data["source_line"] - 1]
+    assert f"line {data['source_line']}" in result.stderr
 
 
 def test_export_jsonl(sample_home):

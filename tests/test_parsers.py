@@ -583,3 +583,11 @@ def test_jsonl_reads_back_its_own_export_of_attachments_and_closing_dates():
     [record] = jsonl.parse_lines([line]).records
     assert (record.issued, record.issued_from) == ("2024-03-05", "落款")
     assert record.attachments == [{"name": "报名表.docx", "url": "/f/a.docx"}]
+
+
+def test_site_name_before_the_title_is_dropped_but_a_dash_phrase_stays():
+    from archive.parsers.titles import strip_site_suffix
+
+    assert strip_site_suffix("保定市人民政府网——关于做好防汛工作的通知") == "关于做好防汛工作的通知"
+    kept = "大变局中的中国与世界——写在新中国成立70周年之际"
+    assert strip_site_suffix(kept) == kept

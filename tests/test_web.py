@@ -140,7 +140,8 @@ def test_api_doc_same_as_show(client, service, sample_home):
 def test_api_facets(client, service):
     data = _json(client.get("/api/facets?q=安全&year=2024"))
     assert data == service.search(SearchRequest(q="安全", year=2024)).facets
-    assert set(data) == {"issuer", "topic", "year", "month"}
+    assert set(data) == {"issuer", "topic", "year", "month", "missing", "distinct"}
+    assert set(data["missing"]) == {"issuer", "topic", "year"}
     assert data["month"], "months are counted once a year is chosen"
 
 
@@ -206,7 +207,7 @@ def test_search_page(client):
     assert "/doc/" in html and "?q=%E5%AE%89%E5%85%A8" in html   # links carry q
     for label in ("发文机关", "主题分类", "年份"):
         assert f">{label}</h3>" in html
-    assert "<svg" in html and "timeline-bar" in html
+    assert '<svg class="tl-plot"' in html and 'class="tl-bar"' in html
 
 
 def test_metadata_line(client, service):
@@ -234,13 +235,14 @@ def test_facet_click_and_chip_removal(client):
 
 def test_year_then_month_timeline(client):
     html = client.get("/?q=工作").get_data(as_text=True)
-    bars = re.findall(r'<a href="([^"]*)" class="timeline-bar', html)
+    bars = re.findall(r'<a class="tl-bar" href="([^"]*)"', html)
     assert bars and all("year=" in b for b in bars)
     year_html = client.get(bars[0].replace("&amp;", "&")).get_data(as_text=True)
-    months = re.findall(r'<a href="([^"]*)" class="timeline-bar', year_html)
+    months = re.findall(r'<a class="tl-bar" href="([^"]*)"', year_html)
     assert months and all("month=" in m for m in months)
     assert "全部年份" in year_html
-    assert ">1月</text>" in year_html and ">12月</text>" in year_html
+    assert '"tl-label" aria-hidden="true">1月<' in year_html
+    assert '"tl-label" aria-hidden="true">12月<' in year_html
 
 
 def test_sort_links_and_pagination(client):
@@ -294,8 +296,9 @@ def test_document_page(client, service):
 
 
 def test_original_download(client, service):
-    path, data = service.original(5)
-    response = client.get("/doc/5/original")
+    path, data = service.original(21)           # from an HTML page: the whole file
+    assert path.endswith(".html")
+    response = client.get("/doc/21/original")
     assert response.status_code == 200
     assert response.data == data
     disposition = response.headers["Content-Disposition"]

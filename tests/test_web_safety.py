@@ -112,8 +112,8 @@ def assert_no_live_markup(html: str) -> None:
         if tag == "script":
             assert attrs.get("src") == "/static/app.js", attrs
         assert tag not in ("iframe", "img", "object", "embed", "frame", "b", "i", "u"), tag
-        if tag == "svg":                       # only the app's own timeline chart
-            assert attrs.get("class") == "timeline-chart", attrs
+        if tag == "svg":                       # only the app's own timeline bars
+            assert attrs.get("class") == "tl-plot", attrs
         for name, value in attrs.items():
             assert not name.startswith("on"), (tag, name, value)
             if name in ("href", "src", "action", "formaction") and value:

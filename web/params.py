@@ -5,10 +5,13 @@ The search page, the JSON API and the exports take the same parameters
 
     q        the query (see /help and `archive.query`)
     issuer   发文机关, repeatable        topic   主题分类, repeatable
-    year     e.g. 2024                 month   1-12 (needs year)
+    year     e.g. 2024; 0 = undated    month   1-12 (needs year)
     from     date, e.g. 2024, 2024-03, 2024-03-18      to   the same, inclusive
     sort     relevance | date | -date  (default: relevance with a query, -date without)
     page     1-1000                    size    1-100 (default 10)
+    headers  en | zh   (export.csv only: the header row's keys or Chinese labels)
+
+issuer=未注明 / topic=未注明 select the bulletins without one (`archive.search.MISSING`).
 
 `parse_search` is the one function that reads them; `search_url` writes a
 request back as a link (defaults left out, so URLs stay short and stable).
@@ -102,7 +105,7 @@ def parse_search(args) -> SearchRequest:
         if len(args.get(name) or "") > MAX_VALUE_CHARS:
             raise ParamError(f"日期（{name}）过长")
     year = _int(args, "year", "年份")
-    if year is not None and not 1 <= year <= 9999:
+    if year is not None and not 0 <= year <= 9999:      # 0: the undated (未注明)
         raise ParamError(f"年份（year）超出范围：{year}")
     request = SearchRequest(
         q=q,
@@ -121,6 +124,16 @@ def parse_search(args) -> SearchRequest:
     except QueryError as exc:
         raise ParamError(readable(str(exc))) from None
     return request
+
+
+def export_headers(args) -> str:
+    """`headers` of /export.csv: en (the JSON keys, default) or zh (Chinese labels)."""
+    from archive.export import HEADERS
+
+    value = _text(args, "headers") or "en"
+    if value not in HEADERS:
+        raise ParamError(f"表头（headers）只能是 {' 或 '.join(HEADERS)}")
+    return value
 
 
 def query_pairs(request: SearchRequest) -> list[tuple[str, str | int]]:
