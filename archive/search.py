@@ -173,13 +173,17 @@ class Searcher:
         self._synonym_stamp = None
         self._refresh_synonyms()
         self.index = generation.open_whoosh()
-        self.whoosh = self.index.searcher()
+        # A reader, not a Whoosh searcher: ranking reads postings itself
+        # (`archive.ranking`), and a cold `archive search` then never imports
+        # whoosh.searching / whoosh.query (~60 ms of a fresh process).
+        self.whoosh = self.index.reader()
+        self._whoosh_searcher = None           # for `related` only, made on first use
         # Whoosh reads its files with a shared seek() + read(): two threads in
-        # one searcher read each other's offsets ("Block tag error", wrong
+        # one reader read each other's offsets ("Block tag error", wrong
         # stored fields).  Every use of self.whoosh holds this lock.
         self.whoosh_lock = threading.RLock()
-        self.whoosh_generation = self.whoosh.reader().generation()
-        self.postings = ranking.Postings(self.whoosh.reader(), self.whoosh_lock)
+        self.whoosh_generation = self.whoosh.generation()
+        self.postings = ranking.Postings(self.whoosh, self.whoosh_lock)
         self._load_docmap()
         self.grams = grams.GramIndex(generation.grams_dir)
 
@@ -464,8 +468,7 @@ class Searcher:
         total = max(1, self.doc_count)
         weights = []
         with self.whoosh_lock:
-            reader = self.whoosh.reader()
-            frequencies = {word: reader.doc_frequency("body", word) for word in counts}
+            frequencies = {word: self.whoosh.doc_frequency("body", word) for word in counts}
         for word, tf in counts.items():
             df = frequencies[word]
             if 0 < df < total * 0.2:
@@ -479,8 +482,12 @@ class Searcher:
         # filter set: Whoosh walks every posting to apply a filter).
         mask = wq.Or([wq.Term("id", str(doc_id)), wq.Term("status", "withdrawn")])
         with self.whoosh_lock:
-            results = self.whoosh.search(q, mask=mask, limit=limit, terms=False,
-                                         optimize=False)
+            if self._whoosh_searcher is None:
+                from whoosh.searching import Searcher as WhooshSearcher
+
+                self._whoosh_searcher = WhooshSearcher(self.whoosh)
+            results = self._whoosh_searcher.search(q, mask=mask, limit=limit,
+                                                   terms=False, optimize=False)
             return [Hit(h.docnum, h.score, h["hit"]) for h in results]
 
 
