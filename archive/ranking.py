@@ -112,17 +112,24 @@ class Postings:
 def _leaf_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
     """A segment's posting list as arrays, one block at a time.
 
-    Whoosh's on-disk matcher decodes a block of up to 128 postings at once;
-    stepping it posting by posting costs ~1 µs each in Python.  Other
-    matchers (a short list inlined in the term dictionary) are walked.
+    Whoosh's on-disk matcher (`W3LeafMatcher`) stores a block of up to 128
+    postings as a pickled tuple (id deltas, weights, values); it is decoded
+    here with numpy (a cumulative sum) instead of Whoosh's per-posting
+    generator, which took 70% of a cold query's ranking.  Other matchers (a
+    short list inlined in the term dictionary) are walked.
     """
-    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_goto"):
+    if hasattr(matcher, "_read_data") and hasattr(matcher, "_goto"):
         ids, weights = [], []
         while True:
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, dtype=np.int64))
-            weights.append(np.asarray(matcher._weights, dtype=np.float64))
+            matcher._read_data()
+            deltas, block_weights = matcher._data[0], matcher._data[1]
+            size = matcher._blocklength
+            block_ids = np.asarray(deltas, dtype=np.int64)
+            ids.append(block_ids if matcher._byteids else np.cumsum(block_ids))
+            if block_weights is None or isinstance(block_weights, float):
+                weights.append(np.full(size, 1.0 if block_weights is None else block_weights))
+            else:
+                weights.append(np.asarray(block_weights, dtype=np.float64))
             if matcher._lastblock:
                 break
             matcher._goto(matcher._nextoffset)

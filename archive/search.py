@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 from . import grams, ranking
 from . import config
 from .analysis import SYNONYMS, WordTable, fold, read_synonyms, segmenter_for
@@ -32,6 +33,7 @@ from .highlight import highlight_all, snippets, to_html
 from .index import Generation, compute_docmap, current_generation, live_version
 from .query import And, Not, Or, ParsedQuery, Word, date_bound, parse
 from .store import Archive
+from .stored import StoredFields
 
 SORTS = ("relevance", "date", "-date")
 MAX_PAGE_SIZE = 100
@@ -184,6 +186,7 @@ class Searcher:
         self.whoosh_lock = threading.RLock()
         self.whoosh_generation = self.whoosh.generation()
         self.postings = ranking.Postings(self.whoosh, self.whoosh_lock)
+        self.stored = StoredFields(self.whoosh)          # lock-free, memory-mapped
         self._load_docmap()
         self.grams = grams.GramIndex(generation.grams_dir)
 
@@ -410,8 +413,7 @@ class Searcher:
             scored = [(int(d), 0.0) for d in docs[at]]
         else:
             scored = self._by_relevance(docs, leaves, words, start, end)
-        with self.whoosh_lock:
-            return [Hit(d, s, self.whoosh.stored_fields(d)["hit"]) for d, s in scored]
+        return [Hit(d, s, self.stored.get(d)["hit"]) for d, s in scored]
 
     def _by_relevance(self, docs, leaves, words, start, end) -> list[tuple[int, float]]:
         """Docs [start, end) of the relevance order: tiers (each word matched
