@@ -179,6 +179,7 @@ class Searcher:
         # (`archive.ranking`), and a cold `archive search` then never imports
         # whoosh.searching / whoosh.query (~60 ms of a fresh process).
         self.whoosh = self.index.reader()
+        self._reader = self.whoosh
         self._whoosh_searcher = None           # for `related` only, made on first use
         # Whoosh reads its files with a shared seek() + read(): two threads in
         # one reader read each other's offsets ("Block tag error", wrong
@@ -487,7 +488,7 @@ class Searcher:
             if self._whoosh_searcher is None:
                 from whoosh.searching import Searcher as WhooshSearcher
 
-                self._whoosh_searcher = WhooshSearcher(self.whoosh)
+                self._whoosh_searcher = WhooshSearcher(self._reader)
             results = self._whoosh_searcher.search(q, mask=mask, limit=limit,
                                                    terms=False, optimize=False)
             return [Hit(h.docnum, h.score, h["hit"]) for h in results]
