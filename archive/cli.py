@@ -239,7 +239,9 @@ def _set_status(obj: Context, doc_id: int, status: str, wait: float = 0):
 def search_options(func):
     """The filters shared by `search` and `export` (same names as the web API)."""
     options = [
-        click.argument("query", required=False, default=""),
+        # Several words are one query (`archive search 防汛 抗旱`); a word
+        # starting with '-' is an exclusion, not an option (`search -视频`).
+        click.argument("query", nargs=-1),
         click.option("--issuer", "issuers", multiple=True, help="发文机关 (repeatable)."),
         click.option("--topic", "topics", multiple=True, help="主题分类 (repeatable)."),
         click.option("--year", type=int),
@@ -260,6 +262,12 @@ def _request(query, issuers, topics, year, month, date_from, date_to, sort,
              include_withdrawn, **extra):
     from .search import SearchRequest
 
+    if isinstance(query, tuple):
+        unknown = [w for w in query if w.startswith("--") and len(w) > 2]
+        if unknown:
+            raise click.UsageError(f"no such option: {unknown[0]} (a query word starting "
+                                   "with '-' may follow `--`: archive search -- -通知)")
+        query = " ".join(query)
     return SearchRequest(q=query or "", issuers=list(issuers), topics=list(topics), year=year,
                          month=month, date_from=date_from, date_to=date_to,
                          sort=sort or ("relevance" if (query or "").strip() else "-date"),
@@ -278,7 +286,7 @@ def _answer(call):
         _fail(str(exc))
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})
 @search_options
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
               help="Hits per page.")
@@ -298,17 +306,25 @@ def search(obj: Context, limit, page, all_hits, as_json, color, **filters):
 
 
 def _print_result(result, color: bool) -> None:
-    from .highlight import plain, to_terminal
-
     for warning in result.warnings:
         click.echo(f"注意: {warning}", err=True)
     shown = len(result.hits)
     first = (result.request.page - 1) * result.request.size + 1 if shown else 0
     click.echo(f"{result.total} 条结果 ({result.took_ms:.0f} ms)"
                + (f"，第 {first}-{first + shown - 1} 条" if shown else ""))
-    if not result.total and result.suggestion:
-        click.echo(f"您是不是要找: {result.suggestion}")
-    for hit in result.hits:
+    if result.suggestion:
+        click.echo(f"您是不是要找：{result.suggestion}（{result.suggestion_total} 条）")
+    _print_hits(result.hits, color)
+    if result.partial:
+        click.echo(f"\n相近结果（{result.partial_total} 条：检索词中的词语相距很近，"
+                   f"但没有完整出现）")
+        _print_hits(result.partial, color)
+
+
+def _print_hits(hits, color: bool) -> None:
+    from .highlight import plain, to_terminal
+
+    for hit in hits:
         f = hit.fields
         title = (to_terminal(hit.title_segments, color) if hit.title_segments
                  else plain(f["title"] or ""))
@@ -365,19 +381,25 @@ def show(obj: Context, doc_id, as_json, original, versions):
                    f"{version['source_path']})")
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})
 @search_options
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "opensearch"]),
+              default="jsonl", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here instead of stdout.")
+@click.option("--index-name", default="bulletins", show_default=True,
+              help="opensearch: the index the bulk file and template name.")
 @click.pass_obj
-def export(obj: Context, fmt, output, **filters):
-    """Export every matching bulletin (full records) as JSON Lines or CSV."""
+def export(obj: Context, fmt, output, index_name, **filters):
+    """Export every matching bulletin (full records) as JSON Lines or CSV, or as
+    an OpenSearch bulk file (-o FILE) with its index template (FILE.template.json)."""
     from .export import lines
 
     request = _request(**filters)
     records = _answer(lambda: obj.service().export(request))
+    if fmt == "opensearch":
+        _export_opensearch(obj, records, output, index_name)
+        return
     stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         for chunk in _answer(lambda: lines(records, fmt)):
@@ -387,6 +409,25 @@ def export(obj: Context, fmt, output, **filters):
             stream.close()
     if output:
         click.echo(f"wrote {output}", err=True)
+
+
+def _export_opensearch(obj: Context, records, output: Path | None, index: str) -> None:
+    """Bulk NDJSON (jieba words segmented now, folded grams) and the template."""
+    from .analysis import segmenter_for
+    from .opensearch.mapping import bulk_lines, index_template
+
+    if output is None:
+        _fail("--format opensearch writes two files: give -o FILE.ndjson", EXIT_USAGE)
+    segment = segmenter_for(obj.home).cut
+    count = 0
+    with open(output, "w", encoding="utf-8") as stream:
+        for n, line in enumerate(bulk_lines(records, segment, index)):
+            stream.write(line)
+            count += n % 2
+    template = output.with_name(output.stem + ".template.json")
+    template.write_text(json.dumps(index_template(index), ensure_ascii=False, indent=1),
+                        encoding="utf-8")
+    click.echo(f"wrote {output} ({count} documents) and {template}", err=True)
 
 
 @main.command()

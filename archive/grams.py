@@ -46,6 +46,7 @@ DOC_SEP = "\x1e"
 FIELDS = SEARCH_FIELDS
 _RADIX = 0x110000
 _MANIFEST = "manifest.json"
+VERIFY_CHUNK = 2000      # candidates verified between two deadline checks
 
 
 def _codepoints(text: str) -> np.ndarray:
@@ -256,29 +257,49 @@ class Segment:
             result = np.intersect1d(result, other, assume_unique=True)
         return result
 
-    def contains(self, local: np.ndarray, word: str, field: str | None) -> np.ndarray:
+    def contains(self, local: np.ndarray, word: str, field: str | None,
+                 check=None) -> np.ndarray:
         """The subset of `local` whose text (or `field`) contains `word`."""
+        needle = word.encode("utf-8")
+        return self.select(local, field, lambda text, s, e: text.find(needle, s, e) != -1,
+                           check)
+
+    def select(self, local: np.ndarray, field: str | None, test, check=None) -> np.ndarray:
+        """The subset of `local` for which `test(text, start, end)` holds on
+        the stored folded text (a memory map, byte offsets) of the document or
+        of `field`.  `check()` is called every VERIFY_CHUNK documents: the
+        caller's deadline reaches inside a loop that grows with the corpus."""
         column = FIELDS.index(field) if field else None
-        bounds = self.fields[local]
-        if column is None:
-            starts, ends = bounds[:, 0], bounds[:, -1] - 1
-        else:
-            starts, ends = bounds[:, column], bounds[:, column + 1] - 1
-        find, needle = self._mmap().find, word.encode("utf-8")
-        keep = [doc for doc, s, e in zip(local.tolist(), starts.tolist(), ends.tolist())
-                if find(needle, s, e) != -1]
+        text = self._mmap()
+        keep = []
+        for at in range(0, local.size, VERIFY_CHUNK):
+            if check is not None:
+                check()
+            chunk = local[at:at + VERIFY_CHUNK]
+            bounds = self.fields[chunk]
+            if column is None:
+                starts, ends = bounds[:, 0], bounds[:, -1] - 1
+            else:
+                starts, ends = bounds[:, column], bounds[:, column + 1] - 1
+            keep += [doc for doc, s, e in zip(chunk.tolist(), starts.tolist(), ends.tolist())
+                     if test(text, s, e)]
         return np.asarray(keep, dtype=np.uint32)
+
+    def text_bytes(self):
+        """The segment's stored folded text (UTF-8, memory-mapped; slice it
+        with the byte offsets of `fields`)."""
+        return self._mmap()
 
     def _mmap(self):
         if self._text_map is None:
             self._text_map = _map_file(self.text_path)
         return self._text_map
 
-    def find(self, word: str, field: str | None = None) -> np.ndarray:
+    def find(self, word: str, field: str | None = None, check=None) -> np.ndarray:
         """Keys of the documents whose folded text (or `field`) contains `word`."""
         local = self.candidates(word)
         if local.size and (field or needs_verification(word)):
-            local = self.contains(local, word, field)
+            local = self.contains(local, word, field, check)
         return np.asarray(self.keys[local], dtype=np.int64)
 
 
@@ -291,9 +312,9 @@ class GramIndex:
         self.segments = [Segment.open(self.directory, entry["name"])
                          for entry in manifest["segments"]]
 
-    def find(self, word: str, field: str | None = None) -> np.ndarray:
+    def find(self, word: str, field: str | None = None, check=None) -> np.ndarray:
         """Sorted unique keys of documents containing `word` (folded)."""
-        found = [seg.find(word, field) for seg in self.segments]
+        found = [seg.find(word, field, check) for seg in self.segments]
         if not found:
             return np.empty(0, dtype=np.int64)
         return np.unique(np.concatenate(found))

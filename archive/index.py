@@ -35,7 +35,7 @@ from whoosh import fields as wf
 from whoosh import formats, index as windex
 from whoosh.system import pack_uint
 
-from . import grams
+from . import grams, vocabulary
 from .analysis import ChineseAnalyzer, Segmenter, WordTable, fold, is_word, segmenter_for
 from .store import Archive, now_iso
 from .writer import open_writer
@@ -88,6 +88,8 @@ def make_schema(segmenter: Segmenter) -> wf.Schema:
         topic=wf.ID(sortable=True),
         status=wf.ID(sortable=True),
         date=wf.NUMERIC(bits=32, sortable=True),
+        issued=wf.NUMERIC(bits=32, sortable=True),       # 发文时间 alone (query filters)
+        published=wf.NUMERIC(bits=32, sortable=True),    # 发布日期 alone
         hit=wf.STORED(),
     )
 
@@ -114,10 +116,16 @@ def date_code(iso: str | None) -> int:
 
 
 def folded_fields(record: dict) -> dict[str, str]:
-    """Folded searchable text per field, the layout of the gram index."""
+    """Folded searchable text per field, the layout of the gram index.
+
+    Attachment names are searched as body text (an attachment-only bulletin
+    already has them as its body)."""
     keywords = " ".join(record.get("keywords") or [])
+    body = record.get("body") or ""
+    names = [a.get("name") or "" for a in record.get("attachments") or []]
+    body = "\n".join([body] + [n for n in names if n and n not in body])
     return {name: fold(value) for name, value in (
-        ("title", record.get("title") or ""), ("body", record.get("body") or ""),
+        ("title", record.get("title") or ""), ("body", body),
         ("issuer", record.get("issuer") or ""), ("topic", record.get("topic") or ""),
         ("keywords", keywords), ("doc_no", record.get("doc_no") or ""),
         ("index_no", record.get("index_no") or ""))}
@@ -131,6 +139,8 @@ def whoosh_document(doc_id: int, vid: int, status: str, record: dict,
         "title": folded["title"], "body": folded["body"],
         "meta": meta, "issuer": record.get("issuer") or "", "topic": record.get("topic") or "",
         "status": status, "date": date_code(record_date(record)),
+        "issued": date_code(record.get("issued")),
+        "published": date_code(record.get("published")),
         "hit": display_fields(doc_id, record),
     }
 
@@ -166,6 +176,11 @@ class Generation:
     def words_path(self) -> Path:
         """The dictionary snapshot queries are segmented with (see WordTable)."""
         return self.path / "words.sqlite"
+
+    @property
+    def vocab_path(self) -> Path:
+        """The corpus vocabulary "did you mean" proposes from (archive.vocabulary)."""
+        return self.path / vocabulary.FILE_NAME
 
     def open_whoosh(self):
         return windex.open_dir(str(self.whoosh_dir))
@@ -273,6 +288,9 @@ class _Batch:
         folded = folded_fields(record)
         self.grams.add(vid, folded)
         doc = whoosh_document(doc_id, vid, status, record, folded)
+        # A generation built before a column existed keeps its schema until
+        # `reindex --full`: leave out what it cannot store.
+        doc = {k: v for k, v in doc.items() if k in self.writer.schema}
         if update:
             self.writer.update_document(**doc)
         else:
@@ -317,6 +335,9 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
         committed = True
         write_docmap(generation)
         WordTable.build(generation.words_path, segmenter)
+        vocabulary.build(generation.vocab_path,
+                         vocabulary.generation_texts(grams.GramIndex(generation.grams_dir)),
+                         segmenter)
         generation.write_state({"seq": seq, "dictionary": segmenter.signature(),
                                 "built_at": now_iso(), "documents": count,
                                 "build_seconds": round(time.monotonic() - started, 2)})
@@ -419,6 +440,8 @@ def compute_docmap(ix) -> tuple[dict, int]:
             "vid": np.asarray(list(reader.column_reader("vid")), dtype=np.int64),
             "doc": np.asarray(list(reader.column_reader("doc")), dtype=np.int64),
             "date": np.asarray(list(reader.column_reader("date")), dtype=np.int64),
+            **{name: np.asarray(list(reader.column_reader(name)), dtype=np.int64)
+               for name in ("issued", "published") if name in reader.schema},
             "issuer": issuer_codes, "topic": topic_codes,
             "status": np.asarray([STATUS_CODES.get(_text(v), 1)
                                   for v in reader.column_reader("status")], dtype=np.int8),

@@ -25,23 +25,28 @@ rebuild-switch (verified, not switched).
 """
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import fnmatch
+import hashlib
 import logging
 import logging.handlers
 import os
-import signal
 import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import index
-from .sources import iter_source_files, parse_bytes
-from .store import Archive, now_iso, sha256_hex
+from . import index, limits, sources, walk
+from .children import die_with_parent, watch_parent
+from .store import Archive, NoRecords, now_iso
+
+# An original is kept whole in one SQLite blob, whose size SQLite caps at
+# 1,000,000,000 bytes by default.
+MAX_ORIGINAL_BYTES = 999_000_000
+# Problems kept in one job record (each file keeps its own in `ingests` too).
+MAX_JOB_PROBLEMS = 5000
 
 from .errors import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL,  # noqa: F401
                      EXIT_USAGE, Locked)  # re-exported: callers import them from here
@@ -94,13 +99,8 @@ def _after_fork() -> None:
         os.dup2(null, handle.fileno())
     os.close(null)
     _held.clear()
-    try:
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != _holder_pid:      # the parent died before prctl
-            os._exit(1)
-    except (OSError, AttributeError):         # not Linux: the lock is dropped anyway
-        pass
+    if not die_with_parent(_holder_pid):     # SIGKILL from the kernel (Linux),
+        watch_parent(_holder_pid)            # else a thread that watches
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -176,6 +176,7 @@ class JobReport:
     failed: int = 0
     records_failed: int = 0
     files: int = 0
+    duplicates: int = 0
     failures: list[dict] = field(default_factory=list)   # {"path", "reason"}
     warnings: list[dict] = field(default_factory=list)   # record errors, conflicts
     indexed: int = 0
@@ -186,8 +187,30 @@ class JobReport:
     @property
     def counts(self) -> dict:
         return {k: getattr(self, k) for k in ("files", "added", "updated", "unchanged",
-                                              "withdrawn", "failed", "records_failed",
-                                              "indexed")}
+                                              "withdrawn", "duplicates", "failed",
+                                              "records_failed", "indexed")}
+
+    def fail(self, path: str | None, reason: str) -> None:
+        """One file (or folder) failed; the others go on."""
+        self.failed += 1
+        self.failures.append({"path": path, "reason": reason})
+
+    def note(self, path: str, errors, warnings) -> None:
+        """A stored file's per-record problems (failed records) and cuts."""
+        total = getattr(errors, "total", len(errors))
+        self.records_failed += total
+        messages = errors.summary() if hasattr(errors, "summary") else list(errors)
+        messages += warnings.summary() if hasattr(warnings, "summary") else list(warnings)
+        self.warnings += [{"path": path, "message": m} for m in messages]
+
+    def count(self, outcome) -> None:
+        self.added += outcome.added
+        self.updated += outcome.updated
+        self.withdrawn += outcome.withdrawn
+        self.duplicates += outcome.duplicates
+        if outcome.status == "unchanged":
+            self.unchanged += 1
+        self.warnings += [{"path": outcome.path, "message": m} for m in outcome.conflicts]
 
     @property
     def exit_code(self) -> int:
@@ -207,71 +230,141 @@ def _matches(path: Path, root: Path, include: list[str], exclude: list[str]) -> 
     return not any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(path.name, g) for g in exclude)
 
 
+@dataclass
+class Walked:
+    """What `ingest_files` saw: file keys found, folders it could not read."""
+    seen: set[str] = field(default_factory=set)
+    unreadable: list[str] = field(default_factory=list)
+
+    def may_withdraw(self, key: str, row) -> bool:
+        """A known file not found by the walk is withdrawn only when the walk
+        could have seen it: not below a folder that could not be listed, and
+        not a path the file system cannot answer for (permissions)."""
+        if key in self.seen or row["status"] == "withdrawn":
+            return False
+        if any(key == u or key.startswith(u + os.sep) for u in self.unreadable):
+            return False
+        return not walk.unknown(bytes(row["raw_path"]) if row["raw_path"] else key)
+
+
 def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
                  include: list[str] | None = None, exclude: list[str] | None = None,
-                 quick: bool = True) -> set[str]:
-    """Ingest every file under `paths`; returns the resolved paths seen.
+                 quick: bool = True) -> Walked:
+    """Ingest every file under `paths`; returns what the walk saw.
 
     With `quick`, a file whose size and mtime match the archive is taken as
     unchanged without being read; otherwise its hash decides, and only a
-    file whose content changed is parsed.
+    file whose content changed is parsed.  One file never decides the fate
+    of another: each file's problem is that file's failure.
     """
     known = archive.known_files()
-    seen: set[str] = set()
+    walked = Walked()
     for root in paths:
         root = Path(root)
-        if not root.exists():
-            report.failed += 1
-            report.failures.append({"path": str(root), "reason": "no such file or folder"})
+        if not os.path.lexists(root):
+            report.fail(walk.path_key(root), "no such file or folder")
             continue
-        for path in iter_source_files([root]):
-            if not _matches(path, root, include or [], exclude or []):
+        source = walk.SourceWalk(root)
+        for path in source:
+            if not _matches(path, source.top, include or [], exclude or []):
                 continue
-            key = str(path.resolve())
-            seen.add(key)
+            key = walk.path_key(path)
+            if key in walked.seen:       # reached again through a link inside the root
+                continue
+            walked.seen.add(key)
             report.files += 1
             _ingest_one(archive, path, key, known.get(key), report, quick)
             pause_point("ingest-file")
             if progress:
                 progress(path)
-    return seen
+        for key, reason, is_failure in source.problems:
+            (report.fail(key, reason) if is_failure
+             else report.warnings.append({"path": key, "message": reason}))
+        walked.unreadable += source.unreadable
+    return walked
 
 
 def _ingest_one(archive: Archive, path: Path, key: str, row, report: JobReport,
                 quick: bool) -> None:
     try:
-        stat = path.stat()
-        if (quick and row is not None and row["status"] == "active"
-                and row["size"] == stat.st_size and row["mtime"] == stat.st_mtime):
-            report.unchanged += 1
-            return
-        data = path.read_bytes()
+        with walk.open_regular(path) as handle:
+            stat = os.fstat(handle.fileno())
+            if (quick and row is not None and row["status"] == "active"
+                    and row["size"] == stat.st_size and row["mtime"] == stat.st_mtime):
+                report.unchanged += 1
+                return
+            _ingest_open(archive, handle, stat, key, walk.raw_path(path), row, report, quick)
     except OSError as exc:
-        report.failed += 1
-        report.failures.append({"path": key, "reason": f"cannot read: {exc.strerror or exc}"})
+        if _is_disk_full(exc):
+            raise
+        report.fail(key, f"cannot read: {exc.strerror or exc}")
+
+
+def _ingest_open(archive: Archive, handle, stat, key: str, raw: bytes | None, row,
+                 report: JobReport, quick: bool) -> None:
+    if stat.st_size > MAX_ORIGINAL_BYTES:
+        report.fail(key, f"file too large: {stat.st_size} bytes (limit {MAX_ORIGINAL_BYTES})")
         return
+    sha = hashlib.file_digest(handle, "sha256").hexdigest()
     if (quick and row is not None and row["status"] == "active"
-            and row["sha256"] == sha256_hex(data)):      # touched, not changed
+            and row["sha256"] == sha):                    # touched, not changed
         archive.touch_file(key, stat.st_size, stat.st_mtime)
         report.unchanged += 1
         return
-    result = parse_bytes(str(path), data)
-    if not result.records:
-        reason = "; ".join(result.errors[:3]) or "no bulletin found"
-        archive.record_failure(key, stat.st_size, stat.st_mtime, data, reason)
-        report.failed += 1
-        report.failures.append({"path": key, "reason": reason})
+    handle.seek(0)
+    head = handle.read(sources.SNIFF_BYTES)
+    handle.seek(0)
+    where = (key, stat.st_size, stat.st_mtime)
+    if sources.detect_format(key, head) == "jsonl":
+        outcome = _store_stream(archive, handle, where, sha, raw, report)
+    elif stat.st_size > sources.MAX_FILE_BYTES:
+        _refuse(archive, where, (handle, stat.st_size), sha, raw, report,
+                f"file too large: {stat.st_size} bytes (limit {sources.MAX_FILE_BYTES})")
         return
-    outcome = archive.store_file(key, stat.st_size, stat.st_mtime, data, result.format,
-                                 result.encoding, result.records, result.errors)
-    report.added += outcome.added
-    report.updated += outcome.updated
-    report.withdrawn += outcome.withdrawn
-    if outcome.status == "unchanged":
-        report.unchanged += 1
-    report.records_failed += len(result.errors)
-    for message in result.errors + outcome.conflicts:
-        report.warnings.append({"path": key, "message": message})
+    else:
+        data = handle.read()
+        result = sources.parse_bytes(key, data)
+        if not result.records:
+            _refuse(archive, where, data, sha, raw, report,
+                    "; ".join(list(result.errors)[:3]) or "no bulletin found")
+            return
+        outcome = archive.store_file(*where, data, result.format, result.encoding,
+                                     result.records, result.errors, sha=sha, raw_path=raw)
+        report.note(key, result.errors, result.warnings)
+    if outcome is not None:
+        report.count(outcome)
+
+
+def _store_stream(archive: Archive, handle, where, sha: str, raw, report: JobReport):
+    """A JSON Lines file streamed into the archive: records are read and
+    stored one at a time inside the file's transaction (the peak memory is
+    one record, whatever the file's size); a file past a whole-file limit is
+    refused whole."""
+    errors, warnings = limits.ErrorLog(), limits.ErrorLog()
+
+    def records():
+        for _, record, error in sources.iter_stream_records(where[0], handle):
+            if record is not None:
+                yield record
+            else:
+                (warnings if isinstance(error, limits.Cut) else errors).append(error)
+
+    try:
+        original = (walk.PositionalReader(handle), where[1])
+        outcome = archive.store_file(*where, original, "jsonl", "utf-8", records(),
+                                     errors, sha=sha, raw_path=raw)
+    except (limits.FileRefused, NoRecords) as exc:
+        handle.seek(0)
+        _refuse(archive, where, (handle, where[1]), sha, raw, report, str(exc))
+        return None
+    report.note(where[0], errors, warnings)
+    return outcome
+
+
+def _refuse(archive: Archive, where, data, sha: str, raw, report: JobReport,
+            reason: str) -> None:
+    archive.record_failure(*where, data, reason, sha=sha, raw_path=raw)
+    report.fail(where[0], reason)
 
 
 def _finish(archive: Archive, home: Path, report: JobReport, started: float,
@@ -323,10 +416,14 @@ def _record(archive: Archive, report: JobReport, started: float) -> None:
     stays 'running' and the next job marks it 'killed'; the report (and the
     exit code) still tell."""
     report.seconds = time.monotonic() - started
+    problems = report.failures + report.warnings
+    if len(problems) > MAX_JOB_PROBLEMS:       # the record must fit, whatever came in
+        more = len(problems) - MAX_JOB_PROBLEMS
+        problems = problems[:MAX_JOB_PROBLEMS] + [
+            {"path": None, "message": f"… and {more} more problems (not kept)"}]
     try:
         if report.job_id is not None:
-            archive.finish_job(report.job_id, report.outcome, report.counts,
-                               report.failures + report.warnings)
+            archive.finish_job(report.job_id, report.outcome, report.counts, problems)
     except (OSError, sqlite3.Error) as exc:
         log.error("could not record the end of job #%s: %s", report.job_id, exc)
         report.failures.append({"path": None, "reason": "job record not saved: "
@@ -337,10 +434,12 @@ def _record(archive: Archive, report: JobReport, started: float) -> None:
     log.log(level, "job #%s %s %s in %.1f s: %s", report.job_id, report.kind,
             report.outcome, report.seconds,
             " ".join(f"{k}={v}" for k, v in report.counts.items()))
-    for failure in report.failures:
-        log.log(level, "  failed: %s: %s", failure["path"], failure["reason"])
-    for warning in report.warnings[:50]:      # all of them are in the job record
-        log.info("  warning: %s: %s", warning["path"], warning["message"])
+    for failure in report.failures[:200]:
+        log.log(level, "  failed: %s: %s", walk.printable(failure["path"]),
+                walk.printable(failure["reason"]))
+    for warning in report.warnings[:50]:      # the job record keeps more
+        log.info("  warning: %s: %s", walk.printable(warning["path"]),
+                 walk.printable(warning["message"]))
 
 
 def _is_disk_full(exc: BaseException) -> bool:
@@ -381,13 +480,12 @@ def reindex(home: Path, sources: list[Source], full: bool = False, wait: float =
     def body(archive, report):
         for source in sources:
             root = Path(source.path)
-            seen = ingest_files(archive, [root], report, progress,
-                                source.include, source.exclude, quick=True)
+            walked = ingest_files(archive, [root], report, progress,
+                                  source.include, source.exclude, quick=True)
             if root.is_dir():
-                prefix = str(root.resolve()) + os.sep
+                prefix = walk.path_key(root.resolve()) + os.sep
                 for key, row in archive.known_files().items():
-                    if (key.startswith(prefix) and key not in seen
-                            and row["status"] != "withdrawn"):
+                    if key.startswith(prefix) and walked.may_withdraw(key, row):
                         report.withdrawn += archive.withdraw_file(key)
         if full:
             # The live index is left alone (no in-place sync) until the new

@@ -24,6 +24,8 @@ class Record:
     url: str | None = None           # 链接
     source_line: int | None = None   # 1-based line for JSONL records, else None
     raw: dict = field(default_factory=dict)  # label -> value exactly as found
+    issued_from: str | None = None   # "落款" when `issued` was read from the closing lines
+    attachments: list[dict] = field(default_factory=list)  # [{"name", "url"}]
 
     def to_dict(self) -> dict:
         # Not dataclasses.asdict: its recursive deep copy was the slowest
@@ -31,6 +33,13 @@ class Record:
         data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["keywords"] = list(self.keywords or [])
         data["raw"] = dict(self.raw or {})
+        # Left out when unset, so records stored before these fields existed
+        # keep their content hash (a reindex does not see them as changed).
+        for name in _OPTIONAL:
+            if not data[name]:
+                del data[name]
+            elif name == "attachments":
+                data[name] = [dict(a) for a in data[name]]
         return data
 
     @classmethod
@@ -39,20 +48,24 @@ class Record:
         record = cls(**known)
         record.keywords = list(record.keywords or [])
         record.raw = dict(record.raw or {})
+        record.attachments = [dict(a) for a in record.attachments or [] if isinstance(a, dict)]
         return record
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Record))
+_OPTIONAL = ("issued_from", "attachments")
 
 
 @dataclass
 class ParseResult:
     """What a parser made of one file: its records and per-item problems.
 
-    `errors` holds human-readable reasons (e.g. "line 17: invalid JSON: ...").
+    `errors` holds human-readable reasons (e.g. "line 17: invalid JSON: ...");
+    `warnings` what was stored cut to a limit (`archive.limits`).
     A file with no records and at least one error failed as a whole.
     """
     format: str                      # "textpage" | "html" | "jsonl"
     records: list[Record] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)   # values cut to their limits

@@ -7,10 +7,14 @@
     (防汛 OR 抗旱) 应急         grouping
     标题:条例  机关:人民政府     fields (Chinese or English names)
     日期:2025  日期:2025-03  日期:2025-01..2025-06  日期:>=2024-07  日期:2025年3月
-    沁政发[2025]12号           a 发文字号 in any bracket form
+    发文时间:2025 成文日期:…   the issued date alone;  发布日期:2025  the published date
+    沁政发[2025]12号           a 发文字号 in any bracket form (or none: 沁政发202512号)
+    （防汛 或 抗旱） 非 视频    full-width operators and 或/且/非 as typed with a Chinese IME
 
 `parse()` never fails: a query it cannot read as written is read again as
-plain words, and `ParsedQuery.warnings` says so.  Expensive shapes are capped
+plain words, and `ParsedQuery.warnings` says so, naming the cause (an
+unbalanced quote or parenthesis, an unknown field name, a reversed date
+range).  Expensive shapes are capped
 (`MAX_*` below) with a warning rather than run.
 """
 from __future__ import annotations
@@ -18,16 +22,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .fields import DATE_QUERY_NAMES, FIELDS
+from .fields import DATE_FIELDS, DATE_QUERY_NAMES, FIELDS
 from .normalize import parse_date_partial
 
 MAX_QUERY_CHARS = 500
+# Longer input is refused, by the library (SearchRequest.validate) and so by
+# the CLI, the web page and the API alike; between the two it is cut.
+MAX_INPUT_CHARS = 2 * MAX_QUERY_CHARS
 MAX_TERMS = 32
+MAX_DISTINCT_WORDS = 16   # different words a query may look up (each once: search.py)
 MAX_DEPTH = 8
 
 # Field names users may type -> the canonical field (archive/fields.py).
 FIELD_NAMES = {name: f.name for f in FIELDS for name in f.query_names}
 FIELD_NAMES.update({name: "date" for name in DATE_QUERY_NAMES})
+
+# Operators as a Chinese input method types them -> the ASCII ones (after
+# 发文字号 are protected, so （2025） stays a year in brackets).
+FULL_WIDTH_OPERATORS = str.maketrans({"（": "(", "）": ")", "＂": '"', "－": "-", "＋": "+",
+                                      "：": ":", "｜": "|"})
+OR_WORDS, AND_WORDS, NOT_WORDS = ("OR", "|", "或"), ("AND", "且"), ("NOT", "非")
+# An unknown name before ':' that looks like a field name (warned about).
+_FIELD_LIKE = re.compile(r"[A-Za-z_\u4e00-\u9fff]{1,8}")
+# A 发文字号 typed without brackets: 北政办发202481号 = 北政办发〔2024〕81号.
+_BARE_DOC_NO = re.compile(r"([\u4e00-\u9fff]{2,12}?[发字函])((?:19|20)\d\d)(\d{1,4})号")
 
 # A 发文字号 typed with any brackets around the year: 沁政发[2025]12号, 〔2025〕12号.
 DOC_NO_PATTERN = re.compile(
@@ -60,9 +78,11 @@ class Not:
 
 @dataclass
 class DateRange:
-    """Inclusive YYYYMMDD bounds; None = open."""
+    """Inclusive YYYYMMDD bounds; None = open.  `field`: which date
+    ("date" = issued, else published; or "issued" / "published" alone)."""
     start: int | None
     end: int | None
+    field: str = "date"
 
 
 @dataclass
@@ -130,6 +150,8 @@ def parse_date_range(text: str) -> DateRange | None:
             high = _partial_bounds(right) if right.strip() else (None, None)
             if low is None or high is None:
                 return None
+            if low[0] and high[1] and low[0] > high[1]:       # typed backwards
+                return DateRange(high[0], low[1])
             return DateRange(low[0], high[1])
     bounds = _partial_bounds(text)
     return DateRange(*bounds) if bounds else None
@@ -198,6 +220,7 @@ class _Parser:
         self.query = query
         self.depth = 0
         self.terms = 0
+        self.distinct: set[tuple] = set()
 
     def peek(self):
         return self.tokens[self.pos] if self.pos < len(self.tokens) else (None, None)
@@ -209,13 +232,15 @@ class _Parser:
 
     def parse(self):
         node = self.parse_or()
+        if self.peek()[0] == "rparen":
+            raise _Malformed("括号不成对：多了右括号“)”")
         if self.pos < len(self.tokens):
-            raise _Malformed("unexpected " + self.peek()[1])
+            raise _Malformed("无法识别“" + self.peek()[1] + "”")
         return node
 
     def parse_or(self):
         items = [self.parse_and()]
-        while self.peek() == ("word", "OR") or self.peek() == ("word", "|"):
+        while self.peek()[0] == "word" and self.peek()[1] in OR_WORDS:
             self.take()
             items.append(self.parse_and())
         items = [i for i in items if i is not None]
@@ -227,9 +252,9 @@ class _Parser:
         items, consumed = [], False
         while True:
             kind, value = self.peek()
-            if kind is None or kind == "rparen" or value in ("OR", "|"):
+            if kind is None or kind == "rparen" or (kind == "word" and value in OR_WORDS):
                 break
-            if value == "AND":
+            if kind == "word" and value in AND_WORDS:
                 self.take()
                 continue
             consumed = True
@@ -244,18 +269,20 @@ class _Parser:
 
     def parse_unary(self):
         kind, value = self.peek()
-        if value == "NOT":
+        if kind == "word" and value in NOT_WORDS:
             self.take()
             return Not(self._operand())
         if kind == "word" and value.startswith("-") and len(value) > 1:
             self.tokens[self.pos] = ("word", value[1:])
             return Not(self._operand())
+        if kind == "word" and value.startswith("+") and len(value) > 1:   # required = AND
+            self.tokens[self.pos] = ("word", value[1:])
         return self.parse_atom()
 
     def _operand(self):
         node = self.parse_unary()
         if node is None:
-            raise _Malformed("NOT without a word")
+            raise _Malformed("NOT/非 后面缺少词语")
         return node
 
     def parse_atom(self):
@@ -266,14 +293,15 @@ class _Parser:
                 raise _TooComplex(f"括号嵌套超过 {MAX_DEPTH} 层")
             node = self.parse_or()
             if self.take()[0] != "rparen":
-                raise _Malformed("unclosed (")
+                raise _Malformed("括号不成对：缺少右括号“)”")
             self.depth -= 1
             return node
         if kind is None:
-            raise _Malformed("missing word at the end")
+            raise _Malformed("结尾缺少词语")
         if kind == "rparen":
-            raise _Malformed("unbalanced )")
+            raise _Malformed("括号不成对：多了右括号“)”")
         if kind == "quote":
+            self.check_closed(value)
             return self.word(value.strip('"“”'), None, quoted=True)
         return self.field_or_word(value)
 
@@ -283,23 +311,42 @@ class _Parser:
         if fieldname:
             quoted = False
             if not rest and self.peek()[0] == "quote":
-                rest, quoted = self.take()[1].strip('"“”'), True
+                quote = self.take()[1]
+                self.check_closed(quote)
+                rest, quoted = quote.strip('"“”'), True
             rest = self.restore(rest)
-            if fieldname == "date":
-                return self.date(rest)
+            if fieldname in DATE_FIELDS:
+                return self.date(rest, fieldname)
             return self.word(rest, fieldname, quoted)
+        if sep and rest and _FIELD_LIKE.fullmatch(name):
+            self.query.warnings.append(
+                f"没有名为“{name}”的字段，已按普通词语检索“{self.restore(value)}”"
+                f"（可用字段：{'、'.join(_SHOWN_FIELD_NAMES)}）")
         return self.word(self.restore(value), None)
+
+    def check_closed(self, quote: str) -> None:
+        closing = "”" if quote.startswith("“") else '"'
+        if len(quote) < 2 or not quote.endswith(closing):
+            self.query.warnings.append(f"引号不成对：{quote} 缺少后引号，已检索到结尾为止")
 
     def restore(self, text: str) -> str:
         for key, original in self.doc_numbers.items():
             text = text.replace(key, original)
         return text
 
-    def date(self, text: str):
+    def date(self, text: str, fieldname: str = "date"):
         found = parse_date_range(text)
         if found is None:
             self.query.warnings.append(f"无法识别的日期“{text}”，已忽略")
             return None
+        sep = next((s for s in ("..", "至", "~", "～") if s in text), None)
+        if sep:
+            left, right = (_partial_bounds(p) for p in text.split(sep, 1))
+            if left and right and left[0] > right[1]:
+                self.query.warnings.append(
+                    f"日期范围“{text}”起止颠倒，已按 {text.split(sep, 1)[1].strip()} 至 "
+                    f"{text.split(sep, 1)[0].strip()} 检索")
+        found.field = fieldname
         self.query.dates.append(found)
         return None
 
@@ -314,7 +361,13 @@ class _Parser:
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise _TooComplex(f"检索词超过 {MAX_TERMS} 个")
+        self.distinct.add((text, fieldname, quoted))
+        if len(self.distinct) > MAX_DISTINCT_WORDS:
+            raise _TooComplex(f"不同的检索词超过 {MAX_DISTINCT_WORDS} 个")
         is_doc_no = bool(_BRACKETED_YEAR.search(text)) and fieldname in (None, "doc_no")
+        bare = _BARE_DOC_NO.fullmatch(text) if not quoted else None
+        if bare and fieldname in (None, "doc_no"):
+            text, is_doc_no = f"{bare[1]}〔{bare[2]}〕{bare[3]}号", True
         if is_doc_no:
             text = canonical_doc_no(text)
         return Word(text, fieldname, quoted, is_doc_no)
@@ -322,6 +375,10 @@ class _Parser:
 
 class _TooComplex(Exception):
     pass
+
+
+# Field names listed in the unknown-field warning: the first Chinese name of each.
+_SHOWN_FIELD_NAMES = [f.query_names[0] for f in FIELDS if f.query_names] + ["日期"]
 
 
 def parse(text: str | None) -> ParsedQuery:
@@ -334,12 +391,16 @@ def parse(text: str | None) -> ParsedQuery:
     if not text:
         return query
     protected, doc_numbers = _protect_doc_numbers(text)
+    protected = protected.translate(FULL_WIDTH_OPERATORS)
     try:
         query.root = _Parser(_lex(protected), doc_numbers, query).parse()
         return query
     except _TooComplex as exc:
-        query.warnings.append(f"查询过于复杂（{exc}），已按前 {MAX_TERMS} 个词的普通检索处理")
-    except (_Malformed, RecursionError):
+        query.warnings.append(f"查询过于复杂（{exc}），已按前面的词语做普通检索"
+                              f"（最多 {MAX_TERMS} 个词、{MAX_DISTINCT_WORDS} 个不同的词）")
+    except _Malformed as exc:
+        query.warnings.append(f"查询语法有误（{exc}），已按普通词语检索")
+    except RecursionError:
         query.warnings.append("查询语法有误，已按普通词语检索")
     except Exception:                  # parse() never fails: read it as words
         query.warnings.append("查询语法有误，已按普通词语检索")
@@ -352,7 +413,7 @@ def _as_plain_words(query: ParsedQuery, protected: str, doc_numbers: dict) -> Pa
     words = []
     parser = _Parser([], doc_numbers, query)
     for chunk in re.split(r'[\s()"“”]+', protected):
-        if not chunk or chunk in ("OR", "AND", "NOT", "|"):
+        if not chunk or chunk in OR_WORDS + AND_WORDS + NOT_WORDS:
             continue
         chunk = chunk.lstrip("-")
         if len(words) >= MAX_TERMS:

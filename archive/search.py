@@ -4,14 +4,15 @@ How a query is answered (see `archive.query` for the language):
 
 1. Every word becomes a set of documents from the substring index
    (`archive.grams`): the documents whose folded text contains the word
-   verbatim (or a synonym, or the same 发文字号 in other brackets), plus, for
-   an unquoted word that jieba splits into several words, the documents that
-   contain all of those words.  Sets are combined by AND / OR / NOT.
+   verbatim, or a synonym, or the same 发文字号 in other brackets — nothing
+   else.  Sets are combined by AND / OR / NOT.  Each distinct string is looked
+   up once per search, and the deadline is checked inside the loops that
+   grow with the corpus.  Few results: near matches (`archive.nearby`) come
+   as a separate group; typos get a suggestion (`archive.suggest`).
 2. Status, date, issuer, topic, year and month filters are array masks over
    the docmap (`archive.index`); facet counts are `bincount`s of the same
    arrays, each facet counted without its own filter.
-3. Relevance: documents are tiered — words matched exactly before words
-   matched only as split words, then words found in the title — and each tier
+3. Relevance: documents are tiered — words found in the title first — and each tier
    is ranked by Whoosh's BM25F over jieba words in title, body and metadata.
    Only the tiers that reach the requested page are scored.
 4. The page's records come from Whoosh's stored fields, snippets from the
@@ -21,17 +22,21 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import grams, ranking
+from . import grams, nearby, ranking, suggest
 from . import config
 from .analysis import SYNONYMS, WordTable, fold, read_synonyms, segmenter_for
 from .highlight import highlight_all, snippets, to_html
 from .index import Generation, compute_docmap, current_generation, live_version
-from .query import And, Not, Or, ParsedQuery, Word, date_bound, parse
+from .query import MAX_INPUT_CHARS, MAX_QUERY_CHARS, And, Not, Or, ParsedQuery, Word, \
+    date_bound, parse
+from .fields import DATE_FIELDS
+from .vocabulary import Vocabulary
 from .store import Archive
 from .stored import StoredFields
 
@@ -40,8 +45,9 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
 FACET_LIMIT = 50
 SEARCH_TIME_LIMIT = 10.0          # seconds; a longer search is cut and says so
-SUGGEST_MAX_WORDS = 8             # no "did you mean" for longer queries (cost grows as n²)
-SUGGEST_MAX_CANDIDATES = 30       # candidate queries tried at most
+RELATED_PREFIX_CHARS = 5000       # of the body, for "related documents"
+RELATED_CACHE_SIZE = 2048         # pages' related lists kept per service
+MAX_RANKING_CHARS = 64            # a longer word is matched whole but segmented only this far
 
 
 class QueryError(ValueError):
@@ -52,10 +58,11 @@ class SearchTimeout(QueryError):
     """A search that ran past SEARCH_TIME_LIMIT and was cut (web: 503)."""
 
 
-# The running search's deadline (time.perf_counter() value), per thread: the
-# Searcher is shared by every web thread.  Checked between stages (after each
-# query word, before facets, before ranking, per suggestion), so one query
-# cannot hold a worker much beyond the limit.
+# The running search's deadline (time.perf_counter() value) and its lookups
+# (string, field -> docnums: a word repeated 125 times is looked up once),
+# per thread: the Searcher is shared by every web thread.  The deadline is
+# checked between stages and inside the substring index's verification
+# loops, so one query cannot hold a worker much beyond the limit.
 _deadline = threading.local()
 
 
@@ -64,6 +71,20 @@ def _check_deadline() -> None:
     if end is not None and time.perf_counter() > end:
         raise SearchTimeout(f"search took longer than {SEARCH_TIME_LIMIT:g} s and was "
                             "stopped: use fewer or longer words, or add filters")
+
+
+@contextmanager
+def request_deadline(seconds: float):
+    """Every search inside the block ends by this deadline too (the web
+    app's per-request budget: a page may run several searches)."""
+    outer = getattr(_deadline, "at", None)
+    _deadline.at = time.perf_counter() + seconds
+    if outer is not None:
+        _deadline.at = min(_deadline.at, outer)
+    try:
+        yield
+    finally:
+        _deadline.at = outer
 
 
 @dataclass
@@ -83,6 +104,9 @@ class SearchRequest:
     highlight: bool = True
 
     def validate(self) -> None:
+        if len(self.q or "") > MAX_INPUT_CHARS:
+            raise QueryError(f"检索词过长（{len(self.q)} 字）：最多 {MAX_INPUT_CHARS} 字，"
+                             f"超过 {MAX_QUERY_CHARS} 字的部分不参与检索")
         if self.sort not in SORTS:
             raise QueryError(f"sort must be one of {', '.join(SORTS)}")
         if not 1 <= self.page <= MAX_PAGE:
@@ -128,7 +152,11 @@ class SearchResult:
     facets: dict
     took_ms: float
     suggestion: str | None = None
+    suggestion_total: int | None = None
     terms: list[str] = field(default_factory=list)   # folded, for highlighting
+    partial: list[Hit] = field(default_factory=list)  # near matches (archive.nearby)
+    partial_total: int = 0
+    partial_terms: list[str] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
@@ -144,6 +172,8 @@ class SearchResult:
             "page_size": self.request.size, "sort": self.request.sort,
             "hits": [h.to_json() for h in self.hits], "facets": self.facets,
             "warnings": self.warnings, "suggestion": self.suggestion,
+            "suggestion_total": self.suggestion_total,
+            "partial": [h.to_json() for h in self.partial], "partial_total": self.partial_total,
             "took_ms": round(self.took_ms, 1),
         }
 
@@ -151,7 +181,7 @@ class SearchResult:
 @dataclass
 class _Leaf:
     docs: np.ndarray                  # every match
-    exact: np.ndarray                 # matches of the word itself (or a synonym)
+    exact: np.ndarray                 # the same (kept for the ranking tiers)
     title: np.ndarray                 # exact matches in the title
     terms: list[str]                  # folded strings to highlight
     words: list[str]                  # jieba words, for BM25F
@@ -190,6 +220,8 @@ class Searcher:
         self.stored = StoredFields(self.whoosh)          # lock-free, memory-mapped
         self._load_docmap()
         self.grams = grams.GramIndex(generation.grams_dir)
+        self.vocabulary = (Vocabulary(generation.vocab_path)
+                           if generation.vocab_path.exists() else None)
 
     def _load_docmap(self) -> None:
         path = self.generation.docmap_path(self.whoosh_generation)
@@ -203,6 +235,10 @@ class Searcher:
         self.vid = data["vid"]
         self.doc_id = data["doc"]
         self.date = data["date"]
+        # One array per date a query may filter on (older generations have
+        # the combined date only; `reindex --full` adds the others).
+        self.dates = {name: data.get(name, self.date) for name in DATE_FIELDS}
+        self.dates["date"] = self.date
         self.issuer = data["issuer"]
         self.topic = data["topic"]
         self.status = data["status"]
@@ -247,69 +283,98 @@ class Searcher:
         return np.unique(self._docnums_by_vid[at[found]])
 
     def exact(self, folded: str, fieldname: str | None = None) -> np.ndarray:
-        """Docnums whose folded text (or field) contains `folded` verbatim."""
-        return self.docnums_of_vids(self.grams.find(folded, fieldname))
+        """Docnums whose folded text (or field) contains `folded` verbatim
+        (looked up once per search)."""
+        cache = getattr(_deadline, "lookups", None)
+        key = (folded, fieldname)
+        if cache is not None and key in cache:
+            return cache[key]
+        found = self.docnums_of_vids(self.grams.find(folded, fieldname, _check_deadline))
+        if cache is not None:
+            cache[key] = found
+        return found
+
+    check_deadline = staticmethod(_check_deadline)
 
     def variants(self, word: Word) -> list[str]:
         folded = " ".join(fold(word.text).split())
         found = [folded]
         if not word.quoted:
             found += sorted(self.synonyms.get(folded, ()))
-        if word.doc_no:
+        if word.doc_no:        # other brackets, or none (北政办发202481号)
             found += [folded.replace("〔", a).replace("〕", b)
-                      for a, b in (("[", "]"), ("(", ")"), ("【", "】"), ("〖", "〗"), ("{", "}"))]
-        return found
+                      for a, b in (("[", "]"), ("(", ")"), ("【", "】"), ("〖", "〗"), ("{", "}"),
+                                   ("", ""))]
+        return list(dict.fromkeys(found))
 
     def leaf(self, word: Word) -> _Leaf:
+        """The documents of one word (the same object for a repeated word)."""
+        cache = getattr(_deadline, "lookups", None)
+        key = ("leaf", word.text, word.field, word.quoted, word.doc_no)
+        if cache is not None and key in cache:
+            return cache[key]
+        found = self._leaf(word)
+        if cache is not None:
+            cache[key] = found
+        return found
+
+    def _leaf(self, word: Word) -> _Leaf:
         fieldname = word.field if word.field in grams.FIELDS else None
         variants = self.variants(word)
         exact = _union([self.exact(v, fieldname) for v in variants])
-        docs = exact
-        segmented = [self.query_segmenter.words_of(v) for v in variants]
+        segmented = [self.query_segmenter.words_of(v[:MAX_RANKING_CHARS]) for v in variants]
         words = [w for variant_words in segmented for w in variant_words]
-        terms = list(variants)
-        parts = segmented[0]
-        if not word.quoted and not word.doc_no and len(parts) > 1:
-            split = _intersect([self.exact(p, fieldname) for p in parts])
-            docs = _union([exact, split])
-            terms += parts
         title = (_union([self.exact(v, "title") for v in variants])
                  if fieldname in (None, "title") else _EMPTY)
-        return _Leaf(docs, exact, title, terms, words)
+        return _Leaf(exact, exact, title, list(variants), words)
 
-    def evaluate(self, node, leaves: list[_Leaf]) -> np.ndarray:
-        """Sorted docnums matching the boolean query `node`."""
+    def near(self, word: Word) -> np.ndarray:
+        """Docnums holding the word's dictionary words close together (archive.nearby)."""
+        parts = nearby.parts_of(word, self.query_segmenter)
+        if not parts:
+            return _EMPTY
+        fieldname = word.field if word.field in grams.FIELDS else None
+        return self.docnums_of_vids(nearby.near_keys(self.grams, parts, fieldname,
+                                                     _check_deadline))
+
+    def evaluate(self, node, leaves: list[_Leaf], relaxed: bool = False) -> np.ndarray:
+        """Sorted docnums matching the boolean query `node` (`relaxed`: its
+        positive words may match near, for the near-match group)."""
         if node is None:
             return self.universe
         if isinstance(node, Word):
             found = self.leaf(node)
-            leaves.append(found)
+            if not any(found is leaf for leaf in leaves):
+                leaves.append(found)
             _check_deadline()
-            return found.docs
+            return _union([found.docs, self.near(node)]) if relaxed else found.docs
         if isinstance(node, Not):
             return np.setdiff1d(self.universe, self.evaluate(node.item, []), assume_unique=True)
         if isinstance(node, And):
             positive = [i for i in node.items if not isinstance(i, Not)]
             negative = [i.item for i in node.items if isinstance(i, Not)]
-            result = (_intersect([self.evaluate(i, leaves) for i in positive])
+            result = (_intersect([self.evaluate(i, leaves, relaxed) for i in positive])
                       if positive else self.universe)
             for item in negative:
                 if result.size:
                     result = np.setdiff1d(result, self.evaluate(item, []), assume_unique=True)
             return result
         if isinstance(node, Or):
-            return _union([self.evaluate(i, leaves) for i in node.items])
+            return _union([self.evaluate(i, leaves, relaxed) for i in node.items])
         raise TypeError(node)
 
     # -- the search -------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
-        outer = getattr(_deadline, "at", None)
+        outer = getattr(_deadline, "at", None), getattr(_deadline, "lookups", None)
         _deadline.at = started + SEARCH_TIME_LIMIT
+        if outer[0] is not None:                 # an enclosing request's budget, if sooner
+            _deadline.at = min(_deadline.at, outer[0])
+        _deadline.lookups = {} if outer[1] is None else outer[1]
         try:
             return self._search(request, started)
         finally:
-            _deadline.at = outer
+            _deadline.at, _deadline.lookups = outer
 
     def _search(self, request: SearchRequest, started: float) -> SearchResult:
         request.validate()
@@ -320,14 +385,33 @@ class Searcher:
         _check_deadline()
         hits = self._page(final, leaves, request, parsed)
         result = SearchResult(request, parsed, int(final.size), hits, facets, 0.0,
-                              terms=[t for leaf in leaves for t in leaf.terms])
-        if result.total == 0 and parsed.words():
-            try:
-                result.suggestion = self.suggest(parsed, request)
-            except SearchTimeout:       # the suggestion is optional: answer without it
-                result.suggestion = None
+                              terms=list(dict.fromkeys(t for leaf in leaves for t in leaf.terms)))
+        if parsed.words():
+            try:                        # both optional: answer without them if time is up
+                self._add_near(result, final)
+                found = self.suggest(parsed, request, result.total)
+                if found:
+                    result.suggestion, result.suggestion_total = found
+            except SearchTimeout:
+                pass
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _add_near(self, result: SearchResult, final: np.ndarray) -> None:
+        """The near-match group, when exact matches are few (archive.nearby)."""
+        request, parsed = result.request, result.parsed
+        if result.total >= nearby.NEAR_THRESHOLD or request.page != 1:
+            return
+        relaxed = self.evaluate(parsed.root, [], relaxed=True)
+        if relaxed.size == final.size:
+            return
+        docs, _ = self._facets(self._base_filter(relaxed, request, parsed), request)
+        docs = np.setdiff1d(docs, final, assume_unique=True)
+        result.partial_total = int(docs.size)
+        shown = docs[ranking.by_date(docs, self.date[docs], 0, nearby.SHOWN)]
+        result.partial = [Hit(int(d), 0.0, self.stored.get(int(d))["hit"]) for d in shown]
+        result.partial_terms = list(dict.fromkeys(
+            p for w in parsed.words() for p in nearby.parts_of(w, self.query_segmenter)))
 
     def find_ids(self, q: str) -> list[int]:
         """Ids of every active bulletin matching `q`, sorted (checks and tests).
@@ -345,18 +429,22 @@ class Searcher:
         matched = self.evaluate(parsed.root, leaves)
         base = self._base_filter(matched, request, parsed)
         _check_deadline()
-        return self._facets(base, request)
+        return self._facets(base, request, parsed)
 
     def _base_filter(self, docs: np.ndarray, request: SearchRequest,
                      parsed: ParsedQuery) -> np.ndarray:
         if not request.include_withdrawn:
             docs = docs[self.status[docs] == 0]
-        ranges = [(r.start, r.end) for r in parsed.dates]
+        ranges = [(r.start, r.end, r.field) for r in parsed.dates]
         low, high = date_bound(request.date_from, False), date_bound(request.date_to, True)
+        if low and high and low > high:
+            _warn(parsed, f"日期范围起止颠倒（从 {request.date_from} 到 {request.date_to}），"
+                          "已按颠倒后的范围检索")
+            low, high = date_bound(request.date_to, False), date_bound(request.date_from, True)
         if low or high:
-            ranges.append((low, high))
-        for start, end in ranges:
-            dates = self.date[docs]
+            ranges.append((low, high, "date"))
+        for start, end, name in ranges:
+            dates = self.dates[name][docs]
             keep = dates > 0
             if start:
                 keep &= dates >= start
@@ -365,15 +453,14 @@ class Searcher:
             docs = docs[keep]
         return docs
 
-    def _facets(self, base: np.ndarray, request: SearchRequest):
+    def _facets(self, base: np.ndarray, request: SearchRequest,
+                parsed: ParsedQuery | None = None):
         masks = {}
         if request.issuers:
-            codes = [self.issuer_values.index(v) for v in request.issuers
-                     if v in self.issuer_values]
+            codes = self._facet_codes(request.issuers, self.issuer_values, "发文机关", parsed)
             masks["issuer"] = np.isin(self.issuer[base], codes)
         if request.topics:
-            codes = [self.topic_values.index(v) for v in request.topics
-                     if v in self.topic_values]
+            codes = self._facet_codes(request.topics, self.topic_values, "主题分类", parsed)
             masks["topic"] = np.isin(self.topic[base], codes)
         if request.year:
             masks["year"] = self.year[base] == request.year
@@ -399,6 +486,15 @@ class Searcher:
             facets["month"] = [{"value": int(m), "count": int(c)} for m, c in
                                enumerate(np.bincount(months, minlength=13)) if m and c]
         return without(None), facets
+
+    @staticmethod
+    def _facet_codes(wanted: list[str], values: list[str], label: str,
+                     parsed: ParsedQuery | None) -> list[int]:
+        unknown = [v for v in wanted if v not in values]
+        if unknown and parsed is not None:
+            _warn(parsed, f"没有{label}为“{'”“'.join(unknown)}”的文件"
+                                  "（筛选值须与侧栏列出的完全一致）")
+        return [values.index(v) for v in wanted if v in values]
 
     # -- ordering ---------------------------------------------------------------
     def _page(self, docs: np.ndarray, leaves: list[_Leaf], request: SearchRequest,
@@ -428,34 +524,17 @@ class Searcher:
         return [(int(docs[i]), float(tiers[i]) + float(scores[i])) for i in at]
 
     # -- extras -----------------------------------------------------------------
-    def suggest(self, parsed: ParsedQuery, request: SearchRequest) -> str | None:
-        """A query close to this one that finds something (did you mean)."""
-        words = [w for w in parsed.words()]
-        if len(words) > SUGGEST_MAX_WORDS:
-            return None
-        candidates: list[str] = []
-        if len(words) > 1:
-            for skip in range(len(words)):
-                candidates.append(" ".join(_word_text(w) for i, w in enumerate(words) if i != skip))
-        # Nearby dictionary words (one character different or missing), from
-        # the generation's word table: Whoosh's spelling corrector took
-        # 0.3-1 s a query here (bench), this takes a millisecond.
-        neighbors = getattr(self.query_segmenter, "neighbors", None)
-        for w in words if neighbors else ():
-            for s in neighbors(fold(w.text)):
-                candidates.append(" ".join(_word_text(x) if x is not w else s
-                                           for x in words))
-        for w in words:
-            for part in self.query_segmenter.words_of(fold(w.text)):
-                if part != fold(w.text):
-                    candidates.append(part)
-        for candidate in list(dict.fromkeys(candidates))[:SUGGEST_MAX_CANDIDATES]:
-            if candidate and candidate != request.q:
-                probe = SearchRequest(q=candidate, size=1, highlight=False,
-                                      include_withdrawn=request.include_withdrawn)
-                if self.search_count(probe):
-                    return candidate
-        return None
+    def suggest(self, parsed: ParsedQuery, request: SearchRequest,
+                total: int) -> tuple[str, int] | None:
+        """A corrected query and its count (did you mean: archive.suggest)."""
+        return suggest.suggest(self, parsed, request, total)
+
+    def count(self, q: str, like: SearchRequest) -> int:
+        """How many bulletins `q` finds under `like`'s filters."""
+        probe = SearchRequest(q=q, issuers=like.issuers, topics=like.topics, year=like.year,
+                              month=like.month, date_from=like.date_from,
+                              date_to=like.date_to, include_withdrawn=like.include_withdrawn)
+        return self.search_count(probe)
 
     def search_count(self, request: SearchRequest) -> int:
         return int(self._matching(request, parse(request.q), [])[0].size)
@@ -494,8 +573,9 @@ class Searcher:
             return [Hit(h.docnum, h.score, h["hit"]) for h in results]
 
 
-def _word_text(word: Word) -> str:
-    return f'"{word.text}"' if word.quoted else word.text
+def _warn(parsed: ParsedQuery, message: str) -> None:
+    if message not in parsed.warnings:
+        parsed.warnings.append(message)
 
 
 def _union_query(terms: list):
@@ -569,6 +649,7 @@ class SearchService:
         self._searcher: Searcher | None = None
         self._version = None
         self._lock = threading.Lock()
+        self._related: dict[tuple, list] = {}        # oldest first (see related)
 
     @property
     def archive(self) -> Archive:
@@ -590,7 +671,7 @@ class SearchService:
 
     def search(self, request: SearchRequest) -> SearchResult:
         result = self.searcher().search(request)
-        if request.highlight and result.hits:
+        if request.highlight and (result.hits or result.partial):
             self._highlight(result)
         return result
 
@@ -607,12 +688,13 @@ class SearchService:
         return self.searcher().search(probe).terms
 
     def _highlight(self, result: SearchResult) -> None:
-        docs = self.archive.get_many([h.id for h in result.hits])
-        for hit in result.hits:
-            hit.title_segments = highlight_all(hit.fields.get("title") or "", result.terms)
-            doc = docs.get(hit.id)
-            body = doc.record.body if doc else ""
-            hit.snippet_segments = snippets(body or "", result.terms)
+        docs = self.archive.get_many([h.id for h in result.hits + result.partial])
+        for hits, terms in ((result.hits, result.terms), (result.partial, result.partial_terms)):
+            for hit in hits:
+                hit.title_segments = highlight_all(hit.fields.get("title") or "", terms)
+                doc = docs.get(hit.id)
+                body = doc.record.body if doc else ""
+                hit.snippet_segments = snippets(body or "", terms)
 
     def show(self, doc_id: int) -> dict | None:
         """The public JSON of one bulletin (`archive show --json`)."""
@@ -629,11 +711,26 @@ class SearchService:
         return self.archive.original(doc_id, vid)
 
     def related(self, doc_id: int, limit: int = 5) -> list[Hit]:
+        """More like this, from the title and the first RELATED_PREFIX_CHARS
+        of the body, cached per index version and bulletin version.  (From
+        the whole text, a 2M-character body cost 1.9 s under the index lock
+        on every view of its page.)"""
         doc = self.archive.get(doc_id)
         if doc is None:
             return []
-        text = f"{doc.record.title or ''}\n{doc.record.body or ''}"
-        return self.searcher().related(doc_id, text, limit)
+        searcher = self.searcher()
+        key = (self._version, doc_id, doc.vid, limit)
+        with self._lock:
+            cached = self._related.get(key)
+        if cached is not None:
+            return cached
+        text = f"{doc.record.title or ''}\n{(doc.record.body or '')[:RELATED_PREFIX_CHARS]}"
+        hits = searcher.related(doc_id, text, limit)
+        with self._lock:
+            self._related[key] = hits
+            while len(self._related) > RELATED_CACHE_SIZE:
+                self._related.pop(next(iter(self._related)))
+        return hits
 
     def export(self, request: SearchRequest):
         """Every matching bulletin as full public JSON records, in order.

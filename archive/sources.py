@@ -3,7 +3,8 @@
 API
 ---
 - `iter_source_files(paths)` yields the files under the given files/folders,
-  sorted, hidden files and folders skipped.
+  sorted, hidden files and folders skipped, never leaving a root
+  (`archive.walk.SourceWalk`, which also reports unreadable folders).
 - `parse_file(path)` opens and parses one file; the usual entry point.
 - `parse_stream(path, fileobj)` parses an open binary file. JSON Lines (plain or
   gzip) are streamed line by line, so a 200 MB export is never held twice;
@@ -21,7 +22,9 @@ binary data", "unrecognised format", "file too large: ...").
 A record whose body is over `MAX_BODY_CHARS` is refused with a reason
 ("line 3: body too long: ...") rather than stored: no bulletin is that long,
 and indexing, highlighting and showing one would cost every later search
-that hits it.  (The largest in the development corpus is ~110,000.)
+that hits it.  (The largest in the development corpus is ~110,000.)  Every
+other field is cut to its `max_chars` with the cut reported, and a page's
+parsing has a time budget: the per-file limits are listed in `archive.limits`.
 """
 from __future__ import annotations
 
@@ -34,13 +37,16 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
+from archive import limits
 from archive.model import ParseResult, Record
+from archive.walk import SourceWalk
 from archive.parsers import htmlpage, jsonl, textpage
 
 MAX_FILE_BYTES = 64 * 1024 * 1024   # html / text pages; JSONL is streamed
-MAX_BODY_CHARS = 2_000_000          # a longer body is refused (see above)
+MAX_BODY_CHARS = limits.MAX_BODY_CHARS  # a longer body is refused (see above)
 MAX_JSONL_BYTES = 1024 * 1024 * 1024  # a JSONL file, decompressed (a gzip bomb stops here)
 _SNIFF_BYTES = 64 * 1024
+SNIFF_BYTES = _SNIFF_BYTES          # what detect_format needs of a file's head
 _GZIP_MAGIC = b"\x1f\x8b"
 UNKNOWN = "unknown"                 # ParseResult.format when no parser applies
 
@@ -48,30 +54,10 @@ UNKNOWN = "unknown"                 # ParseResult.format when no parser applies
 # ---------------------------------------------------------------- files
 
 def iter_source_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
-    """Files named in `paths`, and every file below named folders, sorted.
-
-    Names starting with a dot are skipped below folders (a file named
-    explicitly is always yielded).
-    """
-    for path in map(Path, paths):
-        if path.is_dir():
-            yield from _walk(path)
-        elif path.is_file():
-            yield path
-
-
-def _walk(folder: Path) -> Iterator[Path]:
-    try:
-        entries = sorted(folder.iterdir(), key=lambda p: p.name)
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            yield from _walk(entry)
-        elif entry.is_file():
-            yield entry
+    """Files named in `paths`, and every file below named folders, sorted,
+    without leaving each named root (see `archive.walk` for the rules)."""
+    for path in paths:
+        yield from SourceWalk(path)
 
 
 # ---------------------------------------------------------------- decoding
@@ -230,23 +216,25 @@ def _failure(reason: str, fmt: str = UNKNOWN) -> ParseResult:
     return ParseResult(fmt, errors=[reason])
 
 
-def _too_long(record: Record) -> str | None:
-    """Why `record` is refused for its size, or None."""
-    size = len(record.body or "")
-    if size <= MAX_BODY_CHARS:
-        return None
-    where = f"line {record.source_line}: " if record.source_line else ""
-    return f"{where}body too long: {size} characters (limit {MAX_BODY_CHARS})"
+def bounded(record: Record) -> tuple[Record | None, list[str]]:
+    """(`record` with over-long fields cut, or None if refused; the messages)."""
+    reason = limits.body_too_long(record)
+    if reason:
+        return None, [reason]
+    return record, limits.clip_fields(record)
 
 
 def _bounded(result: ParseResult) -> ParseResult:
-    """`result` without its oversized records, each one's reason in `errors`."""
-    if any(_too_long(r) for r in result.records):
-        kept = []
-        for record in result.records:
-            reason = _too_long(record)
-            (result.errors.append(reason) if reason else kept.append(record))
-        result.records = kept
+    """`result` within the per-record limits, each cut or refusal in `errors`."""
+    kept, errors = [], limits.ErrorLog(result.errors)
+    warnings = limits.ErrorLog(result.warnings)
+    for record in result.records:
+        record, messages = bounded(record)
+        for message in messages:
+            (warnings if isinstance(message, limits.Cut) else errors).append(message)
+        if record is not None:
+            kept.append(record)
+    result.records, result.errors, result.warnings = kept, errors, warnings
     return result
 
 
@@ -254,6 +242,8 @@ def parse_bytes(path: str | os.PathLike | None, data: bytes) -> ParseResult:
     """Parse one file's bytes; never raises."""
     try:
         return _bounded(_parse_bytes(path, data))
+    except limits.ParseTimeout as exc:
+        return _failure(str(exc), detect_format(path, data) or UNKNOWN)
     except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
         return _failure(f"parser failed: {type(exc).__name__}: {exc}")
 
@@ -268,19 +258,17 @@ def _parse_bytes(path, data: bytes) -> ParseResult:
             return _failure("not a bulletin: binary data")
         return _failure("unrecognised format")
     if fmt == "jsonl":
-        try:
-            return jsonl.parse_lines(_jsonl_lines(io.BytesIO(data)))
-        except FileTooLarge as exc:
-            return _failure(str(exc), fmt)
+        return collect_stream(path, io.BytesIO(data))
     if len(data) > MAX_FILE_BYTES:
         return _failure(f"file too large: {len(data)} bytes (limit {MAX_FILE_BYTES})", fmt)
-    text, encoding = decode_bytes(data)
-    if fmt == "html":
-        return htmlpage.parse(text, encoding)
-    return textpage.parse(text, encoding)
+    with limits.time_budget():
+        text, encoding = decode_bytes(data)
+        if fmt == "html":
+            return htmlpage.parse(text, encoding)
+        return textpage.parse(text, encoding)
 
 
-class FileTooLarge(ValueError):
+class FileTooLarge(limits.FileRefused):
     """A JSONL stream past MAX_JSONL_BYTES (decompressed)."""
 
 
@@ -321,16 +309,45 @@ def _bounded_lines(stream, compressed: bool) -> Iterator[bytes]:
 def iter_stream_records(path, fileobj: BinaryIO) -> Iterator[tuple[int, Record | None, str | None]]:
     """Stream a JSONL (or JSONL.gz) file: (line, record, None) or (line, None, error).
 
-    A corrupt gzip stream ends the iteration with one error item.
+    Records come within the per-record limits (`bounded`; a cut is an extra
+    (line, None, limits.Cut) item after its record: a warning, not an error).  A corrupt gzip stream
+    ends the iteration with one error item; a file past a whole-file bound
+    (`limits.FileRefused`: too large decompressed, too many records) raises,
+    so that the caller refuses the file whole.
     """
+    count = 0
     try:
         for line, record, error in jsonl.iter_lines(_jsonl_lines(fileobj)):
-            reason = _too_long(record) if record is not None else None
-            yield (line, None, reason) if reason else (line, record, error)
-    except FileTooLarge as exc:
-        yield 0, None, f"{path}: {exc}"
+            if record is None:
+                yield line, None, error
+                continue
+            record, messages = bounded(record)
+            if record is not None:
+                count += 1
+                if count > limits.MAX_RECORDS_PER_FILE:
+                    raise limits.FileRefused(
+                        f"more than {limits.MAX_RECORDS_PER_FILE} records in one file "
+                        "(limit MAX_RECORDS_PER_FILE): the file is refused")
+                yield line, record, None
+            for message in messages:
+                yield line, None, message
     except (OSError, EOFError, zlib.error) as exc:
-        yield 0, None, f"{path}: unreadable stream: {exc}"
+        yield 0, None, f"unreadable stream: {exc}"
+
+
+def collect_stream(path, fileobj: BinaryIO) -> ParseResult:
+    """A JSONL stream's records in a ParseResult (errors counted past the limit)."""
+    result = ParseResult("jsonl", encoding="utf-8", errors=limits.ErrorLog(),
+                         warnings=limits.ErrorLog())
+    try:
+        for _, record, error in iter_stream_records(path, fileobj):
+            if record is not None:
+                result.records.append(record)
+            else:
+                (result.warnings if isinstance(error, limits.Cut) else result.errors).append(error)
+    except limits.FileRefused as exc:
+        return _failure(str(exc), "jsonl")
+    return result
 
 
 def parse_stream(path: str | os.PathLike | None, fileobj: BinaryIO) -> ParseResult:
@@ -339,11 +356,7 @@ def parse_stream(path: str | os.PathLike | None, fileobj: BinaryIO) -> ParseResu
         buffered = fileobj if hasattr(fileobj, "peek") else io.BufferedReader(fileobj)
         head = buffered.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
         if detect_format(path, head) == "jsonl":
-            result = ParseResult("jsonl", encoding="utf-8")
-            for _, record, error in iter_stream_records(path, buffered):
-                (result.records.append(record) if record is not None
-                 else result.errors.append(error))
-            return result
+            return collect_stream(path, buffered)
         data = buffered.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             return _failure(f"file too large: over {MAX_FILE_BYTES} bytes",

@@ -10,14 +10,16 @@ Each change to a bulletin takes the next value of a global change counter
 bringing it up to date is "apply every doc with seq > applied" — idempotent,
 and complete after any crash.
 
-Matching on re-ingest: a record from a file that was ingested before is
-matched to that file's bulletin with the same 索引号, else to the one at the
-same line.  A 索引号 already used by a bulletin from another file, with other
-content, is a *conflict*: both are kept and the conflict is reported.
+Matching on re-ingest (which bulletin a record continues: by 索引号, else
+by content key — never by line number; duplicates and conflicts across
+files) is `archive.reconcile`.
+
+Schema versions (`meta.schema`), migrated on open by a writer: 1 the first;
+2 adds `docs.content_key`, `files.raw_path` (a path's bytes when they are
+not UTF-8) and `doc_sources` (the other files of a duplicated bulletin).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -27,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .model import Record
+from .reconcile import (content_key, next_seq, reconcile, record_hash,  # noqa: F401
+                        record_json, sha256_hex, withdraw_doc)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS blobs (
@@ -89,28 +93,24 @@ CREATE TABLE IF NOT EXISTS jobs (
     detail TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS doc_sources (
+    doc_id INTEGER NOT NULL REFERENCES docs(id),
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    source_line INTEGER,
+    PRIMARY KEY (doc_id, file_id)
+);
+CREATE INDEX IF NOT EXISTS doc_sources_by_file ON doc_sources(file_id);
 """
+
+SCHEMA_VERSION = 2
+# Columns added after version 1: (table, column, declaration).
+_ADDED_COLUMNS = (("docs", "content_key", "TEXT"), ("files", "raw_path", "BLOB"))
 
 DB_NAME = "archive.sqlite"
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def record_json(record: Record) -> str:
-    return json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True)
-
-
-def record_hash(record: Record) -> str:
-    """Content hash of a parsed record, independent of where it came from."""
-    data = record.to_dict()
-    data.pop("source_line", None)
-    return sha256_hex(json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
 
 
 @dataclass
@@ -122,6 +122,7 @@ class FileOutcome:
     updated: int = 0
     unchanged: int = 0
     withdrawn: int = 0
+    duplicates: int = 0               # records already held, same content, from another file
     errors: list[str] = field(default_factory=list)     # per-record problems
     conflicts: list[str] = field(default_factory=list)  # duplicate 索引号 etc.
 
@@ -137,7 +138,7 @@ class StoredDoc:
     ingested_at: str
     sha256: str                       # of the original file content
     versions: int
-
+    sources: list[dict] = field(default_factory=list)   # every file holding it
     def as_json(self) -> dict:
         r = self.record
         return {
@@ -147,6 +148,8 @@ class StoredDoc:
             "body": r.body, "url": r.url, "source_path": self.source_path,
             "source_line": r.source_line, "ingested_at": self.ingested_at,
             "sha256": self.sha256, "status": self.status, "versions": self.versions,
+            "sources": self.sources or [{"path": self.source_path, "line": r.source_line}],
+            "issued_from": r.issued_from, "attachments": [dict(a) for a in r.attachments or []],
         }
 
 
@@ -161,6 +164,26 @@ class Archive:
         if not readonly:
             self.home.mkdir(parents=True, exist_ok=True)
             self.db.executescript(SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an archive of an older schema to SCHEMA_VERSION (idempotent)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is not None and int(row[0]) >= SCHEMA_VERSION:
+            return
+        with self.transaction() as db:
+            for table, column, declaration in _ADDED_COLUMNS:
+                have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            rows = db.execute("SELECT d.id, v.record, v.sha256 FROM docs d JOIN versions v"
+                              " ON v.id = d.current_vid WHERE d.content_key IS NULL").fetchall()
+            for doc_id, text, sha in rows:
+                key = content_key(Record.from_dict(json.loads(text)), sha)
+                db.execute("UPDATE docs SET content_key=? WHERE id=?", (key, doc_id))
+            db.execute("CREATE INDEX IF NOT EXISTS docs_by_key ON docs(file_id, content_key)")
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)",
+                       (str(SCHEMA_VERSION),))
 
     # -- connection -------------------------------------------------------
     @property
@@ -196,17 +219,20 @@ class Archive:
         try:
             yield db
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:      # SQLite ends it by itself on SQLITE_FULL: then
+                db.execute("ROLLBACK")  # a ROLLBACK would hide the cause ("cannot rollback")
             raise
         else:
-            db.execute("COMMIT")
+            try:
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
 
     # -- meta ---------------------------------------------------------------
     def next_seq(self, db: sqlite3.Connection) -> int:
-        row = db.execute("SELECT value FROM meta WHERE key='seq'").fetchone()
-        seq = int(row[0]) + 1 if row else 1
-        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seq', ?)", (str(seq),))
-        return seq
+        return next_seq(db)
 
     def current_seq(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key='seq'").fetchone()
@@ -224,37 +250,63 @@ class Archive:
         with self.transaction() as db:
             db.execute("UPDATE files SET size=?, mtime=? WHERE path=?", (size, mtime, path))
 
-    def record_failure(self, path: str, size: int, mtime: float, data: bytes | None,
-                       reason: str) -> FileOutcome:
+    def _put_blob(self, db, sha: str, data) -> None:
+        """Keep an original once.  `data` is bytes, or (open file, size):
+        a file is copied in 1 MiB pieces into a zero-filled blob, so a large
+        export is never held in memory whole."""
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            db.execute("INSERT OR IGNORE INTO blobs(sha256, size, data) VALUES (?,?,?)",
+                       (sha, len(data), bytes(data)))
+            return
+        fileobj, size = data
+        cursor = db.execute("INSERT OR IGNORE INTO blobs(sha256, size, data)"
+                            " VALUES (?,?, zeroblob(?))", (sha, size, size))
+        if cursor.rowcount:
+            fileobj.seek(0)
+            with db.blobopen("blobs", "data", cursor.lastrowid) as blob:
+                while chunk := fileobj.read(1 << 20):
+                    blob.write(chunk)
+
+    def _file_id(self, db, path: str, raw_path: bytes | None, values: dict) -> int:
+        """Insert or update the `files` row of `path` with `values`; its id."""
+        row = db.execute("SELECT id FROM files WHERE path=?", (path,)).fetchone()
+        if row is None:
+            values = {**values, "path": path, "raw_path": raw_path, "first_seen": now_iso()}
+            names = ", ".join(values)
+            return db.execute(f"INSERT INTO files({names}) VALUES ({', '.join('?' * len(values))})",
+                              tuple(values.values())).lastrowid
+        db.execute(f"UPDATE files SET {', '.join(f'{k}=?' for k in values)} WHERE id=?",
+                   (*values.values(), row["id"]))
+        return row["id"]
+
+    def record_failure(self, path: str, size: int, mtime: float, data, reason: str,
+                       sha: str | None = None, raw_path: bytes | None = None) -> FileOutcome:
         """A file that yielded nothing: keep its bytes and the reason.
 
         Bulletins it held before (if any) are left as they were: a file that
         turned to garbage must not take good records down with it.
         """
-        stamp = now_iso()
         with self.transaction() as db:
-            sha = None
             if data is not None:
-                sha = sha256_hex(data)
-                db.execute("INSERT OR IGNORE INTO blobs(sha256, size, data) VALUES (?,?,?)",
-                           (sha, len(data), data))
-            row = db.execute("SELECT id FROM files WHERE path=?", (path,)).fetchone()
-            if row is None:
-                db.execute("INSERT INTO files(path, size, mtime, sha256, status, error, first_seen)"
-                           " VALUES (?,?,?,?, 'failed', ?, ?)",
-                           (path, size, mtime, sha, reason, stamp))
-            else:
-                db.execute("UPDATE files SET size=?, mtime=?, sha256=?, status='failed', error=?"
-                           " WHERE id=?", (size, mtime, sha, reason, row["id"]))
+                sha = sha or sha256_hex(data)
+                self._put_blob(db, sha, data)
+            self._file_id(db, path, raw_path, {"size": size, "mtime": mtime, "sha256": sha,
+                                               "status": "failed", "error": reason})
         return FileOutcome(path, "failed", errors=[reason])
 
-    def store_file(self, path: str, size: int, mtime: float, data: bytes, fmt: str,
-                   encoding: str | None, records: list[Record],
-                   errors: list[str]) -> FileOutcome:
-        """Keep a file's bytes and reconcile its records with the archive."""
-        sha = sha256_hex(data)
+    def store_file(self, path: str, size: int, mtime: float, data, fmt: str,
+                   encoding: str | None, records, errors: list[str],
+                   sha: str | None = None, raw_path: bytes | None = None) -> FileOutcome:
+        """Keep a file's bytes and reconcile its records with the archive.
+
+        `records` may be a stream (a generator that appends its problems to
+        `errors` as it goes): it is consumed inside the transaction, so an
+        exception from it (`limits.FileRefused`) leaves the archive as it
+        was, and so does a stream that yields no record at all (`NoRecords`).
+        """
+        sha = sha or sha256_hex(data)
         stamp = now_iso()
-        outcome = FileOutcome(path, "unchanged", errors=list(errors))
+        outcome = FileOutcome(path, "unchanged", errors=errors)
         with self.transaction() as db:
             row = db.execute("SELECT * FROM files WHERE path=?", (path,)).fetchone()
             if row is not None and row["sha256"] == sha and row["status"] == "active":
@@ -263,96 +315,22 @@ class Archive:
                     "SELECT COUNT(*) FROM docs WHERE file_id=? AND status='active'",
                     (row["id"],)).fetchone()[0]
                 return outcome
-            db.execute("INSERT OR IGNORE INTO blobs(sha256, size, data) VALUES (?,?,?)",
-                       (sha, len(data), data))
-            if row is None:
-                file_id = db.execute(
-                    "INSERT INTO files(path, size, mtime, sha256, format, encoding, status,"
-                    " first_seen, last_ingest) VALUES (?,?,?,?,?,?, 'active', ?, ?)",
-                    (path, size, mtime, sha, fmt, encoding, stamp, stamp)).lastrowid
-            else:
-                file_id = row["id"]
-                db.execute("UPDATE files SET size=?, mtime=?, sha256=?, format=?, encoding=?,"
-                           " status='active', error=NULL, last_ingest=? WHERE id=?",
-                           (size, mtime, sha, fmt, encoding, stamp, file_id))
+            self._put_blob(db, sha, data)
+            file_id = self._file_id(db, path, raw_path, {
+                "size": size, "mtime": mtime, "sha256": sha, "format": fmt,
+                "encoding": encoding, "status": "active", "error": None, "last_ingest": stamp})
             ingest_id = db.execute(
-                "INSERT INTO ingests(file_id, sha256, ingested_at, records, errors)"
-                " VALUES (?,?,?,?,?)",
-                (file_id, sha, stamp, len(records), json.dumps(errors, ensure_ascii=False))
-            ).lastrowid
-            self._reconcile(db, file_id, ingest_id, records, stamp, outcome)
+                "INSERT INTO ingests(file_id, sha256, ingested_at, records) VALUES (?,?,?,0)",
+                (file_id, sha, stamp)).lastrowid
+            count = reconcile(db, file_id, ingest_id, records, stamp, outcome)
+            if count == 0:
+                raise NoRecords("; ".join(list(errors)[:3]) or "no bulletin found")
+            kept = errors.summary() if hasattr(errors, "summary") else list(errors)
+            db.execute("UPDATE ingests SET records=?, errors=? WHERE id=?",
+                       (count, json.dumps(kept, ensure_ascii=False), ingest_id))
         if outcome.added or outcome.updated or outcome.withdrawn:
             outcome.status = "updated" if row is not None else "added"
         return outcome
-
-    def _reconcile(self, db, file_id: int, ingest_id: int, records: list[Record],
-                   stamp: str, outcome: FileOutcome) -> None:
-        existing = db.execute(
-            "SELECT d.id, d.source_line, d.index_no, d.status, v.sha256"
-            " FROM docs d LEFT JOIN versions v ON v.id = d.current_vid WHERE d.file_id=?",
-            (file_id,)).fetchall()
-        by_index = {r["index_no"]: r for r in existing if r["index_no"]}
-        by_line = {r["source_line"]: r for r in existing}
-        seen: set[int] = set()
-        for record in records:
-            content = record_hash(record)
-            match = by_index.get(record.index_no) if record.index_no else None
-            if match is None or match["id"] in seen:
-                match = by_line.get(record.source_line)
-                if match is not None and (match["id"] in seen or (
-                        record.index_no and match["index_no"]
-                        and match["index_no"] != record.index_no)):
-                    match = None
-            if match is not None:
-                seen.add(match["id"])
-                if match["sha256"] == content and match["status"] == "active":
-                    if match["source_line"] != record.source_line:   # moved, not changed
-                        db.execute("UPDATE docs SET source_line=? WHERE id=?",
-                                   (record.source_line, match["id"]))
-                    outcome.unchanged += 1
-                    continue
-                self._add_version(db, match["id"], ingest_id, record, content, stamp,
-                                  withdrawn_before=match["status"] != "active")
-                outcome.updated += 1
-                continue
-            self._check_conflict(db, file_id, record, content, outcome)
-            doc_id = db.execute(
-                "INSERT INTO docs(file_id, source_line, index_no, status, seq, created_at,"
-                " updated_at) VALUES (?,?,?, 'active', 0, ?, ?)",
-                (file_id, record.source_line, record.index_no, stamp, stamp)).lastrowid
-            seen.add(doc_id)
-            self._add_version(db, doc_id, ingest_id, record, content, stamp)
-            outcome.added += 1
-        for row in existing:
-            if row["id"] not in seen and row["status"] == "active":
-                db.execute("UPDATE docs SET status='withdrawn', seq=?, updated_at=? WHERE id=?",
-                           (self.next_seq(db), stamp, row["id"]))
-                outcome.withdrawn += 1
-
-    def _add_version(self, db, doc_id: int, ingest_id: int, record: Record, content: str,
-                     stamp: str, withdrawn_before: bool = False) -> None:
-        vid = db.execute(
-            "INSERT INTO versions(doc_id, ingest_id, record, sha256, created_at)"
-            " VALUES (?,?,?,?,?)",
-            (doc_id, ingest_id, record_json(record), content, stamp)).lastrowid
-        db.execute("UPDATE docs SET current_vid=?, index_no=?, source_line=?, status='active',"
-                   " seq=?, updated_at=? WHERE id=?",
-                   (vid, record.index_no, record.source_line, self.next_seq(db), stamp, doc_id))
-
-    def _check_conflict(self, db, file_id: int, record: Record, content: str,
-                        outcome: FileOutcome) -> None:
-        if not record.index_no:
-            return
-        other = db.execute(
-            "SELECT d.id, f.path, v.sha256 FROM docs d JOIN files f ON f.id = d.file_id"
-            " JOIN versions v ON v.id = d.current_vid"
-            " WHERE d.index_no=? AND d.file_id<>? AND d.status='active' LIMIT 1",
-            (record.index_no, file_id)).fetchone()
-        if other is not None and other["sha256"] != content:
-            where = f" (line {record.source_line})" if record.source_line else ""
-            outcome.conflicts.append(
-                f"索引号 {record.index_no}{where} also belongs to a different bulletin "
-                f"(#{other['id']}, from {other['path']}); both are kept")
 
     # -- withdraw / restore ---------------------------------------------------
     def withdraw_file(self, path: str) -> int:
@@ -363,12 +341,10 @@ class Archive:
             if row is None:
                 return 0
             db.execute("UPDATE files SET status='withdrawn' WHERE id=?", (row["id"],))
+            db.execute("DELETE FROM doc_sources WHERE file_id=?", (row["id"],))
             ids = [r[0] for r in db.execute(
                 "SELECT id FROM docs WHERE file_id=? AND status='active'", (row["id"],))]
-            for doc_id in ids:
-                db.execute("UPDATE docs SET status='withdrawn', seq=?, updated_at=? WHERE id=?",
-                           (self.next_seq(db), stamp, doc_id))
-        return len(ids)
+            return sum(withdraw_doc(db, doc_id, stamp) for doc_id in ids)
 
     def set_doc_status(self, doc_id: int, status: str) -> bool:
         """Withdraw or restore one bulletin by hand."""
@@ -398,8 +374,7 @@ class Archive:
                          row["ingested_at"], row["sha256"], row["nversions"])
 
     def get(self, doc_id: int) -> StoredDoc | None:
-        row = self.db.execute(self._DOC_SQL + " WHERE d.id=?", (doc_id,)).fetchone()
-        return self._stored(row) if row else None
+        return self.get_many([doc_id]).get(doc_id)
 
     def get_many(self, doc_ids: list[int]) -> dict[int, StoredDoc]:
         out = {}
@@ -407,6 +382,14 @@ class Archive:
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(self._DOC_SQL + f" WHERE d.id IN ({marks})", chunk):
                 out[row["id"]] = self._stored(row)
+            for row in self.db.execute(
+                    "SELECT ds.doc_id, f.path, ds.source_line FROM doc_sources ds JOIN files f"
+                    f" ON f.id = ds.file_id WHERE ds.doc_id IN ({marks}) ORDER BY f.path", chunk):
+                doc = out.get(row[0])
+                if doc is not None:
+                    if not doc.sources:
+                        doc.sources = [{"path": doc.source_path, "line": doc.record.source_line}]
+                    doc.sources.append({"path": row[1], "line": row[2]})
         return out
 
     def versions(self, doc_id: int) -> list[dict]:
@@ -501,6 +484,10 @@ class Archive:
                  "finished_at": r["finished_at"], "outcome": r["outcome"],
                  "counts": json.loads(r["counts"]), "errors": json.loads(r["errors"]),
                  "detail": json.loads(r["detail"] or "{}")} for r in rows]
+
+
+class NoRecords(ValueError):
+    """A file whose stream yielded no bulletin: it failed, nothing changed."""
 
 
 def _chunks(items: list, size: int):

@@ -19,10 +19,11 @@ ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 HIT_KEYS = {"id", "index_no", "doc_no", "title", "issuer", "topic", "issued", "published",
             "keywords", "score", "snippet"}
 RESULT_KEYS = {"query", "total", "page", "page_size", "hits", "facets"}
-RESULT_EXTRA = {"sort", "warnings", "suggestion", "took_ms"}
+RESULT_EXTRA = {"sort", "warnings", "suggestion", "suggestion_total", "partial",
+                "partial_total", "took_ms"}
 FULL_KEYS = (HIT_KEYS - {"score", "snippet"}) | {"body", "url", "source_path", "source_line",
                                                   "ingested_at", "sha256"}
-FULL_EXTRA = {"status", "versions"}
+FULL_EXTRA = {"status", "versions", "sources", "issued_from", "attachments"}
 
 
 def run(home, *args, input=None):

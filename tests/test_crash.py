@@ -46,6 +46,19 @@ def start_paused(home: Path, point: str, *args: str, seconds: float = 120):
     return proc
 
 
+VERIFY = Path(__file__).resolve().parents[1] / "scripts" / "verify_archive"
+
+
+def verify(home: Path, src: Path, against: Path | None = None, save: Path | None = None) -> None:
+    """The independent check (scripts/verify_archive) passes."""
+    args = [sys.executable, str(VERIFY), "--home", str(home), "--source", str(src)]
+    args += ["--against", str(against)] if against else []
+    args += ["--save", str(save)] if save else []
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "source files checked" in done.stdout
+
+
 def kill9(proc: subprocess.Popen) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -81,11 +94,14 @@ def test_stale_lock_of_killed_writer_is_taken_over(data):
     assert rerun.returncode == 0, rerun.stderr
     assert [j["outcome"] for j in Archive(home).jobs(2)] == ["ok", "killed"]
     assert check_consistent(home)["documents"] == 50
+    verify(home, src)
 
 
 @pytest.mark.parametrize("point", ["ingest-file", "sync-commit", "sync-state"])
 def test_kill_during_incremental_run(data, point):
     home, src = data
+    ids = home.parent / "ids.json"
+    verify(home, src, save=ids)
     make_source(src, files=2, per_file=10, start=4)
     (src / "part-000.jsonl").unlink()
     kill9(start_paused(home, point, "reindex", "--source", str(src)))
@@ -94,6 +110,7 @@ def test_kill_during_incremental_run(data, point):
     assert rerun.returncode == 0, rerun.stderr
     counts = check_consistent(home)
     assert (counts["documents"], counts["withdrawn"]) == (50, 10)
+    verify(home, src, against=ids)                           # no identity moved
 
 
 @pytest.mark.parametrize("point", ["rebuild-commit", "rebuild-switch"])
@@ -110,6 +127,7 @@ def test_kill_during_full_rebuild(data, point):
     names = sorted(p.name for p in (home / "index").glob("gen-*"))
     assert len(names) == 2 and index.current_generation(home).path.name == names[-1]
     assert check_consistent(home)["documents"] == 40
+    verify(home, src)
 
 
 SEARCH_LOOP = """
@@ -158,3 +176,119 @@ def test_full_rebuild_while_searching(data):
     assert other_errors == 0, err
     assert searches > 0 and (first, last) == (40, 60)
     check_consistent(home)
+
+
+# ------------------------------------------- children die with their parent --
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        text = (task / "children").read_text() if (task / "children").exists() else ""
+        out |= {int(c) for c in text.split()}
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")           # a zombie has exited
+
+
+def _all_gone(pids: set[int], seconds: float = 5.0) -> set[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.05)
+    return {p for p in pids if _alive(p)}
+
+
+def _kill_all(pids: set[int]) -> None:
+    """Leave nothing behind when a test fails half-way (our own processes)."""
+    for pid in pids:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(port: int, path: str = "/healthz", timeout: float = 5.0) -> int:
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+        return r.status
+
+
+def start_server(home: Path, workers: int = 2) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    proc = subprocess.Popen(cli(home, "serve", "--port", str(port), "--workers", str(workers),
+                                "--threads", "2"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if _get(port, timeout=2) == 200:
+                return proc, port
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc (Linux)")
+def test_server_workers_exit_when_the_supervisor_is_killed(data):
+    home, _ = data
+    proc, port = start_server(home, workers=2)
+    workers = _children(proc.pid)
+    try:
+        assert len(workers) == 2 and all(_alive(w) for w in workers)
+        kill9(proc)
+        assert _all_gone(workers) == set()
+        with pytest.raises(OSError):             # nobody serves the port any more
+            _get(port, timeout=2)
+    finally:
+        _kill_all({proc.pid} | workers)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc (Linux)")
+def test_index_build_workers_exit_when_the_ingest_is_killed(data):
+    home, src = data
+    make_source(src, files=2, per_file=200, start=4)   # enough for Whoosh's worker batches
+    assert jobs.reindex(home, [jobs.Source(src)]).outcome == "ok"
+    proc = start_paused(home, "rebuild-commit", "reindex", "--full")
+    workers = _children(proc.pid)
+    try:
+        assert workers, "the rebuild runs Whoosh worker processes"
+        kill9(proc)
+        assert _all_gone(workers) == set()
+    finally:
+        _kill_all({proc.pid} | workers)
+    with jobs.WriterLock(home):                  # and none of them holds the lock
+        pass
+
+
+def test_slow_drip_clients_do_not_starve_healthz(data):
+    """300 connections that send half a request and then a byte now and
+    then: /healthz and a search still answer at once."""
+    import socket
+    home, _ = data
+    proc, port = start_server(home, workers=2)
+    drips = []
+    try:
+        for _ in range(300):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(b"GET /api/search?q=x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            drips.append(s)
+        time.sleep(0.5)
+        for s in drips[:50]:
+            s.sendall(b"a")
+        assert _get(port, "/healthz", timeout=5) == 200
+        assert _get(port, "/api/search?q=%E9%80%9A%E7%9F%A5", timeout=10) == 200
+    finally:
+        for s in drips:
+            s.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

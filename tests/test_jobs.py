@@ -39,8 +39,9 @@ def test_incremental_add_change_delete_restore(tmp_path, monkeypatch):
 
     # Nothing changed: recognised by size and mtime, nothing parsed.
     parsed = []
-    real_parse = jobs.parse_bytes
-    monkeypatch.setattr(jobs, "parse_bytes", lambda *a: parsed.append(a) or real_parse(*a))
+    real_parse = jobs.sources.iter_stream_records     # JSON Lines are streamed
+    monkeypatch.setattr(jobs.sources, "iter_stream_records",
+                        lambda *a: parsed.append(a) or real_parse(*a))
     again = reindex(home, src)
     assert (again.added, again.updated, again.unchanged, again.indexed) == (0, 0, 3, 0)
     # Touched, same bytes: the hash decides, still nothing parsed.
@@ -231,3 +232,155 @@ def test_missing_source_fails_without_withdrawing(tmp_path):
     report = jobs.reindex(home, [jobs.Source(src), jobs.Source(tmp_path / "absent")])
     assert report.outcome == "partial" and report.exit_code == jobs.EXIT_PARTIAL
     assert report.withdrawn == 0
+
+
+# ------------------------------------------------ hostile sources (issue 12) --
+
+def _archive_paths(home) -> dict[str, bytes | None]:
+    archive = Archive(home, readonly=True)
+    try:
+        return {r["path"]: r["raw_path"] for r in archive.db.execute("SELECT * FROM files")}
+    finally:
+        archive.close()
+
+
+def test_undecodable_and_control_character_names_are_ingested_and_printed_safely(tmp_path):
+    """Item 2: a name that is not UTF-8 (and one carrying a terminal escape)
+    is recorded losslessly; the files after it are ingested; a rerun
+    changes nothing and withdraws nothing."""
+    home, src = tmp_path / "home", tmp_path / "src"
+    write_file(src, "a-first.jsonl", [1])
+    raw_name = b"b-\xb9\xab\xb8\xe6-gbk-name.jsonl"          # 公告 in GBK: invalid UTF-8
+    write_file(src, os.fsdecode(raw_name), [2])
+    write_file(src, "c-\x1b]0;owned\x07\x1b[2J.jsonl", [3])
+    write_file(src, "d-last.jsonl", [4])
+    result = CliRunner().invoke(main, ["--home", str(home), "reindex", "--source", str(src)])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    paths = _archive_paths(home)
+    assert len(paths) == 4
+    raw = {os.path.basename(bytes(v)) for v in paths.values() if v is not None}
+    assert raw == {raw_name}                              # the exact bytes, kept
+    assert any(p.endswith("b-\\xb9\\xab\\xb8\\xe6-gbk-name.jsonl") for p in paths)
+    assert all(len(ids_for(home, title_of(n))) == 1 for n in (1, 2, 3, 4))
+    again = reindex(home, src)
+    assert (again.outcome, again.unchanged, again.withdrawn, again.failed) == ("ok", 4, 0, 0)
+
+
+def test_unlistable_folder_fails_and_withdraws_nothing(tmp_path, monkeypatch):
+    """Item 3: a folder that cannot be listed is that folder's failure
+    (exit 3); its bulletins stay; when it is readable again nothing is
+    duplicated."""
+    home, src = tmp_path / "home", tmp_path / "src"
+    write_file(src / "2024", "part.jsonl", range(0, 4))
+    write_file(src / "2025", "part.jsonl", range(4, 6))
+    assert reindex(home, src).added == 6
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.path.basename(os.fspath(path)) == "2024":
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    blocked = reindex(home, src)
+    assert (blocked.outcome, blocked.exit_code, blocked.withdrawn) == ("partial", 3, 0)
+    [failure] = blocked.failures
+    assert failure["path"].endswith("2024") and "cannot list folder" in failure["reason"]
+    assert len(ids_for(home, title_of(0))) == 1
+    monkeypatch.undo()
+    back = reindex(home, src)
+    assert (back.outcome, back.added, back.updated, back.withdrawn) == ("ok", 0, 0, 0)
+    assert check_consistent(home)["documents"] == 6
+
+
+def test_links_out_of_the_source_are_not_followed(tmp_path):
+    """Item 4: a link to a file or a folder outside the source root never
+    becomes a bulletin; a link inside the root is followed once."""
+    home, src, outside = tmp_path / "home", tmp_path / "src", tmp_path / "elsewhere"
+    write_file(outside, "secret.jsonl", [90])                 # would parse as a bulletin
+    write_file(src, "own.jsonl", [1])
+    (src / "to-secret.jsonl").symlink_to(outside / "secret.jsonl")
+    (src / "to-folder").symlink_to(outside, target_is_directory=True)
+    (src / "to-own.jsonl").symlink_to(src / "own.jsonl")
+    (src / "dangling.jsonl").symlink_to(tmp_path / "nothing-here")
+    report = reindex(home, src)
+    assert (report.outcome, report.added, report.files) == ("ok", 1, 1)
+    assert ids_for(home, title_of(90)) == []
+    assert all(str(outside) not in path for path in _archive_paths(home))
+    skipped = sorted(os.path.basename(w["path"]) for w in report.warnings)
+    assert skipped == ["dangling.jsonl", "to-folder", "to-secret.jsonl"]
+
+
+def test_a_file_past_the_record_limit_is_refused_whole(tmp_path, monkeypatch):
+    """Item 5: more records than MAX_RECORDS_PER_FILE: the file is refused,
+    the bulletins it held before are kept."""
+    home, src = tmp_path / "home", tmp_path / "src"
+    write_file(src, "export.jsonl", range(3))
+    assert reindex(home, src).added == 3
+    monkeypatch.setattr(jobs.limits, "MAX_RECORDS_PER_FILE", 5)
+    write_file(src, "export.jsonl", range(3, 12))
+    report = reindex(home, src)
+    assert report.exit_code == 3 and report.withdrawn == 0 and report.added == 0
+    assert "more than 5 records" in report.failures[0]["reason"]
+    assert len(ids_for(home, title_of(1))) == 1 and ids_for(home, title_of(4)) == []
+
+
+def test_errors_per_file_are_counted_past_the_kept_ones(tmp_path, monkeypatch):
+    """Item 5: thousands of bad lines keep MAX_ERRORS_KEPT messages, count
+    them all, and the job record is saved."""
+    home, src = tmp_path / "home", tmp_path / "src"
+    src.mkdir()
+    monkeypatch.setattr(jobs.limits, "MAX_ERRORS_KEPT", 7)
+    good = json.dumps({"title": "唯一的好记录", "body": "正文。"}, ensure_ascii=False)
+    (src / "junk.jsonl").write_text('{"a": 1}\n' * 3000 + good + "\n" + "[]\n" * 2000)
+    report = jobs.ingest(home, [src])
+    assert report.records_failed == 5000 and report.added == 1
+    messages = [w["message"] for w in report.warnings]
+    assert len(messages) == 8 and messages[-1] == "… and 4993 more problems in this file"
+    [job] = Archive(home, readonly=True).jobs(1)
+    assert job["outcome"] == "partial" and job["counts"]["records_failed"] == 5000
+    assert len(ids_for(home, "唯一的好记录")) == 1
+
+
+def test_a_page_past_its_parse_budget_fails_with_the_reason(tmp_path, monkeypatch):
+    """Item 5: a page whose parsing does not end within PAGE_PARSE_SECONDS
+    fails with that reason, and the files after it are ingested."""
+    home, src = tmp_path / "home", tmp_path / "src"
+    src.mkdir()
+    (src / "a-endless.html").write_text("<html><body><p>永不结束</p></body></html>")
+    write_file(src, "b-after.jsonl", [5])
+    real_parse = jobs.sources.htmlpage.parse
+
+    def endless(text, encoding=None):
+        while "永不结束" in text:             # a parser stuck on its input
+            pass
+        return real_parse(text, encoding)
+
+    monkeypatch.setattr(jobs.sources.htmlpage, "parse", endless)
+    monkeypatch.setattr(jobs.limits, "PAGE_PARSE_SECONDS", 0.3)
+    report = jobs.ingest(home, [src])
+    assert report.exit_code == 3 and report.added == 1
+    assert "parsing took longer than 0.3 s" in report.failures[0]["reason"]
+
+
+def test_every_field_is_bounded_and_the_cut_reported(tmp_path):
+    """Item 6: an issuer of 200k characters, a 文号 and 索引号 of 5k, 500
+    keywords: each is cut to its limit, the cuts reported, the run ok."""
+    home, src = tmp_path / "home", tmp_path / "src"
+    src.mkdir()
+    line = {"title": "字段超长的公告", "body": "正文。", "issuer": "某" * 200_000,
+            "doc_no": "文" * 5000, "index_no": "I" * 5000, "topic": "题" * 3000,
+            "keywords": ";".join(f"词{n}" for n in range(500))}
+    (src / "long.jsonl").write_text(json.dumps(line, ensure_ascii=False) + "\n")
+    report = jobs.ingest(home, [src])
+    assert report.outcome == "ok" and report.added == 1
+    [doc_id] = ids_for(home, "字段超长的公告")
+    doc = Archive(home, readonly=True).get(doc_id).record
+    from archive.fields import BY_NAME, MAX_KEYWORDS
+    for name in ("issuer", "doc_no", "index_no", "topic"):
+        assert len(getattr(doc, name)) == BY_NAME[name].max_chars, name
+    assert len(doc.keywords) == MAX_KEYWORDS
+    cut = " ".join(w["message"] for w in report.warnings)
+    for label in ("发文机关", "发文字号", "索引号", "主题分类", "主题词"):
+        assert label in cut, label

@@ -287,11 +287,15 @@ def test_deeply_nested_html_does_not_crash():
     assert result.records or result.errors
 
 
-def test_title_of_100k_characters():
+def test_title_of_100k_characters_is_cut_and_the_cut_reported():
     title = "长" * 100_000
     page = f"<html><head><meta name='ArticleTitle' content='{title}'></head><body><div id='content'><p>正文</p></div></body></html>"
-    [record] = parse_bytes("long.html", page.encode()).records
-    assert record.title == title and record.body == "正文"
+    result = parse_bytes("long.html", page.encode())
+    [record] = result.records
+    assert record.title == "长" * 1000 and record.body == "正文"
+    assert result.warnings == ["标题 (title) cut to 1000 characters (was 100000)",
+                               "source value 'meta:ArticleTitle' (raw) cut to 10000 characters"]
+    assert not result.errors
 
 
 def test_oversized_page_is_refused(monkeypatch):
@@ -327,3 +331,250 @@ def test_parse_file_missing_and_real(tmp_path):
     path = tmp_path / "seed.txt"
     path.write_bytes(TEXTPAGE.encode("utf-8"))
     assert parse_file(path).records[0].title == "沁源县十七届人大七次会议闭幕"
+
+
+# ---------------------------------------------------------------- issue #13: any layout, every label
+
+from archive.fields import BY_NAME  # noqa: E402
+
+# Every variant of issue #13, by field, with a value of the right shape.
+LABEL_VARIANTS = {
+    "index_no": (["索引号", "信息索引号", "索 引 号", "索取号"], "QY1-2024-00017",
+                 "QY1-2024-00017"),
+    "doc_no": (["发文字号", "文号", "发文号", "文件编号"], "某政发[2024]3号", "某政发〔2024〕3号"),
+    "issuer": (["发文机关", "发布机构", "发文单位", "发布单位", "生成机构", "信息来源", "来源"],
+               "某县人民政府办公室", "某县人民政府办公室"),
+    "issued": (["发文时间", "成文日期", "成文时间", "生成日期", "印发日期"], "2024年3月5日",
+               "2024-03-05"),
+    "published": (["发布日期", "发布时间", "公开日期", "公开时间"], "2024-03-07", "2024-03-07"),
+    "topic": (["主题分类", "信息分类", "分类", "所属主题", "公开类别"], "城乡建设", "城乡建设"),
+    "keywords": (["主题词", "关键词", "关键字"], "防汛 抗旱", ["防汛", "抗旱"]),
+    "title": (["标题", "名称", "文件名称", "信息名称"], "关于做好防汛工作的通知",
+              "关于做好防汛工作的通知"),
+}
+_CASES = [(field, label) for field, (labels, _, _) in LABEL_VARIANTS.items() for label in labels]
+# The other fields of the test page, each under its first label.
+_OTHERS = {"index_no": "索引号：QY9-2024-1", "issued": "成文日期：2024-01-02",
+           "published": "发布日期：2024-01-03"}
+
+
+def _variant_pairs(field: str, label: str, colon: str) -> list[tuple[str, str]]:
+    value = LABEL_VARIANTS[field][1]
+    pairs = [(label + colon, value)]
+    pairs += [tuple(other.split("：")) for name, other in _OTHERS.items() if name != field]
+    return pairs
+
+
+@pytest.mark.parametrize("field,label", _CASES)
+@pytest.mark.parametrize("colon", ["：", ":", ""])
+def test_every_label_variant_on_a_text_page(field, label, colon):
+    lines = [f"{lb}{':' if colon == ':' else colon or '　'}{v}" if lb != label + colon
+             else f"{lb}{'' if colon else '　'}{v}" for lb, v in _variant_pairs(field, label, colon)]
+    page = "\n".join(lines) + "\n\n　　为做好今年的防汛工作，现将有关事项通知如下。\n"
+    result = parse_bytes("page.txt", page.encode("utf-8"))
+    assert result.format == "textpage", result.errors
+    [record] = result.records
+    assert getattr(record, field) == LABEL_VARIANTS[field][2]
+    assert record.body == "为做好今年的防汛工作，现将有关事项通知如下。"
+
+
+@pytest.mark.parametrize("field,label", _CASES)
+@pytest.mark.parametrize("colon", ["：", ":", ""])
+def test_every_label_variant_on_an_html_page(field, label, colon):
+    cells = "".join(f"<td>{lb}</td><td>{v}</td>" for lb, v in _variant_pairs(field, label, colon))
+    page = (f"<html><head><meta charset='utf-8'><title>某县人民政府</title></head><body>"
+            f"<table class='xxgk'><tr>{cells}</tr></table>"
+            "<div class='content'><p>为做好今年的防汛工作，现将有关事项通知如下。</p></div>"
+            "</body></html>")
+    [record] = parse_bytes("page.html", page.encode()).records
+    assert getattr(record, field) == LABEL_VARIANTS[field][2]
+    assert record.body == "为做好今年的防汛工作，现将有关事项通知如下。"
+
+
+def test_every_issue_label_is_in_the_one_vocabulary():
+    for field, (labels, _, _) in LABEL_VARIANTS.items():
+        for label in labels:
+            assert label.replace(" ", "") in BY_NAME[field].source_labels, label
+
+
+ONE_PAIR_A_LINE = """关于做好防汛工作的通知
+索引号：QY1-2024-00017
+发文机关：某县人民政府办公室
+发文字号：某政办发〔2024〕3号
+成文日期：2024年3月5日
+发布日期：2024-03-07
+主题词：
+
+各乡镇人民政府：
+　　为做好今年的防汛工作，现将有关事项通知如下。
+一、加强值守。
+"""
+
+TWO_PAIRS_A_LINE = ("索引号：QY1-2024-00017　　发文机关：某县人民政府办公室\n"
+                    "发文字号：某政办发〔2024〕3号　　成文日期：2024年3月5日\n"
+                    "标题：关于做好防汛工作的通知\n"
+                    "发布日期：2024-03-07\t主题词：\n"
+                    "\n各乡镇人民政府：\n　　为做好今年的防汛工作，现将有关事项通知如下。\n一、加强值守。\n")
+
+HEADER_THEN_BODY = ("【字号：大 中 小】\n"
+                    "标题：关于做好防汛工作的通知  发文机关：某县人民政府办公室  索引号：QY1-2024-00017\n"
+                    "发文字号：某政办发〔2024〕3号  成文日期：2024年3月5日  发布日期：2024-03-07  主题词：\n"
+                    "各乡镇人民政府：\n　　为做好今年的防汛工作，现将有关事项通知如下。\n一、加强值守。\n")
+
+
+@pytest.mark.parametrize("page", [ONE_PAIR_A_LINE, TWO_PAIRS_A_LINE, HEADER_THEN_BODY],
+                         ids=["one-pair-a-line", "two-pairs-full-width-spaces", "header-block"])
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_text_rendering_in_each_layout(page, encoding):
+    result = parse_bytes("bulletin.txt", page.encode(encoding))
+    assert (result.format, result.encoding) == ("textpage", encoding), result.errors
+    [record] = result.records
+    assert record.title == "关于做好防汛工作的通知"
+    assert (record.index_no, record.doc_no) == ("QY1-2024-00017", "某政办发〔2024〕3号")
+    assert record.issuer == "某县人民政府办公室"
+    assert (record.issued, record.published, record.keywords) == ("2024-03-05", "2024-03-07", [])
+    assert record.body == ("各乡镇人民政府：\n为做好今年的防汛工作，现将有关事项通知如下。\n"
+                           "一、加强值守。")
+
+
+def test_a_text_file_with_one_label_is_not_a_bulletin():
+    assert parse_bytes("notes.txt", "发布日期：2024-03-07\n今天天气很好。\n".encode()).errors \
+        == ["unrecognised format"]
+
+
+def test_empty_value_before_another_label_stays_empty():
+    page = ("<html><body><div class='info'><p>主题词：<em></em></p>"
+            "<p>发布日期：2024-03-07</p></div><div class='detail'><h1>关于做好防汛工作的通知</h1>"
+            "<ul><li>主题词：<em></em></li><li>关于做好防汛工作的通知</li></ul>"
+            "<div class='content'><p>为做好今年的防汛工作，现将有关事项通知如下。</p></div>"
+            "</div></body></html>")
+    [record] = parse_bytes("p.html", page.encode()).records
+    assert record.keywords == []
+    assert record.published == "2024-03-07"
+    record = textpage.parse_text("主题词：　　发布日期：2024-03-07\n标题：某通知\n\n正文。")
+    assert (record.keywords, record.published, record.title) == ([], "2024-03-07", "某通知")
+
+
+def test_empty_cell_value_does_not_take_the_next_cell():
+    page = ("<html><body><table><tr><td>主题词：</td><td></td><td>发文字号：</td>"
+            "<td>某政发〔2024〕3号</td></tr></table><div class='content'><p>正文。</p></div>"
+            "</body></html>")
+    [record] = parse_bytes("p.html", page.encode()).records
+    assert (record.keywords, record.doc_no) == ([], "某政发〔2024〕3号")
+
+
+@pytest.mark.parametrize("shown,title", [
+    ("院士专家座谈会在京召开-中国科普网", "院士专家座谈会在京召开"),
+    ("关于做好防汛工作的通知_某县人民政府", "关于做好防汛工作的通知"),
+    ("关于做好防汛工作的通知｜中国宜春", "关于做好防汛工作的通知"),
+    ("2022-2030年国土空间规划", "2022-2030年国土空间规划"),
+])
+def test_title_without_the_site_suffix(shown, title):
+    page = (f"<html><head><meta charset='utf-8'><meta property='og:title' content='{shown}'>"
+            f"<title>{shown}</title></head><body><div class='content'><p>正文第一段。</p></div>"
+            "</body></html>")
+    [record] = parse_bytes("p.html", page.encode()).records
+    assert record.title == title
+
+
+def test_title_is_never_punctuation_or_a_breadcrumb():
+    page = ("<html><head><title>防汛工作会议召开_某县人民政府</title></head><body>"
+            "<div class='crumb'>首页 > 政务公开 > 通知公告</div><h1>）</h1>"
+            "<div class='content'><p>正文第一段。</p></div></body></html>")
+    [record] = parse_bytes("p.html", page.encode()).records
+    assert record.title == "防汛工作会议召开"
+
+
+@pytest.mark.parametrize("counter", ["访问量：199", "浏览次数：12", "点击数：3", "2024-03-07"])
+def test_issuer_is_never_a_counter_or_a_date(counter):
+    page = (f"<html><body><h1>某通知</h1><div class='info'><span>来源：{counter}</span>"
+            "<span>发布时间：2024-03-07</span></div><div class='content'><p>正文第一段。</p></div>"
+            "</body></html>")
+    [record] = parse_bytes("p.html", page.encode()).records
+    assert record.issuer is None and record.published == "2024-03-07"
+
+
+@pytest.mark.parametrize("shown,iso", [
+    ("2024年3月5日", "2024-03-05"), ("二〇二四年三月五日", "2024-03-05"),
+    ("2024-03-05", "2024-03-05"), ("2024.3.5", "2024-03-05"), ("2024/03/05", "2024-03-05"),
+    ("２０２４年３月５日", "2024-03-05"), ("二○二四年十二月二十五日", "2024-12-25"),
+])
+@pytest.mark.parametrize("kind", ["html", "text"])
+def test_closing_date_is_issued_and_says_so(shown, iso, kind):
+    closing = ["为做好今年的防汛工作，现将有关事项通知如下。", "某县水利局", shown, "（此件公开发布）"]
+    if kind == "html":
+        page = ("<html><body><h1>关于做好防汛工作的通知</h1><p>发布时间：2024-03-07　来源：某县水利局</p>"
+                "<div class='content'>" + "".join(f"<p>{c}</p>" for c in closing)
+                + "</div></body></html>")
+        [record] = parse_bytes("p.html", page.encode()).records
+    else:
+        record = textpage.parse_text("标题：关于做好防汛工作的通知\n发布日期：2024-03-07\n"
+                                     "发文机关：某县水利局\n\n" + "\n".join(closing))
+    assert (record.issued, record.issued_from) == (iso, "落款")
+    assert record.body.endswith(shown + "\n（此件公开发布）")
+
+
+def test_closing_date_of_a_forwarded_report_is_not_the_notices():
+    page = ("<html><body><h1>关于转发防汛报告的通知</h1><p>发布时间：2024-03-07　来源：某县人民政府办公室</p>"
+            "<div class='content'><p>现将县水利局报告转发给你们。</p><p>防汛工作报告正文。</p>"
+            "<p>某县水利局</p><p>2024年2月1日</p></div></body></html>")
+    [record] = parse_bytes("p.html", page.encode()).records
+    assert (record.issued, record.issued_from) == (None, None)
+
+
+def test_labelled_issue_date_wins_over_the_closing_date():
+    record = textpage.parse_text("标题：某通知\n成文日期：2024-03-01\n发文机关：某县水利局\n\n"
+                                 "正文。\n某县水利局\n2024年3月5日")
+    assert (record.issued, record.issued_from) == ("2024-03-01", None)
+
+
+def test_attachments_are_kept_and_an_attachment_only_bulletin_has_their_names_as_body():
+    page = ("<html><body><h1>2024年防汛物资采购结果公示</h1><p>发布时间：2024-03-07</p>"
+            "<div class='content'></div><div class='attach'><p>附件：</p>"
+            "<p><a href='/files/jg.pdf'>采购结果公示表.pdf</a></p>"
+            "<p><a href='/files/mx.xlsx'>物资明细</a></p>"
+            "<p><a href='/zwgk/list.html'>更多</a></p></div></body></html>")
+    [record] = parse_bytes("p.html", page.encode()).records
+    assert record.attachments == [{"name": "采购结果公示表.pdf", "url": "/files/jg.pdf"},
+                                  {"name": "物资明细", "url": "/files/mx.xlsx"}]
+    assert record.body == "采购结果公示表.pdf\n物资明细"
+    shown = record.to_dict()
+    assert shown["attachments"] == record.attachments and "issued_from" not in shown
+
+
+def test_attachment_list_is_not_body_text_when_there_is_an_article():
+    page = ("<html><body><h1>某通知</h1><div class='content'><p>正文第一段。</p>"
+            "<p><a href='/f/a.docx'>附件1.申报表.docx</a></p></div></body></html>")
+    [record] = parse_bytes("p.html", page.encode()).records
+    assert record.body == "正文第一段。"
+    assert record.attachments == [{"name": "附件1.申报表.docx", "url": "/f/a.docx"}]
+
+
+def test_attachments_and_closing_date_reach_show_json_and_search(tmp_path):
+    from archive import jobs
+    from archive.search import SearchService
+
+    page = ("<html><body><h1>关于征集防汛物资供应商的公告</h1><p>发布时间：2024-03-07　来源：某县水利局</p>"
+            "<div class='content'><p>现公开征集防汛物资供应商，报名表见附件。</p><p>某县水利局</p>"
+            "<p>二〇二四年三月五日</p></div><div class='attach'>"
+            "<a href='https://example.gov.cn/f/bm.docx'>供应商报名登记表.docx</a></div></body></html>")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "notice.html").write_text(page, encoding="utf-8")
+    assert jobs.ingest(tmp_path / "home", [tmp_path / "src"]).counts["added"] == 1
+    service = SearchService(tmp_path / "home")
+    [doc_id] = service.searcher().find_ids("报名登记表")
+    shown = service.show(doc_id)
+    assert (shown["issued"], shown["issued_from"]) == ("2024-03-05", "落款")
+    assert shown["attachments"] == [{"name": "供应商报名登记表.docx",
+                                     "url": "https://example.gov.cn/f/bm.docx"}]
+    assert "报名登记表" not in shown["body"]
+
+
+def test_jsonl_reads_back_its_own_export_of_attachments_and_closing_dates():
+    line = json.dumps({"title": "某通知", "body": "正文。", "issued": "2024-03-05",
+                       "issued_from": "落款",
+                       "attachments": [{"name": "报名表.docx", "url": "/f/a.docx"}, "junk"]},
+                      ensure_ascii=False)
+    [record] = jsonl.parse_lines([line]).records
+    assert (record.issued, record.issued_from) == ("2024-03-05", "落款")
+    assert record.attachments == [{"name": "报名表.docx", "url": "/f/a.docx"}]

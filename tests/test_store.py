@@ -293,3 +293,149 @@ def test_failed_file_keeps_its_bytes_and_does_not_drop_old_records(tmp_path):
     blob = archive.db.execute("SELECT data FROM blobs WHERE sha256=?", (row["sha256"],)).fetchone()
     assert bytes(blob[0]) == b"\x00\x01garbage\xff" * 20
     archive.close()
+
+
+# ------------------------------------------- identity without 索引号 (issue 12) --
+
+def _news(n: int, **extra) -> dict:
+    """A news-like record: no 索引号, no 文号, no URL (as every news record in the corpus)."""
+    return {"title": f"县融媒体中心第{n}条消息", "body": f"第{n}条消息的正文。",
+            "issuer": "县融媒体中心", "published": f"2024-05-{1 + n % 28:02d}", **extra}
+
+
+def _ids_by_title(home) -> dict[str, int]:
+    archive = Archive(home, readonly=True)
+    try:
+        return {r["title"]: d for d, _v, s, r in archive.all_docs() if s == "active"}
+    finally:
+        archive.close()
+
+
+def test_lines_inserted_deleted_and_reordered_change_only_what_changed(tmp_path):
+    src, home = tmp_path / "src", tmp_path / "home"
+    src.mkdir()
+    records = [_news(n) for n in range(6)] + [{"title": "无日期的说明", "body": "只有标题和正文。"},
+                                              {"body": "既无标题也无日期的一段正文。"}]
+    write_jsonl(src / "news.jsonl", records)
+    jobs.ingest(home, [src])
+    before = _ids_by_title(home)
+    shuffled = [_news(100)] + [r for r in records[::-1] if r != _news(3)]
+    write_jsonl(src / "news.jsonl", shuffled)
+    report = jobs.ingest(home, [src])
+    assert (report.added, report.updated, report.withdrawn) == (1, 0, 1)
+    after = _ids_by_title(home)
+    assert {t: after[t] for t in before if t != _news(3)["title"]} == \
+        {t: i for t, i in before.items() if t != _news(3)["title"]}
+    archive = Archive(home, readonly=True)
+    assert all(len(archive.versions(i)) == 1 for i in after.values())   # no history mixed
+    archive.close()
+
+
+def test_migration_gives_existing_archives_content_keys(tmp_path):
+    """An archive of schema 1 (no content keys) is migrated when a writer
+    opens it; then a reordered export changes nothing."""
+    src, home = tmp_path / "src", tmp_path / "home"
+    src.mkdir()
+    records = [_news(n) for n in range(4)]
+    write_jsonl(src / "news.jsonl", records)
+    jobs.ingest(home, [src])
+    archive = Archive(home)
+    with archive.transaction() as db:                 # back to schema 1
+        db.execute("DROP INDEX docs_by_key")
+        db.execute("ALTER TABLE docs DROP COLUMN content_key")
+        db.execute("ALTER TABLE files DROP COLUMN raw_path")
+        db.execute("DELETE FROM meta WHERE key='schema'")
+    archive.close()
+    migrated = Archive(home)
+    keys = [r[0] for r in migrated.db.execute("SELECT content_key FROM docs ORDER BY id")]
+    assert keys == [f"title:{r['title']}|{r['published']}" for r in records]
+    assert migrated.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "2"
+    migrated.close()
+    write_jsonl(src / "news.jsonl", records[::-1])
+    report = jobs.ingest(home, [src])
+    assert (report.added, report.updated, report.withdrawn, report.outcome) == (0, 0, 0, "ok")
+
+
+def test_same_bulletin_from_two_files_is_one_with_both_sources(tmp_path):
+    """#11 item 4: same 索引号 and content in two files: one bulletin, both
+    files listed, the summary counts the duplicate; when the first file goes,
+    the bulletin stays, held by the second."""
+    src, home = tmp_path / "src", tmp_path / "home"
+    src.mkdir()
+    shared = rec(7)
+    write_jsonl(src / "a-portal.jsonl", [shared, rec(8)])
+    write_jsonl(src / "b-mirror.jsonl", [rec(9), shared])
+    report = jobs.reindex(home, [jobs.Source(src)])
+    assert (report.added, report.duplicates) == (3, 1)
+    [doc_id] = search_ids(home, "第7号公告")
+    archive = Archive(home, readonly=True)
+    sources = archive.get(doc_id).as_json()["sources"]
+    archive.close()
+    assert [(Path(s["path"]).name, s["line"]) for s in sources] == \
+        [("a-portal.jsonl", 1), ("b-mirror.jsonl", 2)]
+    (src / "a-portal.jsonl").unlink()
+    gone = jobs.reindex(home, [jobs.Source(src)])
+    assert gone.withdrawn == 1                       # rec(8) only
+    assert search_ids(home, "第7号公告") == {doc_id}
+    archive = Archive(home, readonly=True)
+    sources = archive.get(doc_id).as_json()["sources"]
+    archive.close()
+    assert [(Path(s["path"]).name, s["line"]) for s in sources] == [("b-mirror.jsonl", 2)]
+
+
+def test_full_database_while_storing_is_reported_as_disk_full(tmp_path, monkeypatch):
+    """A real SQLITE_FULL in the store phase (the database may not grow):
+    "disk full", not SQLite's "cannot rollback"; nothing half-stored."""
+    src, home = tmp_path / "src", tmp_path / "home"
+    src.mkdir()
+    write_jsonl(src / "small.jsonl", [rec(1)])
+    jobs.ingest(home, [src])
+    before = state(home)
+    write_jsonl(src / "big.jsonl", [rec(n, body="很长的正文。" * 20_000) for n in range(2, 40)])
+    real_migrate = Archive._migrate
+
+    def cramped(self):
+        real_migrate(self)
+        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+        self.db.execute(f"PRAGMA max_page_count = {pages + 20}")
+
+    monkeypatch.setattr(Archive, "_migrate", cramped)
+    report = jobs.ingest(home, [src])
+    assert report.outcome == "failed"
+    reason = report.failures[-1]["reason"]
+    assert reason.startswith("disk full") and "rollback" not in reason
+    monkeypatch.undo()
+    assert state(home)["fingerprint"] == before["fingerprint"]
+
+
+def test_verify_archive_passes_then_names_each_corruption(tmp_path):
+    """scripts/verify_archive: clean on a fresh archive; a changed record, a
+    changed original and a bulletin lost from its file are each named."""
+    import sqlite3
+    import subprocess
+    import sys
+    script = Path(__file__).resolve().parents[1] / "scripts" / "verify_archive"
+    src, home = tmp_path / "src", tmp_path / "home"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", [rec(1), rec(2), _news(3)])
+    jobs.ingest(home, [src])
+
+    def verify():
+        return subprocess.run([sys.executable, str(script), "--home", str(home),
+                               "--source", str(src)], capture_output=True, text=True, timeout=120)
+
+    clean = verify()
+    assert clean.returncode == 0 and "source files checked: 1" in clean.stdout, clean.stdout
+    db = sqlite3.connect(home / "archive.sqlite")
+    db.execute("UPDATE versions SET record = replace(record, '第1号', '第9号') WHERE doc_id = 1")
+    db.execute("UPDATE blobs SET data = CAST('tampered' AS BLOB)")
+    db.execute("UPDATE docs SET status = 'withdrawn' WHERE id = 3")
+    db.commit()
+    db.close()
+    broken = verify()
+    assert broken.returncode == 1
+    problems = [l for l in broken.stdout.splitlines() if l.startswith("PROBLEM")]
+    assert len(problems) == 3, broken.stdout
+    assert any("version 1 of #1: record does not match" in p for p in problems)
+    assert any("original" in p and "do not match" in p for p in problems)
+    assert any("a.jsonl: 1 record(s) of the file not in the archive" in p for p in problems)

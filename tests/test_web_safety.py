@@ -486,3 +486,122 @@ def test_concurrent_searches_and_document_pages(app, ids):
     for t in threads:
         t.join(120)
     assert not errors, errors[:5]
+
+
+# --------------------------------------------- hostile requests (issue 12) --
+
+def _json(response) -> dict:
+    assert response.mimetype == "application/json", response.mimetype
+    return response.get_json()
+
+
+@pytest.mark.parametrize("host", ["xn--55.gov.cn", "a" * 64 + ".gov.cn", "政务..cn",
+                                  "intranet\x01", "xn--zzzzzzzzz"])
+def test_malformed_host_is_a_400_not_a_500(app, host):
+    """Through the WSGI interface as a server passes it (the test client
+    itself cannot build a request with such a Host)."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+    from werkzeug.wrappers import Response
+    for path in ("/", "/api/search?q=x", "/doc/1", "/status"):
+        environ = EnvironBuilder(path=path).get_environ()
+        environ["HTTP_HOST"] = host
+        response = Response(*run_wsgi_app(app, environ, buffered=True))
+        assert response.status_code == 400, (host, path)
+        assert json.loads(response.get_data()) == {"error": "invalid Host header", "status": 400}
+        assert_headers(response)
+
+
+@pytest.fixture(scope="module")
+def odd_names(tmp_path_factory):
+    """A home whose originals have names a browser must never take at their word."""
+    src = tmp_path_factory.mktemp("odd-src")
+    names = {"crlf": "通知\r\nSet-Cookie: owned=1.jsonl", "script": "app.js",
+             "page": "page.html"}
+    for n, (key, name) in enumerate(names.items()):
+        line = {"title": f"奇怪文件名的公告{key}", "body": f"第{n}份正文。", "index_no": f"ODD-{n}"}
+        (src / name).write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    home = tmp_path_factory.mktemp("odd-home")
+    assert jobs.ingest(home, [src]).outcome == "ok"
+    app = create_app(home)
+    service = SearchService(home)
+    ids = {key: service.searcher().find_ids(f"奇怪文件名的公告{key}")[0] for key in names}
+    return app.test_client(), ids, str(src), str(home)
+
+
+@pytest.mark.parametrize("key", ["crlf", "script", "page"])
+def test_originals_are_opaque_attachments_whatever_their_name(odd_names, key):
+    client, ids, _, _ = odd_names
+    response = client.get(f"/doc/{ids[key]}/original")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment; filename=")
+    assert "\r" not in disposition and "\n" not in disposition
+    assert "Set-Cookie" not in response.headers
+    assert response.get_data().startswith(b'{"title"')
+
+
+def test_server_paths_are_not_shown_to_visitors(odd_names):
+    client, ids, src, home = odd_names
+    for path in ("/status", f"/api/doc/{ids['page']}", f"/doc/{ids['page']}", "/healthz"):
+        body = client.get(path).get_data(as_text=True)
+        assert src not in body and home not in body, path
+    data = _json(client.get(f"/api/doc/{ids['page']}"))
+    assert data["source_path"] == "page.html"
+    assert data["sources"] == [{"path": "page.html", "line": 1}]
+
+
+def test_request_budget_turns_a_slow_request_into_a_503(app, client):
+    budget = app.extensions["archive.budget"]
+    before = budget.seconds
+    budget.seconds = 1e-9                       # every search is already late
+    try:
+        response = client.get("/api/search?q=" + quote("安全 通知 防汛"))
+        page = client.get("/?q=" + quote("安全 通知"))
+    finally:
+        budget.seconds = before
+    assert response.status_code == 503 and "stopped" in _json(response)["error"]
+    assert page.status_code == 503 and "检索用时过长" in page.get_data(as_text=True)
+    assert client.get("/api/search?q=" + quote("安全")).status_code == 200
+
+
+def test_stalled_requests_are_seen_by_the_watchdog():
+    import threading
+    from web.budget import RequestBudget
+    release = threading.Event()
+
+    def stuck(environ, start_response):          # code that never checks a deadline
+        release.wait(10)
+        start_response("200 OK", [])
+        return [b""]
+
+    budget = RequestBudget(stuck)
+    worker = threading.Thread(target=budget, args=({"PATH_INFO": "/slow"}, lambda *a: None))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not budget.stalled(0.05) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        [(seconds, path)] = budget.stalled(0.05)
+        assert path == "/slow" and seconds > 0.05
+    finally:
+        release.set()
+        worker.join()
+    assert budget.stalled(0) == []
+
+
+def test_related_uses_a_bounded_prefix_and_a_cache(home, ids, monkeypatch):
+    service = SearchService(home)
+    searcher = service.searcher()
+    seen = []
+    real = type(searcher).related
+    monkeypatch.setattr(type(searcher), "related",
+                        lambda self, doc_id, text, limit=5: seen.append(text)
+                        or real(self, doc_id, text, limit))
+    monkeypatch.setattr(search_mod, "RELATED_PREFIX_CHARS", 7)
+    first = service.related(ids["page"])
+    again = service.related(ids["page"])
+    assert [h.id for h in first] == [h.id for h in again]
+    [text] = seen                                 # the second came from the cache
+    title, body = text.split("\n", 1)
+    assert title == "页面脚本测试的通知" and len(body) == 7

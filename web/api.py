@@ -13,6 +13,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from .context import service
 from .params import parse_search
+from .security import visitor_view
 from .views import MAX_ID
 
 bp = Blueprint("api", __name__)
@@ -33,7 +34,7 @@ def document(doc_id: int):
     data = service().show(doc_id) if doc_id <= MAX_ID else None
     if data is None:
         abort(404, description=f"no bulletin #{doc_id}")
-    return jsonify(data)
+    return jsonify(visitor_view(data))
 
 
 @bp.get("/healthz")
@@ -45,6 +46,6 @@ def healthz():
                 "generation": searcher.generation.path.name}
         return jsonify(body)
     except Exception as exc:          # any failure means "not healthy"
-        response = jsonify(status="unavailable", error=str(exc))
+        response = jsonify(status="unavailable", error=type(exc).__name__)   # no server path
         response.status_code = 503
         return response

@@ -12,7 +12,10 @@ from flask import Flask
 from archive.search import SearchService
 
 from . import errors, helpers, security
+from .budget import RequestBudget
 from .context import SERVICE
+
+BUDGET = "archive.budget"
 from .api import bp as api_bp
 from .views import bp as pages_bp
 
@@ -28,5 +31,6 @@ def create_app(home, service: SearchService | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp)
+    app.extensions[BUDGET] = app.wsgi_app = RequestBudget(app.wsgi_app)
     return app
 

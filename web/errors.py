@@ -58,11 +58,13 @@ def init_app(app) -> None:
 
     @app.errorhandler(NoIndex)
     def no_index(exc):
-        return respond(503, "档案尚未建立索引：请先运行 archive ingest 导入文件。", str(exc))
+        return respond(503, "档案尚未建立索引：请先运行 archive ingest 导入文件。",
+                       "no index yet: run `archive ingest PATH` first")
 
     @app.errorhandler(FileNotFoundError)
     def no_archive(exc):
-        return respond(503, "数据目录中没有档案：请先运行 archive ingest 导入文件。", str(exc))
+        return respond(503, "数据目录中没有档案：请先运行 archive ingest 导入文件。",
+                       "no archive yet: run `archive ingest PATH` first")   # no server path
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -1,7 +1,7 @@
 """Serving the web app: `archive serve` calls `serve()`.
 
 Production uses waitress, a pure-Python WSGI server: no compiler, nothing
-outside PyPI, and it runs on Windows intranet servers too.  Requests are
+outside PyPI.  Requests are
 answered by `threads` threads in each of `workers` processes.  Searching is
 CPU work in Python, so one process uses one core however many threads it
 has: on POSIX `serve` binds the port once and forks `workers` processes that
@@ -12,6 +12,26 @@ stops them all on Ctrl+C or SIGTERM.  Where `fork` does not exist there is
 one process.  The Whoosh index is opened read-only; each `SearchService`
 reopens it when a reindex writes a new generation, so the server never needs
 a restart.
+
+Why waitress and not gunicorn (considered, issue 16): the app is meant to
+face an intranet directly, with no proxy in front.  gunicorn's standard
+(sync) workers read a request inside the worker, so a few slow-drip clients
+tie up every worker — gunicorn's own documentation asks for a buffering
+proxy in front of them — while waitress reads requests in its asyncore loop
+and hands a thread only complete requests: a half-sent request costs a
+socket, not a worker.  The pre-fork part gunicorn would add is the ~40
+lines of `_serve_forked`; what it does besides (worker timeouts, dying with
+the master) is done here too: `web.budget` (per-request budget, stalled
+workers replaced) and `archive.children` (workers die with the supervisor,
+however it is killed).
+
+Connection limits for an intranet without a proxy (`SERVER_LIMITS`): each
+worker accepts up to 1,000 connections (the default 100 was exhausted by
+260 half-sent requests, and `/healthz` starved), polls sockets with poll()
+(select() stops at descriptor 1,024), drops a connection idle for 30 s,
+and refuses request headers over 64 KiB and bodies over 1 MiB (the app
+takes no uploads).  The open-files limit is raised to what the kernel
+allows.  Behind a reverse proxy, let the proxy do this (README).
 
 `dev=True` runs Flask's development server with the reloader and debugger
 (local use only: the debugger can run code, so `serve` refuses it on any
@@ -26,7 +46,10 @@ import sys
 import time
 from pathlib import Path
 
-from .app import create_app
+from archive.children import die_with_parent, watch_parent
+
+from .app import BUDGET, create_app
+from .budget import watch_stalls
 
 
 def display_url(host: str, port: int) -> str:
@@ -36,15 +59,38 @@ def display_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def make_server(home, host: str = "127.0.0.1", port: int = 8080, workers: int = 4,
-                sockets=None):
+SERVER_LIMITS = {
+    "connection_limit": 1000,          # per worker process
+    "asyncore_use_poll": True,         # select() cannot watch descriptors past 1,024
+    "channel_timeout": 30,             # seconds a connection may stay idle
+    "cleanup_interval": 5,
+    "backlog": 1024,
+    "max_request_header_size": 64 * 1024,
+    "max_request_body_size": 1024 * 1024,
+}
+
+
+def raise_open_files_limit() -> None:
+    """As many descriptors as the hard limit allows (connections are files)."""
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = hard if hard != resource.RLIM_INFINITY else 65536
+        if soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def make_server(home, host: str = "127.0.0.1", port: int = 8080, threads: int = 4,
+                sockets=None, app=None):
     """A waitress server (not yet running): `.run()` serves, `.close()` stops.
-    `port=0` picks a free port (`.effective_port`); `workers` is its threads."""
+    `port=0` picks a free port (`.effective_port`)."""
     from waitress import create_server
 
     where = {"sockets": sockets} if sockets else {"host": host, "port": port}
-    return create_server(create_app(Path(home)), threads=workers, ident="archive",
-                         clear_untrusted_proxy_headers=True, **where)
+    return create_server(app or create_app(Path(home)), threads=threads, ident="archive",
+                         clear_untrusted_proxy_headers=True, **SERVER_LIMITS, **where)
 
 
 def serve(home, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
@@ -58,6 +104,7 @@ def serve(home, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
         print(f"archive (development server): open {display_url(host, port)}", flush=True)
         app.run(host=host, port=port, debug=True, use_reloader=True, threaded=True)
         return
+    raise_open_files_limit()
     if workers > 1 and hasattr(os, "fork"):
         _serve_forked(home, host, port, workers, threads)
         return
@@ -78,15 +125,20 @@ def _serve_forked(home, host: str, port: int, workers: int, threads: int) -> Non
     print(f"archive: serving {Path(home)} on {display_url(host, listener.getsockname()[1])} "
           f"({workers} processes × {threads} threads; Ctrl+C to stop)", flush=True)
     children: set[int] = set()
+    supervisor = os.getpid()
 
     def start_worker() -> None:
         pid = os.fork()
         if pid == 0:                                   # the worker
             signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides
             signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+            die_with_parent(supervisor, signal.SIGTERM)    # however the supervisor dies
+            watch_parent(supervisor)
             code = 0
             try:
-                make_server(home, workers=threads, sockets=[listener]).run()
+                app = create_app(Path(home))
+                watch_stalls(app.extensions[BUDGET])
+                make_server(home, threads=threads, sockets=[listener], app=app).run()
             except BaseException as exc:        # say why, or the parent loops blind
                 print(f"archive: worker {os.getpid()} failed: {exc!r}", file=sys.stderr,
                       flush=True)

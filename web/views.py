@@ -1,20 +1,18 @@
 """The HTML pages and the exports: thin views over `SearchService`."""
 from __future__ import annotations
 
-import io
-import mimetypes
 import re
 from datetime import datetime, timezone
 from itertools import chain
 
-from flask import Blueprint, Response, abort, render_template, request, send_file, \
-    stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 
 from archive.export import lines
 
 from . import timeline
 from .context import service
 from .params import parse_search
+from .security import download_headers, visitor_view
 
 bp = Blueprint("pages", __name__)
 
@@ -38,7 +36,7 @@ def _show(doc_id: int) -> dict:
     data = service().show(doc_id) if doc_id <= MAX_ID else None
     if data is None:
         abort(404)
-    return data
+    return visitor_view(data)
 
 
 def highlight_terms(q: str) -> list[str]:
@@ -56,10 +54,6 @@ def document(doc_id: int):
                            related=service().related(doc_id), history=history)
 
 
-def _file_name(path: str) -> str:
-    return re.split(r"[\\/]", path)[-1] or "original"
-
-
 @bp.get("/doc/<int:doc_id>/original")
 def original(doc_id: int):
     """The file the bulletin was ingested from, byte for byte, as a download."""
@@ -73,10 +67,9 @@ def original(doc_id: int):
     if found is None:
         abort(404)
     path, data = found
-    name = _file_name(path)
-    mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=name, etag=False, max_age=0)
+    response = Response(data, headers=download_headers(path))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}

@@ -29,8 +29,19 @@ import lxml.etree as etree
 import lxml.html
 
 from archive.model import ParseResult, Record
-from archive.normalize import (FIELD_LABELS, build_record, collapse_ws, label_field,
-                               parse_date, pick_fields, strip_ws)
+from archive.normalize import (build_record, collapse_ws, label_field, parse_date,
+                               pick_fields, strip_ws)
+from archive.parsers.labels import LABEL_AT as _LABEL_AT
+from archive.parsers.labels import LABEL_ONLY as _LABEL_ONLY
+from archive.parsers import titles
+from archive.parsers.attachments import attachment_links, is_file_link, names_text
+from archive.parsers.closing import closing_date
+from archive.parsers.labels import plausible as _plausible
+from archive.parsers.render import BLOCK_TAGS as _BLOCK_TAGS
+from archive.parsers.render import LINE_SPACE as _LINE_SPACE
+from archive.parsers.render import Renderer as _Renderer
+from archive.parsers.render import cell_count as _cell_count
+from archive.parsers.render import tag_of as _tag
 
 # ---------------------------------------------------------------- loading
 
@@ -44,16 +55,23 @@ _STRAY_CLOSE = re.compile(r"</\s*(?:html|body)\s*>", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
 
 
+class PageTooDeep(ValueError):
+    """The page nests deeper than libxml2 parses (256 levels)."""
+
+
 def _load(text: str):
     text = _XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff")))
     # The default parser caps nesting depth (libxml2's 256), so a hostile page
-    # of 100,000 nested divs is cut short instead of exhausting memory or stack.
+    # of 100,000 nested divs is cut short instead of exhausting memory or stack;
+    # what lies below the cut is lost, so such a page fails with that reason
+    # rather than being stored with an empty or partial body.
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
-    return lxml.html.document_fromstring(text, parser=parser)
+    root = lxml.html.document_fromstring(text, parser=parser)
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        raise PageTooDeep("page nested too deeply: over 256 levels of elements")
+    return root
 
 
-def _tag(el) -> str:
-    return el.tag.lower() if isinstance(el.tag, str) else ""
 
 
 def _drop(el) -> None:
@@ -119,37 +137,6 @@ def _meta_keywords(meta: dict[str, str]) -> str | None:
 
 # ---------------------------------------------------------------- labels
 
-def _spaced(label: str) -> str:
-    return r"[\s\u3000\xa0]*".join(map(re.escape, label))
-
-
-# Page labels of the metadata fields; 正文/链接 are export keys, not page labels.
-_CHINESE_LABELS = sorted((lb for field, labels in FIELD_LABELS.items() for lb in labels
-                          if not lb.isascii() and field not in ("body", "url")),
-                         key=len, reverse=True)
-_LABEL_ALT = "|".join(_spaced(lb) for lb in _CHINESE_LABELS)
-# A label opens a text run or follows a space/separator, so 发布时间 is not 时间.
-_LABEL_AT = re.compile(rf"(?:^|(?<=[\s\u3000\xa0|｜/【\[]))({_LABEL_ALT})[\s\u3000\xa0]*([:：])?")
-_LABEL_ONLY = re.compile(rf"^[\s\u3000\xa0【\[]*({_LABEL_ALT})[\s\u3000\xa0]*[:：]?[\s\u3000\xa0】\]]*$")
-_SENTENCE = re.compile(r"[。；！？]")
-_MAX_LEN = {"title": 300, "keywords": 200, "index_no": 80, "doc_no": 80,
-            "issuer": 60, "topic": 40, "url": 500}
-
-
-def _plausible(field: str, value: str) -> bool:
-    """Does `value` look like a value of `field`? Empty values are allowed."""
-    value = collapse_ws(value)
-    if not value:
-        return True
-    if field in ("issued", "published"):
-        return parse_date(value) is not None and len(value) <= 40
-    if field == "body":
-        return False
-    if len(value) > _MAX_LEN.get(field, 80):
-        return False
-    return field == "title" or not _SENTENCE.search(value)
-
-
 class _Pair:
     __slots__ = ("label", "value", "field", "block")
 
@@ -168,12 +155,25 @@ def _text_runs(root):
             yield el.tail, el, True
 
 
+# Elements that hold a value inline; a label may sit in one and its value in
+# the next (`<b>索 引 号：</b>` in a cell, `<span>来源：</span><span>…</span>`).
+_INLINE_TAGS = {"span", "b", "strong", "em", "i", "u", "font", "label", "a", "small", "big",
+                "ins", "time", "abbr", "cite", "sup", "sub"}
+_CELL_TAGS = {"td", "th", "dt", "dd"}
+_NOT_VALUE_SLOTS = {"br", "img", "hr", "wbr"}
+
+
 def _value_after(el, is_tail: bool) -> str:
-    """The value that follows a label-only text run owned by `el`."""
-    if not is_tail and len(el):
-        rest = _text(el)[len(el.text or ""):]
-        if rest.strip():
-            return rest
+    """The value that follows a label-only text run owned by `el`.
+
+    Empty means empty: an empty value slot (`主题词：<em></em>`), a following
+    label, or the end of the label's own block give "" — never the text of
+    whatever element comes next in the page.
+    """
+    if not is_tail:
+        slots = [c for c in el if _tag(c) and _tag(c) not in _NOT_VALUE_SLOTS]
+        if slots:
+            return _text(el)[len(el.text or ""):]
     node = el
     for _ in range(4):
         if not is_tail and node.tail and node.tail.strip():
@@ -184,25 +184,39 @@ def _value_after(el, is_tail: bool) -> str:
             return "" if _LABEL_AT.match(value.strip()) else value
         if is_tail:
             return ""
-        node = node.getparent()
-        if node is None or _tag(node) in ("tr", "table", "dl", "ul", "ol", "body"):
+        parent = node.getparent()
+        if parent is None or _tag(node) not in _INLINE_TAGS | _CELL_TAGS:
+            return ""
+        if _tag(node) in _CELL_TAGS and _tag(parent) not in ("tr", "dl", "div"):
+            return ""
+        node = parent
+        if _tag(node) in ("tr", "table", "dl", "ul", "ol", "body"):
             return ""
     return ""
 
 
 def _pairs_in_run(text: str, el, is_tail: bool):
     """Label/value pairs found in one text run."""
-    if _LABEL_ONLY.match(text):
-        label = _LABEL_ONLY.match(text).group(1)
-        yield label, _value_after(el, is_tail)
+    only = _LABEL_ONLY.match(text)
+    if only:
+        yield only.group(1), _value_after(el, is_tail)
         return
     matches = [m for m in _LABEL_AT.finditer(text) if m.group(2)]  # inline needs a colon
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         value = text[m.end():end]
         if i + 1 == len(matches) and not is_tail and len(el) and m.end() == len(text.rstrip()):
-            value = _text(el)[len(el.text or ""):]  # 信息来源：<a>省发改委</a>
+            value = _first_child_value(el)  # 信息来源：<a>省发改委</a>
         yield m.group(1), value
+
+
+def _first_child_value(el) -> str:
+    """The value of `label：<a>value</a>`: the first child if it is inline, else empty."""
+    child = next((c for c in el if _tag(c) and _tag(c) not in ("br", "wbr")), None)
+    if child is None or _tag(child) not in _INLINE_TAGS:
+        return ""
+    value = _text(child)
+    return "" if _LABEL_AT.match(value.strip()) else value
 
 
 def _label_pairs(root) -> list[_Pair]:
@@ -216,15 +230,31 @@ def _label_pairs(root) -> list[_Pair]:
     return pairs
 
 
-_BLOCK_TAGS = {"p", "div", "li", "dd", "dt", "dl", "ul", "ol", "table", "tbody", "tr", "td",
-               "th", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header",
-               "footer", "aside", "nav", "center", "blockquote", "pre", "address",
-               "figure", "figcaption", "main", "hr", "br", "form", "fieldset"}
+
 
 
 def _metadata_blocks(pairs: list[_Pair]) -> list:
-    """The outermost elements that hold nothing but metadata, to drop from the body."""
-    blocks = []
+    """The outermost elements that hold nothing but metadata, to drop from the body.
+
+    Linear in pairs x depth: each ancestor's text length is measured once and
+    the metadata inside it summed once (a page of 10,000 labelled items took
+    minutes when each ancestor rescanned every pair).
+    """
+    meta_in: dict = {}
+    for pair in pairs:
+        size = len(pair.label) + len(pair.value) + 2
+        node = pair.block
+        while node is not None:
+            meta_in[node] = meta_in.get(node, 0) + size
+            node = node.getparent()
+    text_len: dict = {}
+
+    def length(el) -> int:
+        if el not in text_len:
+            text_len[el] = len(collapse_ws(_text(el)))
+        return text_len[el]
+
+    blocks, seen = [], set()
     for pair in pairs:
         block = pair.block
         while _tag(block) not in _BLOCK_TAGS and block.getparent() is not None:
@@ -233,21 +263,13 @@ def _metadata_blocks(pairs: list[_Pair]) -> list:
             parent = block.getparent()
             if parent is None or _tag(parent) in ("body", "html"):
                 break
-            inside = [p for p in pairs if _contains(parent, p.block)]
-            meta_len = sum(len(p.label) + len(p.value) + 2 for p in inside)
-            if len(collapse_ws(_text(parent))) > meta_len * 1.3 + 30:
+            if length(parent) > meta_in.get(parent, 0) * 1.3 + 30:
                 break
             block = parent
-        blocks.append(block)
+        if block not in seen:
+            seen.add(block)
+            blocks.append(block)
     return blocks
-
-
-def _contains(ancestor, el) -> bool:
-    while el is not None:
-        if el is ancestor:
-            return True
-        el = el.getparent()
-    return False
 
 
 # ---------------------------------------------------------------- chrome
@@ -291,12 +313,9 @@ def _is_chrome(el) -> bool:
     return size < 200 or _link_density(el) > 0.3
 
 
-_FILE_LINK = re.compile(r"\.(?:docx?|xlsx?|pptx?|pdf|zip|rar|7z|wps|et|dps|ofd|csv|txt)$", re.I)
-
-
 def _attachment_block(a):
     """The block holding nothing but a download link (an attachment list entry)."""
-    if not _FILE_LINK.search((a.get("href") or "").strip()):
+    if not is_file_link(a):
         return None
     block = a
     while _tag(block) not in _BLOCK_TAGS and block.getparent() is not None:
@@ -369,154 +388,10 @@ def _unwrap_data_cell(el):
     return table.getparent()
 
 
-# ---------------------------------------------------------------- body rendering
-
-# HTML renders a run of spaces and line breaks as one space; &nbsp; runs are
-# page layout (indents, pushed-right signatures), not content.
-_INLINE_SPACE = re.compile(r"[ \t\r\n\f\xa0]+")
-# Within a rendered line: any whitespace run but TAB (table cells) and U+3000
-# (a deliberate full-width space) becomes one space.
-_LINE_SPACE = re.compile(r"[^\S\t\u3000]+")
-
-
-class _Renderer:
-    """Block-aware text of an element; tables with several cells a row give one
-    line a row, cells joined by TAB. Iterative, so depth is no concern."""
-
-    def __init__(self):
-        self.out: list[str] = []        # finished text
-        self.cells: list[list[str]] = []  # stack: cell buffers of open multi-cell rows
-        self.rows: list[list[str]] = []   # stack: finished cells of open multi-cell rows
-
-    def _write(self, text: str) -> None:
-        (self.cells[-1] if self.cells else self.out).append(text)
-
-    def _newline(self) -> None:
-        self._write(" " if self.cells else "\n")
-
-    def render(self, el) -> str:
-        for event, node in etree.iterwalk(el, events=("start", "end")):
-            tag = _tag(node)
-            if event == "start":
-                self._start(node, tag)
-            else:
-                self._end(node, tag)
-                if node is not el and node.tail:
-                    self._write(_INLINE_SPACE.sub(" ", node.tail))
-        return "".join(self.out)
-
-    def _start(self, node, tag: str) -> None:
-        if tag == "tr" and _cell_count(node) > 1:
-            self.rows.append([])
-        elif tag in ("td", "th") and self._in_split_row(node):
-            self.cells.append([])
-        elif tag in _BLOCK_TAGS:
-            self._newline()
-        if tag and node.text:
-            self._write(_INLINE_SPACE.sub(" ", node.text))
-
-    def _end(self, node, tag: str) -> None:
-        if tag in ("td", "th") and self._in_split_row(node):
-            self.rows[-1].append(collapse_ws("".join(self.cells.pop())))
-        elif tag == "tr" and _cell_count(node) > 1:
-            cells = self.rows.pop()
-            self._newline()
-            self._write("\t".join(cells))
-            self._newline()
-        elif tag in _BLOCK_TAGS:
-            self._newline()
-
-    def _in_split_row(self, cell) -> bool:
-        row = cell.getparent()
-        return row is not None and _tag(row) == "tr" and _cell_count(row) > 1 and bool(self.rows)
-
-
-def _cell_count(row) -> int:
-    return sum(1 for c in row if _tag(c) in ("td", "th"))
-
-
 def _body_lines(container) -> list[str]:
     text = _Renderer().render(container)
     lines = (strip_ws(_LINE_SPACE.sub(" ", line)) for line in text.split("\n"))
     return [line for line in lines if line and not _CHROME_LINE.match(line)]
-
-
-# ---------------------------------------------------------------- title
-
-_TITLE_SPLIT = re.compile(r"\s*(?:_+|[|｜])\s*|\s+[-–—]\s*|\s*[-–—]\s+")
-
-
-# The part of <title> that names the site rather than the article.
-_SITE_NAME = re.compile(r"(?:人民政府|政府网|门户网站|网站|政府|办公厅|中国[\u4e00-\u9fff]{2,3})$")
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def _title_tag(root) -> str:
-    el = root.find(".//title")
-    return collapse_ws(_text(el)) if el is not None else ""
-
-
-def _heading_texts(root) -> list[str]:
-    found = []
-    for el in root.iter("h1", "h2", "h3", "h4", "ucaptitle"):
-        text = collapse_ws(_text(el))
-        if text:
-            found.append(text)
-    return found
-
-
-def _guess_title(title_tag: str, headings: list[str], lead_lines: list[str]) -> str | None:
-    """The title when no label or meta tag gives it.
-
-    A heading, or the article's opening lines, that the <title> starts or ends
-    with (portals add the site name on either side); else the longest part of
-    <title>.
-    """
-    squashed = _squash(title_tag)
-    matches = [c for c in headings + _lead_candidates(lead_lines)
-               if len(_squash(c)) >= 4
-               and (squashed.startswith(_squash(c)) or squashed.endswith(_squash(c)))]
-    if matches:
-        return max(matches, key=lambda c: len(_squash(c)))
-    parts = [p for p in _TITLE_SPLIT.split(title_tag) if p]
-    articles = [p for p in parts if not _SITE_NAME.search(p)] or parts
-    return max(articles, key=len) if articles else None
-
-
-def _lead_candidates(lines: list[str]) -> list[str]:
-    """The first one to four body lines joined, for titles set inside the article."""
-    return ["".join(lines[:n]) for n in range(1, min(4, len(lines)) + 1)]
-
-
-def _styled_texts(container) -> list[str]:
-    """Squashed texts of centred, heading or bold elements: where a repeated title sits."""
-    found = []
-    for el in container.iter():
-        tag = _tag(el)
-        style = (el.get("style") or "").replace(" ", "").lower()
-        if (tag in ("h1", "h2", "h3", "h4", "h5", "h6", "center", "strong", "b")
-                or (el.get("align") or "").lower() == "center" or "text-align:center" in style):
-            found.append(_squash(_text(el)))
-    return found
-
-
-def _drop_title_lines(lines: list[str], title: str | None, styled: list[str]) -> list[str]:
-    """Remove the title when the article repeats it as a heading at its top.
-
-    Only a heading-styled repeat goes: a first paragraph that merely reads
-    like the title is article text.
-    """
-    if not title:
-        return lines
-    target = _squash(title)
-    for n in range(1, min(4, len(lines)) + 1):
-        lead = _squash("".join(lines[:n]))
-        if lead == target and any(lead in text for text in styled):
-            return lines[n:]
-    return lines
 
 
 # ---------------------------------------------------------------- issue date in the text
@@ -544,7 +419,9 @@ def parse_html(text: str) -> Record:
     body = root.find(".//body")
     body = body if body is not None else root
 
-    title_tag, headings = _title_tag(root), _heading_texts(body)
+    sites = _site_names(meta)
+    tag_text, headings = titles.title_tag(root), titles.heading_texts(body)
+    attachments = attachment_links(body)
     pairs = _label_pairs(body)
     for block in _metadata_blocks(pairs):
         if block.getparent() is not None:
@@ -557,24 +434,43 @@ def parse_html(text: str) -> Record:
     for field in _META_FIELDS:
         if not collapse_ws(values.get(field) or ""):
             values[field] = _meta_value(meta, field) or values.get(field)
-    if not collapse_ws(values.get("title") or ""):
-        values["title"] = _guess_title(title_tag, headings, lines)
+    title = titles.strip_site_suffix(collapse_ws(values.get("title") or ""), sites)
+    if not titles.acceptable(title):
+        title = titles.guess_title(tag_text, headings, lines, sites)
+    values["title"] = title
     if not pairs and "keywords" not in values:
         values["keywords"] = _meta_keywords(meta)
-    lines = _drop_title_lines(lines, values.get("title"), _styled_texts(container))
-    if not values.get("issued"):
-        values["issued"] = _issued_from_note(lines)
-    values["body"] = "\n".join(lines)
+    lines = titles.drop_title_lines(lines, title, titles.styled_texts(container))
+    extra = _issued_extra(values, lines)
+    values["body"] = "\n".join(lines) or names_text(attachments)
 
     raw = {f"meta:{k}": v for k, v in meta.items() if v}
     for pair in pairs:
         raw.setdefault(pair.label, pair.value)
-    return build_record(values, raw)
+    return build_record(values, raw, attachments=attachments, **extra)
+
+
+def _issued_extra(values: dict, lines: list[str]) -> dict:
+    """Fill `issued` from the text when no label gave it; say where it came from."""
+    if values.get("issued"):
+        return {}
+    values["issued"] = _issued_from_note(lines)
+    if values["issued"]:
+        return {}
+    values["issued"] = closing_date(lines, values.get("issuer"))
+    return {"issued_from": "落款"} if values["issued"] else {}
+
+
+def _site_names(meta: dict[str, str]) -> tuple[str, ...]:
+    return tuple(v.strip() for k, v in meta.items()
+                 if k.lower() in ("sitename", "og:site_name") and v and v.strip())
 
 
 def parse(text: str, encoding: str | None = None) -> ParseResult:
     try:
         record = parse_html(text)
+    except PageTooDeep as exc:
+        return ParseResult("html", errors=[str(exc)], encoding=encoding)
     except (etree.ParserError, ValueError) as exc:
         return ParseResult("html", errors=[f"unparseable HTML: {exc}"], encoding=encoding)
     if not (record.title or record.body):

@@ -47,10 +47,22 @@ def parse_line(text: str, number: int) -> Record:
     values = pick_fields(obj.items())
     # The body is kept once, in Record.body; raw holds the other values as given.
     raw = {k: v for k, v in obj.items() if not _is_body(k)}
-    record = build_record(values, raw, source_line=number)
+    record = build_record(values, raw, source_line=number, **_derived_keys(obj))
     if not (record.title or record.body):
         raise ValueError("no title and no body")
     return record
+
+
+def _derived_keys(obj: dict) -> dict:
+    """issued_from and attachments as this archive's own export writes them."""
+    found = {}
+    if obj.get("issued_from") == "落款":
+        found["issued_from"] = "落款"
+    attachments = obj.get("attachments")
+    if isinstance(attachments, list):
+        found["attachments"] = [{"name": str(a.get("name") or ""), "url": str(a.get("url") or "")}
+                                for a in attachments if isinstance(a, dict) and a.get("name")]
+    return found
 
 
 def _is_body(key: str) -> bool:

@@ -25,7 +25,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 def base_url(sample_home):
     from web.server import make_server
 
-    server = make_server(sample_home, "127.0.0.1", 0, workers=4)
+    server = make_server(sample_home, "127.0.0.1", 0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"

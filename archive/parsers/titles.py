@@ -1,0 +1,121 @@
+"""The article's own title, as a careful reader sees it.
+
+Portals put the site name beside the title in `<title>` and often in
+og:title (`…座谈会-中国科普网`, `…通知_万载县人民政府`, `…｜中国宜春`); the
+breadcrumb (`首页 > 政务公开 > 通知公告`) and stray punctuation (a lone `）`
+left by a split heading) are not titles either.
+"""
+from __future__ import annotations
+
+import re
+
+from archive.normalize import collapse_ws
+
+_TITLE_SPLIT = re.compile(r"\s*(?:_+|[|｜])\s*|\s+[-–—]\s*|\s*[-–—]\s+")
+# A site name glued on with no spaces: `标题-中国科普网`, `标题_某某县人民政府`.
+_SUFFIX = re.compile(r"^(?P<title>.{4,}?)\s*(?:_+|[|｜]|[-–—]+)\s*(?P<site>[^_|｜\-–—]{2,24})$")
+# The part of <title> that names the site rather than the article.
+SITE_NAME = re.compile(r"(?:人民政府|政府网|门户网站?|网站|官网|政府|办公厅|[\u4e00-\u9fff]网"
+                       r"|中国[\u4e00-\u9fff]{2,3})$")
+_BREADCRUMB = re.compile(r"(?:首页|当前位置|您的位置|所在位置).*(?:>|»|＞|›|/)|(?:>|»|＞|›).*(?:>|»|＞|›)")
+_PUNCT_ONLY = re.compile(r"^[\W_]*$")
+_DOC_NO_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}[〔\[［【(（]\d{4}[〕\]］】)）]第?\d+号$")
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def strip_site_suffix(title: str, site_names: tuple[str, ...] = ()) -> str:
+    """`title` without a trailing site name (repeatedly: `文_部门_站名`)."""
+    while True:
+        m = _SUFFIX.match(title)
+        if not m:
+            return title
+        site = m.group("site").strip()
+        if re.search(r"\d", site) or not (SITE_NAME.search(site) or site in site_names):
+            return title
+        title = m.group("title").strip()
+
+
+def acceptable(title: str | None) -> bool:
+    """Not empty, not punctuation alone, not a breadcrumb."""
+    text = collapse_ws(title)
+    return bool(text) and not _PUNCT_ONLY.match(text) and not _BREADCRUMB.search(text)
+
+
+def title_tag(root) -> str:
+    el = root.find(".//title")
+    return collapse_ws(el.text_content()) if el is not None else ""
+
+
+def heading_texts(root) -> list[str]:
+    found = []
+    for el in root.iter("h1", "h2", "h3", "h4", "ucaptitle"):
+        text = collapse_ws(el.text_content())
+        if acceptable(text):
+            found.append(text)
+    return found
+
+
+def guess_title(tag_text: str, headings: list[str], lead_lines: list[str],
+                site_names: tuple[str, ...] = ()) -> str | None:
+    """The title when no label or meta tag gives it.
+
+    A heading, or the article's opening lines, that the <title> starts or ends
+    with (portals add the site name on either side); else the longest part of
+    <title> that is not a site name.
+    """
+    squashed = squash(tag_text)
+    matches = [c for c in headings + _lead_candidates(lead_lines)
+               if len(squash(c)) >= 4 and acceptable(c)
+               and (squashed.startswith(squash(c)) or squashed.endswith(squash(c)))]
+    if matches:
+        return max(matches, key=lambda c: len(squash(c)))
+    if not squashed:
+        return headings[0] if headings else None
+    parts = [p for p in _TITLE_SPLIT.split(tag_text) if acceptable(p)]
+    articles = [p for p in parts if not SITE_NAME.search(p) and p not in site_names] or parts
+    best = max(articles, key=len) if articles else None
+    return strip_site_suffix(best, site_names) if best else None
+
+
+def _lead_candidates(lines: list[str]) -> list[str]:
+    """The first one to four body lines joined, for titles set inside the article."""
+    return ["".join(lines[:n]) for n in range(1, min(4, len(lines)) + 1)]
+
+
+def styled_texts(container) -> list[str]:
+    """Squashed texts of centred, heading or bold elements: where a repeated title sits."""
+    found = []
+    for el in container.iter():
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        style = (el.get("style") or "").replace(" ", "").lower()
+        if (tag in ("h1", "h2", "h3", "h4", "h5", "h6", "center", "strong", "b")
+                or (el.get("align") or "").lower() == "center" or "text-align:center" in style):
+            found.append(squash(el.text_content()))
+    return found
+
+
+def drop_title_lines(lines: list[str], title: str | None, styled: list[str]) -> list[str]:
+    """Remove the title when the article repeats it as a heading at its top.
+
+    Only a heading-styled repeat goes: a first paragraph that merely reads
+    like the title is article text.
+    """
+    if not title:
+        return lines
+    target = squash(title)
+    for n in range(1, min(4, len(lines)) + 1):
+        lead = squash("".join(lines[:n]))
+        if lead == target and (any(lead in text for text in styled) or all(
+                any(squash(line) in text for text in styled) for line in lines[:n])):
+            return _drop_doc_no_line(lines[n:])
+    return lines
+
+
+def _drop_doc_no_line(lines: list[str]) -> list[str]:
+    """The 发文字号 line a document sets under its heading (`国发〔2018〕43号`)."""
+    if lines and _DOC_NO_LINE.match(squash(lines[0])):
+        return lines[1:]
+    return lines

@@ -1,0 +1,159 @@
+"""Did you mean: the corrected query for a typo, with its count.
+
+A query word is suspect when the archive has no bulletin containing it, or
+SUGGEST_RATIO times fewer than a close alternative does (营商坏境 finds 3
+bulletins that carry the same typo, 营商环境 finds 228).  Alternatives are
+the corpus's own words and phrases (`archive.vocabulary`: dictionary words
+the bulletins use, frequent title phrases, names) that a typist could have
+meant:
+
+* one character substituted, missing, extra, or two swapped (two of these
+  for words of four characters or more) — this covers similar-shape typos
+  (形近: 坏/环) without a shape table, because the vocabulary is small and
+  real;
+* same-sound characters (同音: 物/务, 长/常, any number of them), from
+  pypinyin's readings — the usual error of a pinyin input method, so they
+  cost half an edit.
+
+Candidates are ranked by edit cost, then by how many bulletins contain them
+(the substring index's bigram postings: an upper bound that costs a few
+posting reads, not a verification); the winner's real count is what the
+page shows.  Never a single character for a multi-character word.  Cost on
+the 53k archive: see `scripts/bench` (suggestion latency).
+"""
+from __future__ import annotations
+
+from .analysis import fold
+from .query import ParsedQuery
+
+SUGGEST_RATIO = 10          # a word this many times rarer than an alternative is suspect
+SUGGEST_MAX_WORDS = 8       # longer queries get no suggestion
+MAX_WORD_CHARS = 12         # words longer than this are not corrected
+MAX_RANKED = 12             # candidates whose counts are looked up, per word
+MAX_DROP_TRIES = 8          # "drop a word" fallback queries tried
+
+# Edit costs, from how typists err: a same-sound character (the pinyin input
+# method offered it), two characters swapped, one left out are cheaper than
+# an unrelated substitution or an extra character.  A near-sound one (same
+# initial or final: 坏 huai / 环 huan, also most look-alikes that share a
+# phonetic component) sits between.  Measured with scripts/eval_typos.py.
+SAME_SOUND, NEAR_SOUND, SWAPPED, MISSING, EXTRA, OTHER = 0.5, 0.8, 0.6, 0.7, 1.0, 1.0
+_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j",
+             "q", "x", "r", "z", "c", "s", "y", "w")
+
+
+def _split(reading: str) -> tuple[str, str]:
+    initial = next((i for i in _INITIALS if reading.startswith(i)), "")
+    return initial, reading[len(initial):]
+
+
+def _no_readings(char: str) -> tuple[str, ...]:
+    return (char,)
+
+
+def substitution_cost(a: str, b: str, readings=_no_readings) -> float:
+    ra, rb = set(readings(a)), set(readings(b))
+    if ra & rb:
+        return SAME_SOUND
+    sa, sb = [_split(r) for r in ra], [_split(r) for r in rb]
+    if any((x[0] and x[0] == y[0]) or (x[1] and x[1] == y[1]) for x in sa for y in sb):
+        return NEAR_SOUND
+    return OTHER
+
+
+def edit_cost(typed: str, word: str, readings=_no_readings) -> float:
+    """Weighted Damerau-Levenshtein distance from what was typed to `word`
+    (optimal string alignment; `readings(char)` -> toneless pinyin)."""
+    rows, cols = len(typed) + 1, len(word) + 1
+    d = [[0.0] * cols for _ in range(rows)]
+    for i in range(rows):
+        d[i][0] = i * EXTRA
+    for j in range(cols):
+        d[0][j] = j * MISSING
+    for i in range(1, rows):
+        for j in range(1, cols):
+            a, b = typed[i - 1], word[j - 1]
+            sub = 0.0 if a == b else substitution_cost(a, b, readings)
+            d[i][j] = min(d[i - 1][j] + EXTRA, d[i][j - 1] + MISSING, d[i - 1][j - 1] + sub)
+            if i > 1 and j > 1 and a == word[j - 2] and typed[i - 2] == b and a != b:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + SWAPPED)
+    return round(d[-1][-1], 2)
+
+
+def allowed(typed: str, word: str, cost: float) -> bool:
+    """One edit; two for words of four characters or more when the lengths
+    agree (two substitutions, or a swap and a substitution)."""
+    return cost <= 1.0 or (cost <= 2.0 and len(typed) >= 4 and len(word) == len(typed))
+
+
+def estimate(grams, word: str) -> int:
+    """Documents holding every gram of `word`: an upper bound of its count
+    (exact for one or two characters), from posting lists alone."""
+    return int(sum(seg.candidates(word).size for seg in grams.segments))
+
+
+def corrections(searcher, typed: str) -> list[tuple[float, int, str]]:
+    """(cost, estimated count, word) of the alternatives to `typed`, best first."""
+    vocabulary = searcher.vocabulary
+    if vocabulary is not None:
+        near, readings = vocabulary.near(typed), vocabulary.readings
+    else:                       # a generation built before the vocabulary existed
+        near = {w: 0 for w in getattr(searcher.query_segmenter, "neighbors",
+                                      lambda _w: [])(typed)}
+        readings = _no_readings
+    costed = sorted((edit_cost(typed, w, readings), -freq, w) for w, freq in near.items()
+                    if len(w) >= 2 and w != typed)
+    costed = [c for c in costed if allowed(typed, c[2], c[0])][:MAX_RANKED]
+    scored = []
+    for cost, _freq, word in costed:
+        searcher.check_deadline()
+        count = estimate(searcher.grams, word)
+        if count:
+            scored.append((cost, count, word))
+    # Cheaper edits first; among equals, the more common word.
+    scored.sort(key=lambda c: (c[0], -c[1]))
+    return scored
+
+
+def correct_word(searcher, typed: str, own_count: int) -> tuple[str, int] | None:
+    """The best alternative to one word, if the word is suspect beside it."""
+    if not 2 <= len(typed) <= MAX_WORD_CHARS:
+        return None
+    for _cost, estimated, word in corrections(searcher, typed):
+        if estimated < SUGGEST_RATIO * own_count or estimated == 0:
+            continue
+        count = int(searcher.exact(word).size)
+        if count and count >= SUGGEST_RATIO * own_count:
+            return word, count
+    return None
+
+
+def suggest(searcher, parsed: ParsedQuery, request, total: int) -> tuple[str, int] | None:
+    """(suggested query, its count) or None.  `total`: the query's own count."""
+    words = parsed.words()
+    if not words or len(words) > SUGGEST_MAX_WORDS:
+        return None
+    query = request.q
+    changed = False
+    for word in words:
+        if word.quoted or word.doc_no:
+            continue
+        typed = " ".join(fold(word.text).split())
+        own = int(searcher.exact(typed, word.field).size) if word.field else \
+            int(searcher.exact(typed).size)
+        better = correct_word(searcher, typed, own)
+        if better and word.text in query:
+            query = query.replace(word.text, better[0], 1)
+            changed = True
+    candidates = [query] if changed else []
+    if not total and len(words) > 1:           # no results: try without one word
+        candidates += [" ".join(f'"{w.text}"' if w.quoted else w.text
+                                for i, w in enumerate(words) if i != skip)
+                       for skip in range(len(words))][:MAX_DROP_TRIES]
+    for candidate in dict.fromkeys(candidates):
+        if candidate == request.q:
+            continue
+        count = searcher.count(candidate, request)
+        if count > total:
+            return candidate, count
+    return None

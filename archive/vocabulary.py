@@ -1,0 +1,220 @@
+"""The corpus vocabulary of one index generation, for "did you mean".
+
+A suggestion must be a word people actually find in *this* archive: a
+dictionary word the bulletins use, a frequent phrase (营商环境, 人大常委会),
+a name or a local term that no dictionary has (jieba, with the HMM off, cuts
+an unknown name into single characters: a run of them is the name).  The
+vocabulary is collected once, when a generation is built
+(`archive.index.rebuild`), from the folded titles and the first
+BODY_PREFIX characters of every body (what a bulletin is about is said
+there; segmenting whole bodies would double the build time), and kept
+in ``vocab.sqlite`` next to the generation's other files:
+
+* ``words(word, freq)``: each word or phrase with the number of sampled
+  documents that use it (a ranking hint; real counts come from the
+  substring index at query time);
+* ``readings(char, pinyin)``: every character's toneless readings from
+  pypinyin, copied here because importing pypinyin's table costs ~2 s, far
+  more than a cold `archive search` may;
+* ``keys(key, word)``: lookup keys for near spellings — every string made by
+  deleting one character of the word (so a word one substitution, insertion,
+  deletion or transposition away from a query shares a key with one of the
+  query's own deletions; two for words of four characters or more), and its
+  toneless pinyin (same-sound typos of any
+  number of characters).  Looking a query up costs a few indexed reads.
+
+A generation updated incrementally keeps the vocabulary of its last full
+build: new words still count (the counts are live), they are only not
+proposed until the next `archive reindex --full`.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+from .analysis import is_word
+
+BODY_PREFIX = 400          # body characters sampled per document
+MIN_WORD_DOCS = 2          # a word seen in fewer sampled documents is left out
+MIN_PHRASE_DOCS = 3        # two adjacent words seen together in this many titles
+MAX_WORD_CHARS = 12
+FILE_NAME = "vocab.sqlite"
+
+
+def all_readings() -> dict[str, str]:
+    """Every character's toneless pinyin readings, comma-separated (pypinyin)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    table = {}
+    for code, raw in pinyin_dict.items():
+        out: list[str] = []
+        for reading in raw.split(","):
+            plain = "".join(c for c in unicodedata.normalize("NFD", reading)
+                            if not unicodedata.combining(c))
+            if plain not in out:
+                out.append(plain)
+        table[chr(code)] = ",".join(out)
+    return table
+
+
+def sound_key(word: str, table: dict[str, str]) -> str:
+    """The word's sound under each character's first reading."""
+    return "~" + " ".join(table.get(c, c).split(",")[0] for c in word)
+
+
+def sound_keys(word: str, readings, limit: int = 32) -> list[str]:
+    """Sound keys under every combination of readings (a typist picks a
+    character by one of its readings), at most `limit` of them."""
+    keys = [""]
+    for char in word:
+        keys = [f"{k} {r}" if k else r for k in keys for r in readings(char)][:limit]
+    return ["~" + k for k in keys]
+
+
+def deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def lookup_keys(word: str) -> set[str]:
+    """A vocabulary word's spelling keys: its one-character deletions, and
+    for words of four characters or more its two-character deletions too (two
+    substitutions in a query of the same length meet it there)."""
+    keys = deletions(word)
+    if len(word) >= 4:
+        keys |= {d2 for d in keys for d2 in deletions(d)}
+    return keys
+
+
+def _usable(word: str) -> bool:
+    return 2 <= len(word) <= MAX_WORD_CHARS and all(is_word(c) for c in word)
+
+
+def _han(word: str) -> bool:
+    return len(word) == 1 and "\u4e00" <= word <= "\u9fff"
+
+
+def collect(texts, segmenter) -> Counter:
+    """Document counts of the words, title phrases and single-character runs
+    (names, local terms) of `texts` — (title, body) pairs of folded text."""
+    counts: Counter = Counter()
+    for title, body in texts:
+        seen: set[str] = set()
+        for part, is_title in ((title, True), (body[:BODY_PREFIX], False)):
+            words = segmenter.cut(part)
+            run: list[str] = []
+            for i, word in enumerate(words + [" "]):
+                if _han(word):
+                    run.append(word)
+                    continue
+                if 2 <= len(run) <= 4:
+                    seen.add("".join(run))
+                run = []
+                if _usable(word):
+                    seen.add(word)
+                    if is_title and i + 1 < len(words) and _usable(words[i + 1]):
+                        pair = word + words[i + 1]
+                        if len(pair) <= 8:
+                            seen.add("\u0000" + pair)      # phrase: own threshold
+        counts.update(seen)
+    return counts
+
+
+def build(target: Path, texts, segmenter) -> Path:
+    """Write the vocabulary of `texts` to `target` (atomically)."""
+    counts = collect(texts, segmenter)
+    words: dict[str, int] = {}
+    for word, n in counts.items():
+        if word.startswith("\u0000"):
+            if n >= MIN_PHRASE_DOCS:
+                words[word[1:]] = max(words.get(word[1:], 0), n)
+        elif n >= MIN_WORD_DOCS:
+            words[word] = max(words.get(word, 0), n)
+    tmp = Path(str(target) + ".tmp")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER) WITHOUT ROWID")
+    db.execute("CREATE TABLE keys (key TEXT, word TEXT, PRIMARY KEY (key, word)) WITHOUT ROWID")
+    db.execute("CREATE TABLE readings (char TEXT PRIMARY KEY, pinyin TEXT) WITHOUT ROWID")
+    table = all_readings()
+    db.executemany("INSERT INTO readings VALUES (?, ?)", sorted(table.items()))
+    db.executemany("INSERT INTO words VALUES (?, ?)", sorted(words.items()))
+    db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?)",
+                   ((key, word) for word in sorted(words)
+                    for key in sorted(lookup_keys(word) | {sound_key(word, table)})))
+    db.commit()
+    db.close()
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+    return Path(target)
+
+
+def generation_texts(gram_index):
+    """(title, body) of every document of a gram index, as stored (folded)."""
+    from .grams import FIELDS
+
+    title, body = FIELDS.index("title"), FIELDS.index("body")
+    for segment in gram_index.segments:
+        text = segment.text_bytes()
+        for bounds in segment.fields.tolist():
+            yield (text[bounds[title]:bounds[title + 1] - 1].decode("utf-8"),
+                   text[bounds[body]:min(bounds[body + 1] - 1,
+                                         bounds[body] + 4 * BODY_PREFIX)]
+                   .decode("utf-8", "ignore"))
+
+
+class Vocabulary:
+    """A generation's vocab.sqlite, read-only, shared by threads."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                   check_same_thread=False)
+        self._lock = threading.Lock()
+        self._readings: dict[str, tuple[str, ...]] = {}
+
+    def readings(self, char: str) -> tuple[str, ...]:
+        """Toneless pinyin readings of a character (itself when it has none)."""
+        found = self._readings.get(char)
+        if found is None:
+            with self._lock:
+                row = self._db.execute("SELECT pinyin FROM readings WHERE char = ?",
+                                       (char,)).fetchone()
+            found = tuple(row[0].split(",")) if row else (char,)
+            if len(self._readings) < 100_000:
+                self._readings[char] = found
+        return found
+
+    def near(self, word: str) -> dict[str, int]:
+        """Vocabulary words sharing a lookup key with `word` -> sampled frequency:
+        its own deletions (and, for longer words, deletions of those), the
+        word itself (one character extra in the query), its sound keys."""
+        keys = {word} | deletions(word)
+        if len(word) >= 4:
+            keys |= {d2 for d in deletions(word) for d2 in deletions(d)}
+        keys |= set(sound_keys(word, self.readings))
+        keys = sorted(keys)
+        found: dict[str, int] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(self._db.execute(
+                    "SELECT w.word, w.freq FROM keys k JOIN words w ON w.word = k.word"
+                    f" WHERE k.key IN ({marks})", chunk))
+            found.update(self._db.execute(
+                "SELECT word, freq FROM words WHERE word IN "
+                f"({','.join('?' * len(deletions(word)))})", sorted(deletions(word))))
+        found.pop(word, None)
+        return found
+
+    def frequency(self, word: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT freq FROM words WHERE word = ?", (word,)).fetchone()
+        return row[0] if row else 0
