@@ -12,11 +12,13 @@ How a query is answered (see `archive.query` for the language):
 2. Status, date, issuer, topic, year and month filters are array masks over
    the docmap (`archive.index`); facet counts are `bincount`s of the same
    arrays, each facet counted without its own filter.
-3. Relevance: documents are tiered — words found in the title first — and each tier
-   is ranked by Whoosh's BM25F over jieba words in title, body and metadata.
-   Only the tiers that reach the requested page are scored.
-4. The page's records come from Whoosh's stored fields, snippets from the
-   archive's text of those few documents.
+3. Relevance: documents are tiered — words found in the title first — and
+   ordered within a tier by BM25F over jieba words in title, body and
+   metadata, computed over whole posting lists as arrays (`archive.ranking`:
+   Whoosh's scores, no per-document Python); only the page's ranks are sorted.
+4. The page's records come from Whoosh's stored fields (`archive.stored`:
+   memory-mapped, no lock), snippets from the archive's text of those few
+   documents.
 """
 from __future__ import annotations
 
