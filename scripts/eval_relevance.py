@@ -17,6 +17,8 @@ keys and the hit list in rank order:
   R@10    distinct keys of R found among the first 10 hits / |R|
   Recall  distinct keys of R found anywhere in the result (all pages) / |R|
   RR      1 / rank of the first relevant hit (0 if none); the mean is MRR
+  nDCG@10 binary gains: sum of 1/log2(rank + 1) over the first 10 hits whose key is in R
+          (each key counted once), divided by the same for min(10, |R|) relevant hits
 
 Means are over the evaluated queries.  `--present-only` drops judged keys
 the data home does not hold (to try the script on a slice of the corpus) and
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -81,9 +84,20 @@ def evaluate(service: SearchService, keys: dict[int, str], query: dict,
         "r@10": len(relevant & set(top)) / len(relevant),
         "recall": len(relevant & set(hit_keys)) / len(relevant),
         "rr": 1 / first if first else 0.0,
+        "ndcg@10": ndcg(top, relevant),
         "missed": sorted(relevant - set(hit_keys)),
         "warnings": result.warnings,
     }
+
+
+def ndcg(top: list, relevant: set) -> float:
+    seen, dcg = set(), 0.0
+    for rank, key in enumerate(top, 1):
+        if key in relevant and key not in seen:
+            seen.add(key)
+            dcg += 1 / math.log2(rank + 1)
+    ideal = sum(1 / math.log2(rank + 1) for rank in range(1, min(K, len(relevant)) + 1))
+    return dcg / ideal if ideal else 0.0
 
 
 def main(argv=None) -> int:
@@ -119,9 +133,11 @@ def main(argv=None) -> int:
         print("no query could be evaluated", file=sys.stderr)
         return 1
     n = len(rows)
-    means = {name: sum(r[name] for r in rows) / n for name in ("p@10", "r@10", "recall", "rr")}
+    means = {name: sum(r[name] for r in rows) / n
+             for name in ("p@10", "r@10", "recall", "rr", "ndcg@10")}
     print(f"{'mean':<5} {means['p@10']:5.2f} {means['r@10']:5.2f} {means['recall']:6.2f} "
           f"{means['rr']:5.2f}  over {n} queries" + (f" ({skipped} skipped)" if skipped else ""))
+    print(f"nDCG@10 {means['ndcg@10']:.3f}")
     if args.json:
         args.json.write_text(json.dumps({"means": means, "queries": rows, "skipped": skipped},
                                         ensure_ascii=False, indent=1), encoding="utf-8")
