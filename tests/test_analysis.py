@@ -302,4 +302,3 @@ def test_word_table_equals_segmenter_on_sample(word_table, sample_home):
 
 def test_word_table_equals_segmenter_on_corpus_opening(word_table, corpus_dir):
     compare_table(word_table, [t[:2000] for t in corpus_texts(corpus_dir, 150)])
-
