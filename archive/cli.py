@@ -84,17 +84,20 @@ def _run_job(job, as_json: bool):
 
 
 def _print_report(report) -> None:
+    from .walk import printable      # file names may carry terminal escapes
+
     c = report.counts
+    duplicates = f" · duplicates {c['duplicates']}" if c.get("duplicates") else ""
     click.echo(f"{report.kind}: {c['files']} files · added {c['added']} · updated {c['updated']}"
-               f" · unchanged {c['unchanged']} · withdrawn {c['withdrawn']}"
+               f" · unchanged {c['unchanged']} · withdrawn {c['withdrawn']}{duplicates}"
                f" · failed {c['failed']} · indexed {c['indexed']} · {report.seconds:.1f} s")
     for failure in report.failures:
-        where = f"{failure['path']}: " if failure["path"] else ""
-        click.echo(f"  failed: {where}{failure['reason']}", err=True)
+        where = f"{printable(failure['path'])}: " if failure["path"] else ""
+        click.echo(f"  failed: {where}{printable(failure['reason'])}", err=True)
     shown = report.warnings[:20]
     for warning in shown:
-        where = f"{warning['path']}: " if warning["path"] else ""
-        click.echo(f"  warning: {where}{warning['message']}", err=True)
+        where = f"{printable(warning['path'])}: " if warning["path"] else ""
+        click.echo(f"  warning: {where}{printable(warning['message'])}", err=True)
     if len(report.warnings) > len(shown):
         click.echo(f"  … and {len(report.warnings) - len(shown)} more warnings "
                    f"(`archive jobs --json` lists them all)", err=True)

@@ -45,7 +45,7 @@ OR_WORDS, AND_WORDS, NOT_WORDS = ("OR", "|", "或"), ("AND", "且"), ("NOT", "�
 # An unknown name before ':' that looks like a field name (warned about).
 _FIELD_LIKE = re.compile(r"[A-Za-z_\u4e00-\u9fff]{1,8}")
 # A 发文字号 typed without brackets: 北政办发202481号 = 北政办发〔2024〕81号.
-_BARE_DOC_NO = re.compile(r"([\u4e00-\u9fff]{2,12}?[发字函])((?:19|20)\d\d)(\d{1,4})号")
+_BARE_DOC_NO = re.compile(r"([\u4e00-\u9fff]{2,12}?)((?:19|20)\d\d)(\d{1,4})号")
 
 # A 发文字号 typed with any brackets around the year: 沁政发[2025]12号, 〔2025〕12号.
 DOC_NO_PATTERN = re.compile(

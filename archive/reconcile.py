@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from .model import Record
-
-if TYPE_CHECKING:
-    from .store import FileOutcome
 
 
 def sha256_hex(data: bytes) -> str:
@@ -45,6 +42,20 @@ def record_hash(record: Record) -> str:
     data = record.to_dict()
     data.pop("source_line", None)
     return sha256_hex(json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
+
+
+@dataclass
+class FileOutcome:
+    """What ingesting one file did."""
+    path: str
+    status: str                       # added | updated | unchanged | failed
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    duplicates: int = 0               # records already held, same content, from another file
+    errors: list[str] = field(default_factory=list)     # per-record problems
+    conflicts: list[str] = field(default_factory=list)  # duplicate 索引号 etc.
 
 
 def next_seq(db) -> int:

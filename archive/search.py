@@ -528,8 +528,15 @@ class Searcher:
     # -- extras -----------------------------------------------------------------
     def suggest(self, parsed: ParsedQuery, request: SearchRequest,
                 total: int) -> tuple[str, int] | None:
-        """A corrected query and its count (did you mean: archive.suggest)."""
-        return suggest.suggest(self, parsed, request, total)
+        """A corrected query and its count (did you mean: archive.suggest).
+        Inside a search it shares the search's lookups; alone, it has its own."""
+        if getattr(_deadline, "lookups", None) is not None:
+            return suggest.suggest(self, parsed, request, total)
+        _deadline.lookups = {}
+        try:
+            return suggest.suggest(self, parsed, request, total)
+        finally:
+            _deadline.lookups = None
 
     def count(self, q: str, like: SearchRequest) -> int:
         """How many bulletins `q` finds under `like`'s filters."""

@@ -264,8 +264,33 @@ def _parse_bytes(path, data: bytes) -> ParseResult:
     with limits.time_budget():
         text, encoding = decode_bytes(data)
         if fmt == "html":
-            return htmlpage.parse(text, encoding)
+            result = htmlpage.parse(text, encoding)
+            if any(not (r.body or "").strip() for r in result.records):
+                reason = _html_limit(text)
+                if reason:
+                    return _failure(reason, fmt)
+            return result
         return textpage.parse(text, encoding)
+
+
+def _html_limit(text: str) -> str | None:
+    """Why libxml2 dropped part of a page whose body came out empty, if it
+    hit one of its limits (nesting over 256 levels, a text node over 10 MB):
+    such a page failed silently once, stored with an empty body."""
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+    try:
+        lxml.html.document_fromstring(text, parser=parser)
+    except Exception:  # noqa: BLE001 - only the error log matters here
+        pass
+    for entry in parser.error_log:
+        if entry.type_name == "ERR_RESOURCE_LIMIT":
+            what = ("nested deeper than 256 levels" if "depth" in entry.message.lower()
+                    else "a text node over 10 MB")
+            return (f"page beyond the HTML parser's limits ({what}): its text cannot be "
+                    "read whole, so it is refused")
+    return None
 
 
 class FileTooLarge(limits.FileRefused):

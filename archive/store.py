@@ -29,8 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .model import Record
-from .reconcile import (content_key, next_seq, reconcile, record_hash,  # noqa: F401
-                        record_json, sha256_hex, withdraw_doc)
+from .reconcile import (FileOutcome, content_key, next_seq, reconcile,  # noqa: F401
+                        record_hash, record_json, sha256_hex, withdraw_doc)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS blobs (
@@ -111,20 +111,6 @@ DB_NAME = "archive.sqlite"
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-
-
-@dataclass
-class FileOutcome:
-    """What ingesting one file did."""
-    path: str
-    status: str                       # added | updated | unchanged | failed
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    withdrawn: int = 0
-    duplicates: int = 0               # records already held, same content, from another file
-    errors: list[str] = field(default_factory=list)     # per-record problems
-    conflicts: list[str] = field(default_factory=list)  # duplicate 索引号 etc.
 
 
 @dataclass
@@ -373,6 +359,13 @@ class Archive:
         return StoredDoc(row["id"], row["vid"], row["status"], record, row["path"],
                          row["ingested_at"], row["sha256"], row["nversions"])
 
+    def _has_doc_sources(self) -> bool:
+        """False for a schema-1 archive a reader opens before any writer migrated it."""
+        if getattr(self, "_doc_sources", None) is None:
+            self._doc_sources = self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE name='doc_sources'").fetchone() is not None
+        return self._doc_sources
+
     def get(self, doc_id: int) -> StoredDoc | None:
         return self.get_many([doc_id]).get(doc_id)
 
@@ -382,6 +375,8 @@ class Archive:
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(self._DOC_SQL + f" WHERE d.id IN ({marks})", chunk):
                 out[row["id"]] = self._stored(row)
+            if not self._has_doc_sources():
+                continue
             for row in self.db.execute(
                     "SELECT ds.doc_id, f.path, ds.source_line FROM doc_sources ds JOIN files f"
                     f" ON f.id = ds.file_id WHERE ds.doc_id IN ({marks}) ORDER BY f.path", chunk):

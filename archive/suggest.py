@@ -23,6 +23,9 @@ the 53k archive: see `scripts/bench` (suggestion latency).
 """
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 from .analysis import fold
 from .query import ParsedQuery
 
@@ -37,11 +40,13 @@ MAX_DROP_TRIES = 8          # "drop a word" fallback queries tried
 # an unrelated substitution or an extra character.  A near-sound one (same
 # initial or final: 坏 huai / 环 huan, also most look-alikes that share a
 # phonetic component) sits between.  Measured with scripts/eval_typos.py.
-SAME_SOUND, NEAR_SOUND, SWAPPED, MISSING, EXTRA, OTHER = 0.5, 0.8, 0.6, 0.7, 1.0, 1.0
+SAME_SOUND, NEAR_SOUND, SWAPPED, MISSING, EXTRA, OTHER = 0.5, 0.8, 0.45, 0.55, 1.0, 1.0
+COMMON_BONUS = 0.1
 _INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j",
              "q", "x", "r", "z", "c", "s", "y", "w")
 
 
+@lru_cache(maxsize=4096)
 def _split(reading: str) -> tuple[str, str]:
     initial = next((i for i in _INITIALS if reading.startswith(i)), "")
     return initial, reading[len(initial):]
@@ -51,14 +56,19 @@ def _no_readings(char: str) -> tuple[str, ...]:
     return (char,)
 
 
+@lru_cache(maxsize=65536)
 def substitution_cost(a: str, b: str, readings=_no_readings) -> float:
-    ra, rb = set(readings(a)), set(readings(b))
+    """Cost of typing `a` for `b`: same sound when `b`'s usual (first) reading
+    is one of `a`'s — a rare reading of the intended character (不 read fu)
+    is not what a typist spells."""
+    ra, rb = set(readings(a)), set(readings(b)[:1])
     if ra & rb:
         return SAME_SOUND
     sa, sb = [_split(r) for r in ra], [_split(r) for r in rb]
     if any((x[0] and x[0] == y[0]) or (x[1] and x[1] == y[1]) for x in sa for y in sb):
         return NEAR_SOUND
     return OTHER
+
 
 
 def edit_cost(typed: str, word: str, readings=_no_readings) -> float:
@@ -110,8 +120,8 @@ def corrections(searcher, typed: str) -> list[tuple[float, int, str]]:
         count = estimate(searcher.grams, word)
         if count:
             scored.append((cost, count, word))
-    # Cheaper edits first; among equals, the more common word.
-    scored.sort(key=lambda c: (c[0], -c[1]))
+    # Cheaper edits first, a tenfold commoner word worth COMMON_BONUS of cost.
+    scored.sort(key=lambda c: (c[0] - COMMON_BONUS * math.log10(c[1]), -c[1]))
     return scored
 
 

@@ -3,6 +3,7 @@
 
     python scripts/eval_relevance.py --home DATA_HOME [--queries tests/relevance/queries.jsonl]
                                      [--present-only] [--json OUT] [--ids q01,q02]
+                                     [--follow-suggestion]
 
 DATA_HOME must hold the development corpus (`archive --home DATA_HOME ingest
 ../shared/corpus/dev/jsonl`).  Each query of queries.jsonl (see
@@ -17,8 +18,15 @@ keys and the hit list in rank order:
   R@10    distinct keys of R found among the first 10 hits / |R|
   Recall  distinct keys of R found anywhere in the result (all pages) / |R|
   RR      1 / rank of the first relevant hit (0 if none); the mean is MRR
-  nDCG@10 binary gains: sum of 1/log2(rank + 1) over the first 10 hits whose key is in R
-          (each key counted once), divided by the same for min(10, |R|) relevant hits
+  nDCG@10 binary gains: sum of 1/log2(rank+1) over distinct relevant keys in
+          the first 10 (at their first rank), divided by the same sum for an ideal list (min(10, |R|) relevant
+          hits first)
+
+`--follow-suggestion`: a query with no results but a "did you mean" is
+scored on the suggested query's results (what a clerk gets with one click);
+such rows are marked `→`.  `--with-near`: the near matches the page lists
+after fewer than 10 results ("相近结果", `partial`) count as the hits that
+follow them (what a clerk sees on the first page).
 
 Means are over the evaluated queries.  `--present-only` drops judged keys
 the data home does not hold (to try the script on a slice of the corpus) and
@@ -66,15 +74,34 @@ def load_queries(path: Path, only: set[str] | None) -> list[dict]:
     return queries
 
 
+def ndcg(top: list, relevant: set) -> float:
+    """Each relevant key gains once, at its first rank (two versions of a law
+    are one relevant document here)."""
+    seen: set = set()
+    gain = 0.0
+    for rank, key in enumerate(top, 1):
+        if key in relevant and key not in seen:
+            seen.add(key)
+            gain += 1 / math.log2(rank + 1)
+    ideal = sum(1 / math.log2(rank + 1) for rank in range(1, min(K, len(relevant)) + 1))
+    return gain / ideal if ideal else 0.0
+
+
 def evaluate(service: SearchService, keys: dict[int, str], query: dict,
-             present: set[str] | None) -> dict | None:
+             present: set[str] | None, follow: bool = False,
+             near: bool = False) -> dict | None:
     relevant = set(query["relevant"])
     if present is not None:
         relevant &= present
         if not relevant:
             return None
     result = service.search(SearchRequest(q=query["query"], all=True, highlight=False))
-    hit_keys = [keys.get(hit.id) for hit in result.hits]
+    followed = None
+    if follow and not result.total and result.suggestion:
+        followed = result.suggestion
+        result = service.search(SearchRequest(q=followed, all=True, highlight=False))
+    shown = result.hits + (getattr(result, "partial", []) if near else [])
+    hit_keys = [keys.get(hit.id) for hit in shown]
     top = hit_keys[:K]
     first = next((rank for rank, key in enumerate(hit_keys, 1) if key in relevant), None)
     return {
@@ -84,20 +111,10 @@ def evaluate(service: SearchService, keys: dict[int, str], query: dict,
         "r@10": len(relevant & set(top)) / len(relevant),
         "recall": len(relevant & set(hit_keys)) / len(relevant),
         "rr": 1 / first if first else 0.0,
-        "ndcg@10": ndcg(top, relevant),
+        "ndcg@10": ndcg(top, relevant), "followed": followed,
         "missed": sorted(relevant - set(hit_keys)),
         "warnings": result.warnings,
     }
-
-
-def ndcg(top: list, relevant: set) -> float:
-    seen, dcg = set(), 0.0
-    for rank, key in enumerate(top, 1):
-        if key in relevant and key not in seen:
-            seen.add(key)
-            dcg += 1 / math.log2(rank + 1)
-    ideal = sum(1 / math.log2(rank + 1) for rank in range(1, min(K, len(relevant)) + 1))
-    return dcg / ideal if ideal else 0.0
 
 
 def main(argv=None) -> int:
@@ -109,6 +126,10 @@ def main(argv=None) -> int:
     parser.add_argument("--ids", help="comma-separated query ids to run (default: all)")
     parser.add_argument("--json", type=Path, help="also write per-query results here")
     parser.add_argument("--show-missed", action="store_true", help="list relevant keys not found")
+    parser.add_argument("--follow-suggestion", action="store_true",
+                        help="score a query without results on its suggestion's results")
+    parser.add_argument("--with-near", action="store_true",
+                        help="near matches (partial) follow the results, as on the page")
     args = parser.parse_args(argv)
 
     service = SearchService(args.home)
@@ -117,15 +138,17 @@ def main(argv=None) -> int:
     queries = load_queries(args.queries, set(args.ids.split(",")) if args.ids else None)
 
     rows, skipped = [], 0
-    print(f"{'id':<5} {'P@10':>5} {'R@10':>5} {'Recall':>6} {'RR':>5} {'hits':>7} {'rel':>4}  query")
+    print(f"{'id':<5} {'P@10':>5} {'nDCG':>5} {'R@10':>5} {'Recall':>6} {'RR':>5} {'hits':>7} "
+          f"{'rel':>4}  query")
     for query in queries:
-        row = evaluate(service, keys, query, present)
+        row = evaluate(service, keys, query, present, args.follow_suggestion, args.with_near)
         if row is None:
             skipped += 1
             continue
         rows.append(row)
-        print(f"{row['id']:<5} {row['p@10']:5.2f} {row['r@10']:5.2f} {row['recall']:6.2f} "
-              f"{row['rr']:5.2f} {row['hits']:7d} {row['relevant']:4d}  {row['query']}")
+        print(f"{row['id']:<5} {row['p@10']:5.2f} {row['ndcg@10']:5.2f} {row['r@10']:5.2f} "
+              f"{row['recall']:6.2f} {row['rr']:5.2f} {row['hits']:7d} {row['relevant']:4d}  "
+              f"{row['query']}" + (f" → {row['followed']}" if row["followed"] else ""))
         if args.show_missed and row["missed"]:
             for key in row["missed"]:
                 print(f"      missed: {key}")
@@ -134,10 +157,16 @@ def main(argv=None) -> int:
         return 1
     n = len(rows)
     means = {name: sum(r[name] for r in rows) / n
-             for name in ("p@10", "r@10", "recall", "rr", "ndcg@10")}
-    print(f"{'mean':<5} {means['p@10']:5.2f} {means['r@10']:5.2f} {means['recall']:6.2f} "
-          f"{means['rr']:5.2f}  over {n} queries" + (f" ({skipped} skipped)" if skipped else ""))
-    print(f"nDCG@10 {means['ndcg@10']:.3f}")
+             for name in ("p@10", "ndcg@10", "r@10", "recall", "rr")}
+    print(f"{'mean':<5} {means['p@10']:5.2f} {means['ndcg@10']:5.2f} {means['r@10']:5.2f} "
+          f"{means['recall']:6.2f} {means['rr']:5.2f}  over {n} queries"
+          + (f" ({skipped} skipped)" if skipped else ""))
+    kinds: dict[str, list] = {}
+    for row in rows:
+        kinds.setdefault((row["kind"] or "").split("-")[0], []).append(row)
+    for kind, group in sorted(kinds.items()):
+        print(f"  {kind:<14} P@10 {sum(r['p@10'] for r in group) / len(group):.2f}  "
+              f"nDCG@10 {sum(r['ndcg@10'] for r in group) / len(group):.2f}  ({len(group)})")
     if args.json:
         args.json.write_text(json.dumps({"means": means, "queries": rows, "skipped": skipped},
                                         ensure_ascii=False, indent=1), encoding="utf-8")

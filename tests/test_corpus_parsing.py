@@ -49,7 +49,7 @@ def test_pages_and_seed_equal_truth(corpus_dir):
 
 
 def test_every_page_and_seed_file_is_in_truth(corpus_dir):
-    dev = corpus_dir / "dev"
+    dev = (corpus_dir / "dev").resolve()      # the walk yields resolved paths
     files = {p.relative_to(dev).as_posix()
              for p in iter_source_files([dev / "pages", dev / "seed"])}
     assert files == {item["file"] for item in read_jsonl(dev / "truth.jsonl")}

@@ -334,6 +334,24 @@ def test_nothing_lost_after_hostile_ingest_fuzzed_searches_and_reindex(ingested,
     assert fresh.search(SearchRequest(q="", size=1)).total == after_counts["documents"]
 
 
+def test_pages_beyond_the_html_parser_limits_say_so():
+    """Item 8: a page nested past libxml2's depth limit, or with one text node
+    over its size limit, fails with that reason (it used to be stored with
+    an empty body, without a word); a page within the limits is read."""
+    def page(inner: bytes) -> bytes:
+        return b"<html><head><title>\xe5\xb1\x82</title></head><body>" + inner + b"</body></html>"
+
+    deep = page(b"<section>" * 400 + "第四百层的正文".encode() + b"</section>" * 400)
+    huge = page(b"<pre>" + "长".encode() * 3_700_000 + b"</pre>")
+    fine = page(b"<section>" * 200 + "第二百层的正文".encode() + b"</section>" * 200)
+    assert parse_bytes("deep.html", deep).errors == [
+        "page beyond the HTML parser's limits (nested deeper than 256 levels): its text "
+        "cannot be read whole, so it is refused"]
+    assert "a text node over 10 MB" in parse_bytes("huge.html", huge).errors[0]
+    [record] = parse_bytes("fine.html", fine).records
+    assert record.body == "第二百层的正文"
+
+
 # -------------------------------------------------------------- 200 MB files --
 
 def _peak_rss_of(cmd) -> tuple[subprocess.CompletedProcess, int]:

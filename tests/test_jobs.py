@@ -254,17 +254,19 @@ def test_undecodable_and_control_character_names_are_ingested_and_printed_safely
     write_file(src, os.fsdecode(raw_name), [2])
     write_file(src, "c-\x1b]0;owned\x07\x1b[2J.jsonl", [3])
     write_file(src, "d-last.jsonl", [4])
+    (src / "e-\x1b[31mjunk.txt").write_text("不是公告的一行字")
     result = CliRunner().invoke(main, ["--home", str(home), "reindex", "--source", str(src)])
-    assert result.exit_code == 0, result.output
-    assert "\x1b" not in result.output
+    assert result.exit_code == 3, result.output            # the junk file failed, alone
+    output = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert "\x1b" not in output and "e-\\x1b[31mjunk.txt: unrecognised format" in output
     paths = _archive_paths(home)
-    assert len(paths) == 4
+    assert len(paths) == 5
     raw = {os.path.basename(bytes(v)) for v in paths.values() if v is not None}
     assert raw == {raw_name}                              # the exact bytes, kept
     assert any(p.endswith("b-\\xb9\\xab\\xb8\\xe6-gbk-name.jsonl") for p in paths)
     assert all(len(ids_for(home, title_of(n))) == 1 for n in (1, 2, 3, 4))
     again = reindex(home, src)
-    assert (again.outcome, again.unchanged, again.withdrawn, again.failed) == ("ok", 4, 0, 0)
+    assert (again.unchanged, again.withdrawn, again.failed) == (4, 0, 1)
 
 
 def test_unlistable_folder_fails_and_withdraws_nothing(tmp_path, monkeypatch):

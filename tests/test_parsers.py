@@ -568,6 +568,11 @@ def test_attachments_and_closing_date_reach_show_json_and_search(tmp_path):
     assert shown["attachments"] == [{"name": "供应商报名登记表.docx",
                                      "url": "https://example.gov.cn/f/bm.docx"}]
     assert "报名登记表" not in shown["body"]
+    from web import create_app
+
+    page = create_app(tmp_path / "home").test_client().get(f"/doc/{doc_id}").get_data(as_text=True)
+    assert "2024-03-05（据落款）" in page
+    assert '<a href="https://example.gov.cn/f/bm.docx"' in page and "供应商报名登记表.docx" in page
 
 
 def test_jsonl_reads_back_its_own_export_of_attachments_and_closing_dates():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -305,3 +306,29 @@ def test_a_search_past_its_deadline_stops(service, monkeypatch):
     monkeypatch.setattr(search_module, "SEARCH_TIME_LIMIT", -1.0)
     with pytest.raises(SearchTimeout):
         service.searcher().search(SearchRequest(q="营商环境会议"))
+
+
+# ----------------------------------------------------------- README examples --
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_json_example_is_true_on_the_sample(sample_home):
+    text = README.read_text(encoding="utf-8")
+    example = re.search(r'\{"query": "人大常委会", "total": (\d+).*?"hits": \[\{"id": (\d+), '
+                        r'"index_no": "([^"]+)", "doc_no": "([^"]+)"', text, re.S)
+    assert example, "the README's JSON example"
+    data = search_json(sample_home, "人大常委会")
+    first = data["hits"][0]
+    assert (data["total"], first["id"], first["index_no"], first["doc_no"]) == (
+        int(example[1]), int(example[2]), example[3], example[4])
+    assert {"suggestion_total", "partial", "partial_total"} <= set(data)
+
+
+def test_readme_doc_no_forms_are_true_on_the_sample(sample_home):
+    text = README.read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("| `青政发[2025]12号`"))
+    forms = re.findall(r"`(青政发[^`]*12号)`", row)
+    assert len(forms) == 4
+    found = [{h["id"] for h in search_json(sample_home, form)["hits"]} for form in forms]
+    assert found[0] and all(f == found[0] for f in found)

@@ -344,8 +344,12 @@ def test_migration_gives_existing_archives_content_keys(tmp_path):
         db.execute("DROP INDEX docs_by_key")
         db.execute("ALTER TABLE docs DROP COLUMN content_key")
         db.execute("ALTER TABLE files DROP COLUMN raw_path")
+        db.execute("DROP TABLE doc_sources")
         db.execute("DELETE FROM meta WHERE key='schema'")
     archive.close()
+    reader = Archive(home, readonly=True)              # a server before any writer ran
+    assert reader.get(1).as_json()["sources"][0]["path"].endswith("news.jsonl")
+    reader.close()
     migrated = Archive(home)
     keys = [r[0] for r in migrated.db.execute("SELECT content_key FROM docs ORDER BY id")]
     assert keys == [f"title:{r['title']}|{r['published']}" for r in records]

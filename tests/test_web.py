@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -128,7 +129,12 @@ def test_api_doc_same_as_show(client, service, sample_home):
     out = CliRunner().invoke(cli, ["--home", str(sample_home), "show", "--json", "3"])
     assert out.exit_code == 0
     data = _json(client.get("/api/doc/3"))
-    assert data == service.show(3) == json.loads(out.output)
+    shown = json.loads(out.output)
+    assert shown == service.show(3)
+    # the same record, except that visitors see a source file's name, not its path
+    assert data == {**shown, "source_path": Path(shown["source_path"]).name,
+                    "sources": [{**s, "path": Path(s["path"]).name} for s in shown["sources"]]}
+    assert data["source_path"] != shown["source_path"]
 
 
 def test_api_facets(client, service):

@@ -431,7 +431,7 @@ def test_suggestion_timeout_does_not_fail_the_search(home, monkeypatch):
     service = SearchService(home)
     searcher = service.searcher()
 
-    def slow_suggest(self, parsed, request):
+    def slow_suggest(self, parsed, request, total):
         search_mod._deadline.at = 0.0          # as if the clock ran out meanwhile
         search_mod._check_deadline()
 

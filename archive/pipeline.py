@@ -1,0 +1,166 @@
+"""Build Whoosh segments on every core, streaming, each posting written once.
+
+The process that reads the archive hands its rows to one worker per core in
+batches of `BATCH_DOCS`, through a queue of at most two batches per worker:
+when the workers fall behind, the reader waits, so the documents in flight
+are bounded whatever the corpus size.  Each worker folds the fields, writes
+substring-index segments of `gram_docs` documents (with `prepare`:
+`archive.index.indexed_forms`), segments the text (`archive.index.WordsField`)
+and keeps its postings in a `ColumnPool`; when the pool holds
+`SEGMENT_POSTINGS` postings it writes them as a finished Whoosh segment and
+starts a new one.  Segments are never merged: every posting is written once.
+
+Memory is bounded per worker by one pool (~9 bytes a posting while adding,
+~30 while the segment is written: sort keys, permutation, sorted columns;
+Python lists for 65,536 postings at a time) plus the segment's vocabulary,
+about 200 MB at SEGMENT_POSTINGS (the development corpus averages ~190
+postings a bulletin), and one gram segment build (`archive.grams`).
+`commit` adds the gram segments to the manifest, then publishes all Whoosh
+segments in one TOC, as `MpWriter(multisegment=True)` does.
+
+Workers are forked: a worker blocked on its queue is killed with its parent
+(`archive.jobs._after_fork`), and `cancel` terminates them.
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import traceback
+from pathlib import Path
+
+from whoosh.writing import NO_MERGE
+
+from . import grams
+from .writer import FastSegmentWriter
+
+BATCH_DOCS = 200
+SEGMENT_POSTINGS = 4_000_000      # ~21,000 bulletins of the development corpus
+
+
+class _Feed:
+    """What a worker does with an item: documents as they are, or (with
+    `prepare`) archive rows turned into Whoosh fields and gram segments."""
+
+    def __init__(self, prepare=None, grams_dir=None, gram_docs: int = 4000,
+                 names=()):
+        self.prepare, self.grams_dir, self.gram_docs = prepare, grams_dir, gram_docs
+        self.names = iter(names)
+        self.builder = grams.SegmentBuilder()
+
+    def fields(self, item, results) -> dict:
+        if self.prepare is None:
+            return item
+        fields, key, folded = self.prepare(item)
+        self.builder.add(key, folded)
+        if len(self.builder) >= self.gram_docs:
+            self.flush(results)
+        return fields
+
+    def flush(self, results) -> None:
+        if len(self.builder):
+            results.put(("grams", self.builder.write(Path(self.grams_dir),
+                                                     f"{next(self.names):05d}")))
+            self.builder = grams.SegmentBuilder()
+
+
+def _work(storage, indexname: str, jobs, results, kwargs: dict, max_postings: int,
+          feed: _Feed) -> None:
+    """A worker: add batches, finish a segment whenever the pool is full."""
+    try:
+        ix = storage.open_index(indexname)
+        writer = FastSegmentWriter(ix, _lk=False, **kwargs)
+        while (batch := jobs.get()) is not None:
+            for item in batch:
+                writer.add_document(**feed.fields(item, results))
+            if len(writer.pool) >= max_postings:
+                results.put(("segment", writer._finalize_segment()))
+                writer = FastSegmentWriter(ix, _lk=False, **kwargs)
+        feed.flush(results)
+        if writer.docnum:
+            results.put(("segment", writer._finalize_segment()))
+        else:
+            writer._close_segment()
+        results.put(("done", None))
+    except BaseException:
+        results.put(("error", traceback.format_exc()))
+
+
+class PipelineWriter(FastSegmentWriter):
+    """A writer whose documents are indexed by `procs` worker processes.
+
+    Holds the Whoosh write lock (this process commits the TOC); documents
+    are added with `add_document` only (no deletions: it fills a new index
+    generation).
+    """
+
+    def __init__(self, ix, procs: int = 2, max_postings: int | None = None, prepare=None,
+                 grams_dir: Path | None = None, gram_docs: int = 4000, **kwargs):
+        super().__init__(ix, **kwargs)
+        max_postings = max_postings or SEGMENT_POSTINGS
+        context = multiprocessing.get_context("fork")
+        self.jobs = context.Queue(2 * procs)
+        self.results = context.Queue()
+        self.batch: list = []
+        self.grams_dir = grams_dir
+        first = 1 + max((int(seg["name"]) for seg in
+                         grams.read_manifest(grams_dir)["segments"]), default=0) if grams_dir else 0
+        self.tasks = [context.Process(
+            target=_work, daemon=True,
+            args=(self.storage, self.indexname, self.jobs, self.results, kwargs, max_postings,
+                  _Feed(prepare, grams_dir, gram_docs, itertools.count(first + n, procs))))
+            for n in range(procs)]
+        for task in self.tasks:
+            task.start()
+
+    def add_document(self, **fields):
+        self.add_item(fields)
+
+    def add_item(self, item) -> None:
+        """A document's fields, or with `prepare` an archive row for it."""
+        self.batch.append(item)
+        if len(self.batch) >= BATCH_DOCS:
+            self.jobs.put(self.batch)
+            self.batch = []
+
+    def _collect(self) -> tuple[list, list]:
+        segments, gram_segments, done = [], [], 0
+        while done < len(self.tasks):
+            kind, value = self.results.get()
+            if kind == "error":
+                raise RuntimeError(f"an index worker failed:\n{value}")
+            if kind == "done":
+                done += 1
+            elif kind == "grams":
+                gram_segments.append(value)
+            else:
+                segments.append(value)
+        return segments, gram_segments
+
+    def commit(self, mergetype=None, optimize=False, merge=True):
+        if self.batch:
+            self.jobs.put(self.batch)
+            self.batch = []
+        for _ in self.tasks:
+            self.jobs.put(None)
+        try:
+            segments, gram_segments = self._collect()
+        except BaseException:
+            self.cancel()
+            raise
+        for task in self.tasks:
+            task.join()
+        if gram_segments:                 # grams before Whoosh (see archive.index)
+            manifest = grams.read_manifest(self.grams_dir)
+            manifest["segments"] += sorted(gram_segments, key=lambda seg: seg["name"])
+            grams.write_manifest(self.grams_dir, manifest)
+        existing = self._merge_segments(NO_MERGE, False, False)
+        self._close_segment()
+        self._commit_toc(existing + segments)
+        self._finish()
+
+    def cancel(self):
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+            task.join()
+        super().cancel()
