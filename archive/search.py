@@ -12,11 +12,13 @@ How a query is answered (see `archive.query` for the language):
 2. Status, date, issuer, topic, year and month filters are array masks over
    the docmap (`archive.index`); facet counts are `bincount`s of the same
    arrays, each facet counted without its own filter.
-3. Relevance: documents are tiered — words found in the title first — and each tier
-   is ranked by Whoosh's BM25F over jieba words in title, body and metadata.
-   Only the tiers that reach the requested page are scored.
-4. The page's records come from Whoosh's stored fields, snippets from the
-   archive's text of those few documents.
+3. Relevance: documents are tiered — words found in the title first — and
+   ordered within a tier by BM25F over jieba words in title, body and
+   metadata, computed over whole posting lists as arrays (`archive.ranking`:
+   Whoosh's scores, no per-document Python); only the page's ranks are sorted.
+4. The page's records come from Whoosh's stored fields (`archive.stored`:
+   memory-mapped, no lock), snippets from the archive's text of those few
+   documents.
 """
 from __future__ import annotations
 
@@ -27,9 +29,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from whoosh import query as wq
 
-from . import config, doc_numbers, grams, nearby, suggest
+from . import config, doc_numbers, grams, nearby, ranking, suggest
 from .analysis import SYNONYMS, WordTable, fold, read_synonyms, segmenter_for
 from .errors import NoIndex, QueryError, SearchTimeout
 from .highlight import highlight_all, snippets, to_html
@@ -40,15 +41,14 @@ from .query import (MAX_INPUT_CHARS, MAX_QUERY_CHARS, And, Not, Or, ParsedQuery,
                     date_bound, parse)
 from .store import Archive, Original, StoredDoc
 from .vocabulary import Vocabulary
-from .whoosh_compat import exact_top_collector, union_query as _union_query
+from .stored import StoredFields
+from .whoosh_compat import union_query as _union_query
 
 SORTS = ("relevance", "date", "-date")
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
 FACET_LIMIT = 50
 MISSING = "未注明"                 # issuer/topic filter value: documents without one
-DIRECT_RANK_MAX = 1000           # a tier this small is scored document by document
-TOP_K_MAX = 400                  # how deep to look for a big tier's best in the overall top k
 SEARCH_TIME_LIMIT = 10.0          # seconds; a longer search is cut and says so
 # Of the body, for "related documents": segmented with the word table at
 # ~35 µs a character (measured, see SearchService.related), so 1,000 cost
@@ -210,12 +210,19 @@ class Searcher:
         self._synonym_stamp = None
         self._refresh_synonyms()
         self.index = generation.open_whoosh()
-        self.whoosh = self.index.searcher()
+        # A reader, not a Whoosh searcher: ranking reads postings itself
+        # (`archive.ranking`), and a cold `archive search` then never imports
+        # whoosh.searching / whoosh.query (~60 ms of a fresh process).
+        self.whoosh = self.index.reader()
+        self._reader = self.whoosh
+        self._whoosh_searcher = None           # for `related` only, made on first use
         # Whoosh reads its files with a shared seek() + read(): two threads in
-        # one searcher read each other's offsets ("Block tag error", wrong
+        # one reader read each other's offsets ("Block tag error", wrong
         # stored fields).  Every use of self.whoosh holds this lock.
         self.whoosh_lock = threading.RLock()
-        self.whoosh_generation = self.whoosh.reader().generation()
+        self.whoosh_generation = self.whoosh.generation()
+        self.postings = ranking.Postings(self.whoosh, self.whoosh_lock)
+        self.stored = StoredFields(self.whoosh)          # lock-free, memory-mapped
         self._load_docmap()
         self.grams = grams.GramIndex(generation.grams_dir)
         self.vocabulary = (Vocabulary(generation.vocab_path)
@@ -410,10 +417,8 @@ class Searcher:
         docs, _ = self._facets(self._base_filter(relaxed, request, parsed), request)
         docs = np.setdiff1d(docs, final, assume_unique=True)
         result.partial_total = int(docs.size)
-        shown = self._by_date(docs, True)[:nearby.SHOWN]
-        with self.whoosh_lock:
-            result.partial = [Hit(int(d), 0.0, self.whoosh.stored_fields(int(d))["hit"])
-                              for d in shown]
+        shown = docs[ranking.by_date(docs, self.date[docs], 0, nearby.SHOWN)]
+        result.partial = [Hit(int(d), 0.0, self.stored.get(int(d))["hit"]) for d in shown]
         result.partial_terms = list(dict.fromkeys(
             p for w in parsed.words() for p in nearby.parts_of(w, self.query_segmenter)))
 
@@ -515,96 +520,22 @@ class Searcher:
         words = [w for leaf in leaves for w in leaf.words]
         if request.sort != "relevance" or not words:
             newest_first = request.sort != "date"
-            ordered = self._by_date(docs, newest_first)[start:end]
-            scored = [(int(d), 0.0) for d in ordered]
+            at = ranking.by_date(docs, self.date[docs], start, end, newest_first)
+            scored = [(int(d), 0.0) for d in docs[at]]
         else:
             scored = self._by_relevance(docs, leaves, words, start, end)
-        with self.whoosh_lock:
-            return [Hit(d, s, self.whoosh.stored_fields(d)["hit"]) for d, s in scored]
-
-    def _by_date(self, docs: np.ndarray, newest_first: bool) -> np.ndarray:
-        """Docs by date, newest or oldest first; undated ones (date 0) last
-        in both orders — a clerk sorting by date wants dated bulletins."""
-        dates = self.date[docs]
-        undated = dates == 0
-        order = np.lexsort((docs, -dates if newest_first else dates, undated))
-        return docs[order]
+        return [Hit(d, s, self.stored.get(d)["hit"]) for d, s in scored]
 
     def _by_relevance(self, docs, leaves, words, start, end) -> list[tuple[int, float]]:
-        """Docs [start, end) of the relevance order (tiers, then BM25F)."""
+        """Docs [start, end) of the relevance order: tiers (each word matched
+        exactly: +100, in the title: +1), then BM25F (`archive.ranking`)."""
         tiers = np.zeros(docs.size, dtype=np.int64)
         for leaf in leaves:
-            tiers += 100 * np.isin(docs, leaf.exact) + np.isin(docs, leaf.title)
-        scoring = _union_query([wq.Term(f, w, boost=b) for w in dict.fromkeys(words)
-                                for f, b in (("title", 3.0), ("meta", 1.5), ("body", 1.0))])
-        ranked: list[tuple[int, float]] = []
-        first = None                        # order position of ranked[0]
-        seen = 0
-        for tier in np.unique(tiers)[::-1]:
-            _check_deadline()
-            group = docs[tiers == tier]
-            if seen + group.size > start:    # this tier reaches the page
-                first = seen if first is None else first
-                for docnum, score in self._rank(group, scoring, end - seen):
-                    ranked.append((docnum, float(tier) + score))
-            seen += group.size
-            if seen >= end:
-                break
-        return ranked[start - first:end - first] if first is not None else []
-
-    def _rank(self, group: np.ndarray, scoring, need: int) -> list[tuple[int, float]]:
-        """The best `need` docs of one tier: BM25F first, then newest."""
-        limit = min(need, group.size)
-        with self.whoosh_lock:
-            ranked = (self._top_in_group(group, scoring, limit)
-                      if group.size > DIRECT_RANK_MAX else None)
-            if ranked is None:
-                # An intersection, not `filter=`: Whoosh applies a filter by
-                # walking every posting of the scoring terms (600 ms for 习近平
-                # at 53k bulletins); the intersection leaps between the
-                # group's documents, at a cost that grows with the group.
-                query = wq.And([scoring, DocSetQuery(group)])
-                results = self._top(query, limit)
-                ranked = [(hit.docnum, hit.score) for hit in results]
-        if len(ranked) < limit:
-            taken = {d for d, _ in ranked}
-            rest = self._by_date(group, True)
-            ranked += [(int(d), 0.0) for d in rest if int(d) not in taken][:limit - len(ranked)]
-        return ranked
-
-    def _top(self, query, limit: int):
-        """Whoosh's exact top `limit` by BM25F.
-
-        Its shortcuts are off: block-quality skipping and matcher
-        "replacement", which drops a union's weaker terms from documents'
-        scores once the heap is full, so a top 2 could disagree with a top 14
-        and pages would not add up to the whole list.  On the 53k archive
-        they bought no speed.
-        """
-        collector = exact_top_collector(limit)
-        self.whoosh.search_with_collector(query, collector)
-        return collector.results()
-
-    def _top_in_group(self, group: np.ndarray, scoring, limit: int):
-        """Top-`limit` of a large group from Whoosh's overall top-k.
-
-        The group members among the index-wide top k are exactly the group's
-        own top ones (anything left out scores below all of them), and Whoosh
-        finds a top k fast, skipping blocks that cannot compete.  None when k
-        grows too large without finding enough: rank the group directly.
-        """
-        k = max(10 * limit, 100)
-        while k <= TOP_K_MAX:
-            results = self._top(scoring, k)
-            docnums = np.fromiter((hit.docnum for hit in results), dtype=np.int64)
-            scores = [hit.score for hit in results]
-            inside = np.isin(docnums, group)
-            # scored_length(), not len(): len() counts every match (slow).
-            if inside.sum() >= limit or results.scored_length() < k:
-                return [(int(d), scores[i]) for i, d in enumerate(docnums)
-                        if inside[i]][:limit] if inside.sum() >= limit else None
-            k *= 4
-        return None
+            tiers += 100 * _member(docs, leaf.exact) + _member(docs, leaf.title)
+        _check_deadline()
+        scores = ranking.bm25f(self.postings, words, docs)
+        at = ranking.order(docs, tiers, scores, self.date[docs], start, end)
+        return [(int(docs[i]), float(tiers[i]) + float(scores[i])) for i in at]
 
     # -- extras -----------------------------------------------------------------
     def suggest(self, parsed: ParsedQuery, request: SearchRequest,
@@ -640,6 +571,8 @@ class Searcher:
 
     def related(self, doc_id: int, text: str, limit: int = 5) -> list[Hit]:
         """More like this: the document's most distinctive words, itself excluded."""
+        from whoosh import query as wq
+
         counts: dict[str, int] = {}
         for word in self.query_segmenter.words_of(fold(text)):
             if len(word) > 1:
@@ -647,8 +580,7 @@ class Searcher:
         total = max(1, self.doc_count)
         weights = []
         with self.whoosh_lock:
-            reader = self.whoosh.reader()
-            frequencies = {word: reader.doc_frequency("body", word) for word in counts}
+            frequencies = {word: self.whoosh.doc_frequency("body", word) for word in counts}
         for word, tf in counts.items():
             df = frequencies[word]
             if 0 < df < total * 0.2:
@@ -662,8 +594,12 @@ class Searcher:
         # filter set: Whoosh walks every posting to apply a filter).
         mask = wq.Or([wq.Term("id", str(doc_id)), wq.Term("status", "withdrawn")])
         with self.whoosh_lock:
-            results = self.whoosh.search(q, mask=mask, limit=limit, terms=False,
-                                         optimize=False)
+            if self._whoosh_searcher is None:
+                from whoosh.searching import Searcher as WhooshSearcher
+
+                self._whoosh_searcher = WhooshSearcher(self._reader)
+            results = self._whoosh_searcher.search(q, mask=mask, limit=limit,
+                                                   terms=False, optimize=False)
             return [Hit(h.docnum, h.score, h["hit"]) for h in results]
 
 
@@ -672,40 +608,14 @@ def _warn(parsed: ParsedQuery, message: str) -> None:
         parsed.warnings.append(message)
 
 
-class DocSetQuery(wq.Query):
-    """Matches a fixed, sorted array of (index-wide) document numbers, scoring 0.
 
-    Combined with `And`, it restricts a scoring query to a set of documents
-    that the substring index already found, at the cost of the set's size.
-    """
-
-    def __init__(self, docnums: np.ndarray):
-        self.docnums = np.asarray(docnums, dtype=np.int64)
-
-    def __eq__(self, other):
-        return isinstance(other, DocSetQuery) and np.array_equal(self.docnums, other.docnums)
-
-    def __hash__(self):
-        return hash(self.docnums.tobytes())
-
-    def __repr__(self):
-        return f"DocSetQuery({self.docnums.size} documents)"
-
-    def estimate_size(self, ixreader):
-        return int(self.docnums.size)
-
-    def estimate_min_size(self, ixreader):
-        return int(self.docnums.size)
-
-    def matcher(self, searcher, context=None):
-        from whoosh.matching import ListMatcher, NullMatcher
-
-        top = searcher.get_parent()
-        offset = next((off for sub, off in top.leaf_searchers() if sub is searcher), 0)
-        size = searcher.doc_count_all()
-        lo, hi = np.searchsorted(self.docnums, [offset, offset + size])
-        local = (self.docnums[lo:hi] - offset).tolist()
-        return ListMatcher(local, weights=[0.0] * len(local)) if local else NullMatcher()
+def _member(docs: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """1 where a doc of sorted `docs` is in sorted `members`, else 0."""
+    if not members.size:
+        return np.zeros(docs.size, dtype=np.int64)
+    at = np.searchsorted(members, docs)
+    at[at == members.size] = 0
+    return (members[at] == docs).astype(np.int64)
 
 
 def _union(arrays: list[np.ndarray]) -> np.ndarray:

@@ -16,8 +16,7 @@ needed, see the callers):
 * **MAIN_WRITELOCK** — the lock file of a writer that died; only ever
   removed while the data home's own writer lock is held (`break_writelock`);
 * **matcher_type** — a union's matcher forced to the binary tree
-  (`union_query`), and the top-k collector's shortcuts turned off
-  (`exact_top_collector`).
+  (`union_query`, for related documents).
 
 `WHOOSH_VERSION` is the version these were checked against; pyproject pins
 it, and tests/test_whoosh_compat.py fails loudly when any of them changes.
@@ -27,8 +26,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from whoosh import query as wq
-from whoosh.collectors import TopCollector
 from whoosh.index import TOC
 
 WHOOSH_VERSION = "2.7.5"
@@ -61,19 +58,17 @@ def break_writelock(whoosh_dir: Path) -> None:
     (Path(whoosh_dir) / WRITELOCK).unlink(missing_ok=True)
 
 
-def union_query(terms: list) -> wq.Or:
+def union_query(terms: list):
     """An Or whose matcher is the binary union tree at every index size.
 
     Whoosh preloads whole-index arrays for an Or on a small index (under
     5,000 documents): 12 ms a query on the 40-bulletin sample.  The union
-    tree it uses on large indexes is right at every size.
+    tree it uses on large indexes is right at every size.  (whoosh.query is
+    imported here: a fresh `archive search` never needs it, ~60 ms.)
     """
+    from whoosh import query as wq
+
     query = wq.Or(terms)
     query.matcher_type = wq.Or.DEFAULT_MATCHER
     return query
 
-
-def exact_top_collector(limit: int) -> TopCollector:
-    """A top-`limit` collector without block-quality skipping or matcher
-    replacement: the exact top k, so pages add up to the whole list."""
-    return TopCollector(limit=limit, usequality=False, replace=0)

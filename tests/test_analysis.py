@@ -58,7 +58,7 @@ def test_fold_with_offsets_maps_back(text):
     folded, offsets = fold_with_offsets(text)
     assert folded == fold(text)
     assert len(offsets) == len(folded) + 1 and offsets[-1] == len(text)
-    assert offsets == sorted(offsets)
+    assert list(offsets) == sorted(offsets)
     # the folded characters that map to original character j are fold(text[j])
     for j, ch in enumerate(text):
         assert "".join(c for c, o in zip(folded, offsets) if o == j) == fold(ch)
