@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import config as cfg
-from .errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, Locked
+from .errors import EXIT_FAILED, EXIT_USAGE, ArchiveError
 
 # Heavy modules (whoosh, numpy, jieba) are imported inside the commands that
 # need them: `archive --help` and a cold `archive search` stay fast.
@@ -66,21 +66,12 @@ def _progress(enabled: bool):
 
 
 def _run_job(job, as_json: bool):
-
-    try:
-        report = job()
-    except Locked as exc:
-        _fail(str(exc), EXIT_LOCKED)
-    except cfg.ConfigError as exc:
-        _fail(str(exc), EXIT_USAGE)
-    except OSError as exc:
-        _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    report = _answer(job)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
     else:
         _print_report(report)
-    nothing_done = report.files and report.failed == report.files
-    sys.exit(EXIT_FAILED if nothing_done else report.exit_code if report.exit_code else EXIT_OK)
+    sys.exit(report.exit_code)
 
 
 def _print_report(report) -> None:
@@ -153,8 +144,7 @@ def reindex(obj: Context, sources, full, wait, as_json, log_file):
     from . import jobs
 
     config = _open_log(obj, log_file)
-    chosen = ([jobs.Source(Path(s)) for s in sources] if sources else
-              [jobs.Source(s.path, s.include, s.exclude) for s in config.sources])
+    chosen = [cfg.Source(Path(s)) for s in sources] if sources else config.sources
     if not chosen and not full:
         _fail(f"no sources: give --source DIR or add [[source]] to "
               f"{obj.home / cfg.CONFIG_NAME}", EXIT_USAGE)
@@ -169,10 +159,7 @@ def _open_log(obj: Context, log_file: Path | None) -> cfg.Config:
     """Load archive.toml and start the run log (--log-file, else [log] file)."""
     from . import jobs
 
-    try:
-        config = cfg.load(obj.home)
-    except cfg.ConfigError as exc:
-        _fail(str(exc), EXIT_USAGE)
+    config = _answer(lambda: cfg.load(obj.home))
     try:
         jobs.open_log(log_file or config.log_file)
     except OSError as exc:
@@ -188,7 +175,7 @@ def jobs_command(obj: Context, limit, as_json):
     """List recent ingest and reindex runs."""
     from .store import Archive
 
-    rows = _archive(obj, Archive).jobs(limit)
+    rows = _answer(lambda: Archive(obj.home, readonly=True).jobs(limit))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -198,13 +185,6 @@ def jobs_command(obj: Context, limit, as_json):
                    f" → {job['finished_at'] or '…'}  {counts}")
 
 
-def _archive(obj: Context, cls, readonly=True):
-    try:
-        return cls(obj.home, readonly=readonly)
-    except FileNotFoundError:
-        _fail(f"no archive in {obj.home}: run `archive ingest PATH` first")
-
-
 def _status_command(name: str, status: str, summary: str):
     """`withdraw` and `restore`: the same command with another target status."""
     @main.command(name=name, help=summary)
@@ -212,29 +192,20 @@ def _status_command(name: str, status: str, summary: str):
     @wait_option
     @click.pass_obj
     def command(obj: Context, doc_id, wait):
-        _set_status(obj, doc_id, status, wait)
+        from . import jobs
+
+        report = _answer(lambda: jobs.set_status(obj.home, doc_id, status, wait))
+        if report.outcome != "ok":
+            _print_report(report)
+        else:
+            click.echo(f"#{doc_id} {status}")
+        sys.exit(report.exit_code)
     return command
 
 
 withdraw = _status_command("withdraw", "withdrawn",
                            "Hide a bulletin from search (kept in the archive; see restore).")
 restore = _status_command("restore", "active", "Make a withdrawn bulletin searchable again.")
-
-
-def _set_status(obj: Context, doc_id: int, status: str, wait: float = 0):
-    from . import index
-    from .jobs import WriterLock
-    from .store import Archive
-
-    try:
-        with WriterLock(obj.home, wait):
-            archive = _archive(obj, Archive, readonly=False)
-            if not archive.set_doc_status(doc_id, status):
-                _fail(f"no bulletin #{doc_id}")
-            index.sync(archive, obj.home)
-    except Locked as exc:
-        _fail(str(exc), EXIT_LOCKED)
-    click.echo(f"#{doc_id} {status}")
 
 
 # ------------------------------------------------------------------ reading --
@@ -278,15 +249,13 @@ def _request(query, issuers, topics, year, month, date_from, date_to, sort,
 
 
 def _answer(call):
-    """Run a read call, turning the library's errors into messages and exit codes."""
-    from .search import NoIndex, QueryError
-
+    """Run a library call, turning its typed errors into messages and exit codes."""
     try:
         return call()
-    except QueryError as exc:
-        _fail(str(exc), EXIT_USAGE)
-    except (NoIndex, FileNotFoundError) as exc:
-        _fail(str(exc))
+    except ArchiveError as exc:
+        _fail(str(exc), exc.exit_code)
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -326,16 +295,15 @@ def _print_result(result, color: bool) -> None:
 
 
 def _print_hits(hits, color: bool) -> None:
-    from .highlight import plain, to_terminal
+    from .highlight import terminal_safe, to_terminal
+    from .public import summary_values
 
     for hit in hits:
         f = hit.fields
         title = (to_terminal(hit.title_segments, color) if hit.title_segments
-                 else plain(f["title"] or ""))
+                 else terminal_safe(f["title"] or ""))
         click.echo(f"\n[{f['id']}] {title}")
-        meta = plain(" · ".join(str(v) for v in (f.get("doc_no"), f.get("issuer"),
-                                                f.get("issued") or f.get("published"),
-                                                f.get("topic")) if v))
+        meta = terminal_safe(" · ".join(summary_values(f)))
         if meta:
             click.echo(f"    {meta}")
         if f.get("group_size", 1) > 1:
@@ -347,7 +315,8 @@ def _print_hits(hits, color: bool) -> None:
 @main.command()
 @click.argument("doc_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--original", is_flag=True, help="Write the original file's bytes to stdout.")
+@click.option("--original", is_flag=True,
+              help="Write the original to stdout: a JSON Lines record's own line, else the file.")
 @click.option("--versions", is_flag=True, help="List earlier versions too.")
 @click.option("--diff", "as_diff", is_flag=True,
               help="What changed between two versions (default: the two latest).")
@@ -361,10 +330,7 @@ def show(obj: Context, doc_id, as_json, original, versions, as_diff, from_v, to_
         _show_diff(service, doc_id, from_v, to_v, as_json)
         return
     if original:
-        found = _answer(lambda: service.original(doc_id))
-        if not found:
-            _fail(f"no bulletin #{doc_id}")
-        sys.stdout.buffer.write(found[1])
+        _write_original(_answer(lambda: service.original_record(doc_id)), doc_id)
         return
     data = _answer(lambda: service.show(doc_id))
     if data is None:
@@ -374,21 +340,18 @@ def show(obj: Context, doc_id, as_json, original, versions, as_diff, from_v, to_
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
-    labels = (("索引号", "index_no"), ("发文字号", "doc_no"), ("发文机关", "issuer"),
-              ("发文时间", "issued"), ("主题分类", "topic"), ("发布日期", "published"),
-              ("主题词", "keywords"), ("链接", "url"), ("来源文件", "source_path"))
-    from .highlight import plain
+    from .fields import TABLE_FIELDS
+    from .highlight import terminal_safe
+    from .public import table_rows
 
-    click.echo(plain(data["title"] or "(无标题)"))
-    for label, key in labels:
-        value = data.get(key)
+    click.echo(terminal_safe(data["title"] or "(无标题)"))
+    for label, value in table_rows(data, TABLE_FIELDS + ("url", "source_path")):
         if value:
-            value = '；'.join(value) if isinstance(value, list) else str(value)
-            click.echo(f"  {label}: {plain(value)}")
+            click.echo(f"  {label}: {terminal_safe(value)}")
     if data["status"] != "active":
         click.echo("  状态: 已撤回 (withdrawn)")
     click.echo("")
-    click.echo(plain(data["body"] or ""))
+    click.echo(terminal_safe(data["body"] or ""))
     for version in data.get("history", [])[1:]:
         click.echo(f"\n(earlier version {version['vid']}, {version['created_at']}, "
                    f"{version['source_path']})")
@@ -396,7 +359,7 @@ def show(obj: Context, doc_id, as_json, original, versions, as_diff, from_v, to_
 
 
 def _print_citations(data: dict) -> None:
-    from .highlight import plain
+    from .highlight import terminal_safe as plain
 
     def line(item):
         name = " ".join(v for v in (item.get("doc_no"), item.get("title") and
@@ -426,21 +389,55 @@ def _show_diff(service, doc_id: int, from_v, to_v, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=1))
     else:
-        from .highlight import plain
+        from .highlight import terminal_safe as plain
 
         click.echo(plain(as_text(result)))
+
+
+def _write_original(found, doc_id: int) -> None:
+    """The original's bytes to stdout: a JSONL record's own line, else the
+    file.  Never binary (a gzip, a GB18030 page) or control characters onto
+    a terminal, where they garble the screen or drive it: redirect instead."""
+    if found is None:
+        _fail(f"no bulletin #{doc_id}")
+    where = f"{found.path}, line {found.line}" if not found.whole else found.path
+    if _stdout_is_terminal() and not _plain_text(found.data):
+        _fail(f"the original of #{doc_id} ({where}) is not plain UTF-8 text and this is a "
+              f"terminal: redirect it to a file, e.g. `archive show {doc_id} --original > "
+              "original.bin`", EXIT_USAGE)
+    click.echo(f"original: {where}", err=True)
+    sys.stdout.buffer.write(found.data)
+    sys.stdout.buffer.flush()
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def _plain_text(data: bytes) -> bool:
+    """UTF-8 text that `highlight.plain` leaves alone (no control characters;
+    CRLF line ends allowed)."""
+    from .highlight import terminal_safe as plain
+
+    try:
+        text = data.decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return False
+    return plain(text) == text
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @search_options
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "opensearch"]),
               default="jsonl", show_default=True)
+@click.option("--headers", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="CSV header row: field keys (en) or Chinese labels (zh: 索引号, 标题, …).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here instead of stdout.")
 @click.option("--index-name", default="bulletins", show_default=True,
               help="opensearch: the index the bulk file and template name.")
 @click.pass_obj
-def export(obj: Context, fmt, output, index_name, **filters):
+def export(obj: Context, fmt, output, index_name, headers, **filters):
     """Export every matching bulletin (full records) as JSON Lines or CSV, or as
     an OpenSearch bulk file (-o FILE) with its index template (FILE.template.json)."""
     from .export import lines
@@ -452,7 +449,7 @@ def export(obj: Context, fmt, output, index_name, **filters):
         return
     stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
     try:
-        for chunk in _answer(lambda: lines(records, fmt)):
+        for chunk in _answer(lambda: lines(records, fmt, headers)):
             stream.write(chunk)
     finally:
         if output:
@@ -518,7 +515,7 @@ def serve(obj: Context, host, port, workers, threads, dev):
         from web.server import serve as run
     except ImportError as exc:
         _fail(f"the web app is not installed: {exc}")
-    options = cfg.load(obj.home).serve
+    options = _answer(lambda: cfg.load(obj.home)).serve
     run(obj.home, host=host or options.get("host", "127.0.0.1"),
         port=port or int(options.get("port", 8080)),
         workers=workers or int(options.get("workers", 2)),

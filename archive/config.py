@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import ConfigError
+
 CONFIG_NAME = "archive.toml"
 DEFAULT_HOME = "index_data"
 
@@ -46,7 +48,8 @@ EXAMPLE = '''\
 
 
 @dataclass
-class SourceConfig:
+class Source:
+    """A folder `archive reindex` keeps in step with (archive.toml [[source]])."""
     path: Path
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
@@ -55,15 +58,11 @@ class SourceConfig:
 @dataclass
 class Config:
     home: Path
-    sources: list[SourceConfig] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
     dictionary: Path | None = None
     synonyms: Path | None = None
     serve: dict = field(default_factory=dict)
     log_file: Path | None = None
-
-
-class ConfigError(ValueError):
-    pass
 
 
 def resolve_home(home: str | os.PathLike | None = None) -> Path:
@@ -89,7 +88,7 @@ def load(home: Path) -> Config:
     for item in data.get("source", []):
         if "path" not in item:
             raise ConfigError(f"{path}: every [[source]] needs a path")
-        config.sources.append(SourceConfig(rel(item["path"]), list(item.get("include", [])),
+        config.sources.append(Source(rel(item["path"]), list(item.get("include", [])),
                                            list(item.get("exclude", []))))
     analysis = data.get("analysis", {})
     if "dictionary" in analysis:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
-CSV_COLUMNS = ("id", "index_no", "doc_no", "title", "issuer", "topic", "issued", "published",
-               "keywords", "url", "source_path", "source_line", "ingested_at", "sha256", "body")
+from .fields import CSV_COLUMNS, label_of
+
 FORMATS = ("jsonl", "csv")
+HEADERS = ("en", "zh")    # CSV header row: the JSON keys (default) or the Chinese labels
 
 
 def jsonl_lines(records: Iterable[dict]) -> Iterator[str]:
@@ -33,12 +34,20 @@ def _cell(value) -> str:
     return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
 
 
-def csv_lines(records: Iterable[dict]) -> Iterator[str]:
+def csv_header(headers: str = "en") -> list[str]:
+    """The header row: JSON keys, or the fields' Chinese labels (`fields.label_of`)."""
+    if headers not in HEADERS:
+        raise ValueError(f"headers must be one of {', '.join(HEADERS)}")
+    return [label_of(c) for c in CSV_COLUMNS] if headers == "zh" else list(CSV_COLUMNS)
+
+
+def csv_lines(records: Iterable[dict], headers: str = "en") -> Iterator[str]:
     """CSV text in chunks, the BOM first."""
+    header = csv_header(headers)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(header)
     for record in records:
         row = dict(record, keywords="；".join(record.get("keywords") or []))
         writer.writerow([_cell(row.get(c)) for c in CSV_COLUMNS])
@@ -49,7 +58,11 @@ def csv_lines(records: Iterable[dict]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def lines(records: Iterable[dict], fmt: str) -> Iterator[str]:
+def lines(records: Iterable[dict], fmt: str, headers: str = "en") -> Iterator[str]:
+    """`headers` applies to CSV (JSON Lines keys stay the public JSON's)."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    return jsonl_lines(records) if fmt == "jsonl" else csv_lines(records)
+    if fmt == "jsonl":
+        return jsonl_lines(records)
+    csv_header(headers)                     # a bad value fails now, not mid-stream
+    return csv_lines(records, headers)

@@ -37,8 +37,8 @@ FIELDS: tuple[Field, ...] = (
                                 "文件文号", "发文编号"),
           ("文号", "发文字号", "doc_no"), kind="doc_no", searchable=True, max_chars=200),
     Field("issuer", "发文机关",
-          ("发文机关", "issuer", "发布机构", "发文单位", "发布单位", "生成机构", "制发机关", "成文机关",
-           "发文部门", "发布部门", "信息来源", "文章来源", "稿件来源", "来源"),
+          ("发文机关", "issuer", "发布机构", "发文单位", "发布单位", "生成机构", "制发机关",
+           "成文机关", "发文部门", "发布部门", "信息来源", "文章来源", "稿件来源", "来源"),
           ("机关", "发文机关", "issuer", "来源"), searchable=True, facet=True,
           max_chars=300),
     Field("issued", "发文时间",
@@ -56,7 +56,8 @@ FIELDS: tuple[Field, ...] = (
     Field("keywords", "主题词", ("主题词", "keywords", "关键词", "关键字"),
           ("主题词", "关键词", "keywords"), kind="keywords", searchable=True,
           max_chars=100),
-    Field("title", "标题", ("标题", "title", "文件名称", "信息名称", "文件标题", "公文标题", "名称"),
+    Field("title", "标题",
+          ("标题", "title", "文件名称", "信息名称", "文件标题", "公文标题", "名称"),
           ("标题", "title", "题名"), searchable=True, max_chars=1000),
     Field("url", "链接", ("链接", "url", "网址"), kind="url", max_chars=2000),
     Field("body", "正文", ("正文", "body"), ("正文", "body", "内容"), kind="body",
@@ -120,3 +121,23 @@ EXTRA_LABELS: dict[str, str] = {
     "id": "编号", "source_path": "来源文件", "source_line": "来源行", "ingested_at": "入库时间",
     "sha256": "原件SHA-256", "status": "状态",
 }
+
+
+# The disclosure table of a bulletin's page (CLI `show`, the document page).
+TABLE_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in FIELDS
+    if f.kind not in ("body", "url", "provenance", "attachments") and f.name != "title")
+
+# Keys of a bulletin in the public JSON, in order (README "JSON shapes").
+# Dates follow archive/dates.py: `issued`/`published` are YYYY-MM-DD or null,
+# a date known only to the year or month is in `*_partial`.
+HIT_KEYS: tuple[str, ...] = ("id", "index_no", "doc_no", "title", "issuer", "topic", "issued",
+                             "published", "issued_partial", "published_partial", "keywords")
+DOCUMENT_KEYS: tuple[str, ...] = HIT_KEYS + ("body", "url", "source_path", "source_line",
+                                             "ingested_at", "sha256", "status", "versions",
+                                             "sources", "issued_from", "attachments")
+# CSV export: the document's keys with the body last (it is the long one).
+CSV_COLUMNS: tuple[str, ...] = tuple(
+    k for k in DOCUMENT_KEYS
+    if k not in ("body", "status", "versions", "sources", "issued_from", "attachments")
+) + ("body",)

@@ -131,7 +131,8 @@ class SegmentBuilder:
         del uni, bi
         codes = packed >> np.uint64(self.DOC_BITS)
         # Local doc numbers fit 16 bits in segments of up to 65,536 documents
-        # (the indexer writes 8,000): half the size of the biggest file.
+        # (the indexer writes 4,000, index.GRAM_SEGMENT_DOCS): half the size of
+        # the biggest file.
         small = len(self.keys) <= 1 << 16
         postings = (packed & np.uint64((1 << self.DOC_BITS) - 1)).astype(
             np.uint16 if small else np.uint32)
@@ -231,7 +232,7 @@ class Segment:
     _text_map: object = None
 
     @classmethod
-    def open(cls, directory: Path, name: str) -> "Segment":
+    def open(cls, directory: Path, name: str) -> Segment:
         def load(part):
             return np.load(directory / f"{name}.{part}.npy", mmap_mode="r")
         return cls(name, load("keys"), load("fields"), load("terms"), load("offsets"),

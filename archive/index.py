@@ -39,9 +39,13 @@ from whoosh import columns, formats, index as windex
 from whoosh.system import pack_uint
 
 from . import grams, links, vocabulary
-from .analysis import ChineseAnalyzer, Segmenter, WordTable, fold, is_word, segmenter_for
+from .analysis import JiebaTokenizer, Segmenter, WordTable, fold, is_word, segmenter_for
+from .dates import date_code, filed_date
+from .fields import META_FIELDS, SEARCH_FIELDS
+from .pause import pause_point
+from .pipeline import open_writer
+from .whoosh_compat import break_writelock, column_values, toc_generation
 from .store import Archive, now_iso
-from .writer import open_writer
 
 INDEX_DIR = "index"
 CURRENT = "CURRENT"
@@ -61,7 +65,9 @@ class WordsField(wf.FieldType):
 
     def __init__(self, segmenter: Segmenter, field_boost: float = 1.0):
         self.segmenter = segmenter
-        self.analyzer = ChineseAnalyzer(segmenter)
+        # The tokenizer is the whole analyzer (folding happens inside it,
+        # because jieba must see folded text).
+        self.analyzer = JiebaTokenizer(segmenter)
         self.format = formats.Frequency(field_boost=field_boost)
         self.scorable = True
         self.stored = False
@@ -107,24 +113,10 @@ def make_schema(segmenter: Segmenter) -> wf.Schema:
 
 
 def display_fields(doc_id: int, record: dict) -> dict:
-    """The small record kept in Whoosh for result lists (no body)."""
-    return {"id": doc_id, "index_no": record.get("index_no"), "doc_no": record.get("doc_no"),
-            "title": record.get("title"), "issuer": record.get("issuer"),
-            "topic": record.get("topic"), "issued": record.get("issued"),
-            "published": record.get("published"), "keywords": record.get("keywords") or []}
-
-
-def record_date(record: dict) -> str | None:
-    """The date a bulletin is filed under: 发文时间 if known, else 发布日期."""
-    return record.get("issued") or record.get("published")
-
-
-def date_code(iso: str | None) -> int:
-    """YYYYMMDD as an int (0 when unknown); a bare year or month sorts first."""
-    if not iso:
-        return 0
-    digits = iso.replace("-", "")
-    return int(digits.ljust(8, "0")) if digits.isdigit() else 0
+    """The small record kept in Whoosh for result lists (no body, no url;
+    stored forms: `Hit.to_json` gives the public ones)."""
+    return {"id": doc_id, **{name: record.get(name) for name in META_FIELDS},
+            "keywords": record.get("keywords") or []}
 
 
 def folded_fields(record: dict) -> dict[str, str]:
@@ -132,25 +124,25 @@ def folded_fields(record: dict) -> dict[str, str]:
 
     Attachment names are searched as body text (an attachment-only bulletin
     already has them as its body)."""
-    keywords = " ".join(record.get("keywords") or [])
     body = record.get("body") or ""
     names = [a.get("name") or "" for a in record.get("attachments") or []]
-    body = "\n".join([body] + [n for n in names if n and n not in body])
-    return {name: fold(value) for name, value in (
-        ("title", record.get("title") or ""), ("body", body),
-        ("issuer", record.get("issuer") or ""), ("topic", record.get("topic") or ""),
-        ("keywords", keywords), ("doc_no", record.get("doc_no") or ""),
-        ("index_no", record.get("index_no") or ""))}
+    values = dict(record, keywords=" ".join(record.get("keywords") or []),
+                  body="\n".join([body] + [n for n in names if n and n not in body]))
+    return {name: fold(values.get(name) or "") for name in SEARCH_FIELDS}
+
+
+# Searchable fields that are neither title nor body: Whoosh's `meta` field.
+_META_SEARCH = tuple(name for name in SEARCH_FIELDS if name not in ("title", "body"))
 
 
 def whoosh_document(doc_id: int, vid: int, status: str, record: dict,
                     folded: dict[str, str]) -> dict:
-    meta = " ".join(folded[name] for name in ("issuer", "topic", "keywords", "doc_no", "index_no"))
+    meta = " ".join(folded[name] for name in _META_SEARCH)
     return {
         "id": str(doc_id), "vid": vid, "doc": doc_id,
         "title": folded["title"], "body": folded["body"],
         "meta": meta, "issuer": record.get("issuer") or "", "topic": record.get("topic") or "",
-        "status": status, "date": date_code(record_date(record)),
+        "status": status, "date": date_code(filed_date(record)),
         "issued": date_code(record.get("issued")),
         "published": date_code(record.get("published")),
         "hit": display_fields(doc_id, record),
@@ -220,12 +212,10 @@ def live_version(home: Path) -> tuple[str, int] | None:
     enough to check before every search."""
     try:
         name = (index_root(home) / CURRENT).read_text(encoding="utf-8").strip()
-        tocs = [n for n in os.listdir(index_root(home) / name / "whoosh")
-                if n.startswith("_MAIN_") and n.endswith(".toc")]
+        number = toc_generation(index_root(home) / name / "whoosh")
     except (FileNotFoundError, NotADirectoryError):
         return None
-    numbers = [int(n[6:-4]) for n in tocs if n[6:-4].isdigit()]
-    return (name, max(numbers)) if numbers else None
+    return (name, number) if number is not None else None
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -332,8 +322,6 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
     new generation is removed (a killed build's leftovers go at the next
     `_new_generation`).
     """
-    from .jobs import pause_point
-
     segmenter = segmenter or segmenter_for(home)
     started = time.monotonic()
     seq = archive.current_seq()
@@ -401,8 +389,6 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
 
 def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> IndexStats:
     """Apply every archive change the live index has not seen yet."""
-    from .jobs import pause_point
-
     segmenter = segmenter or segmenter_for(home)
     generation = current_generation(home)
     if generation is None:
@@ -428,7 +414,7 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
     except windex.LockError:
         # We hold the data home's writer lock, so Whoosh's lock can only be
         # held by a dead writer's orphan: a new lock file is a new lock.
-        (generation.whoosh_dir / "MAIN_WRITELOCK").unlink(missing_ok=True)
+        break_writelock(generation.whoosh_dir)
         writer = open_writer(ix)
     batch = _Batch(generation, writer, full=False)
     top = state.get("seq", 0)
@@ -465,21 +451,19 @@ def compute_docmap(ix) -> tuple[dict, int]:
     """Arrays aligned with Whoosh document numbers, and the Whoosh generation."""
     with ix.reader() as reader:
         size = reader.doc_count_all()
-        if not size:          # an empty index's reader has no columns at all
-            reader.column_reader = lambda name: []
         live = np.zeros(size, dtype=bool)
         live[list(reader.all_doc_ids())] = True
         issuers, issuer_codes = _coded_column(reader, "issuer")
         topics, topic_codes = _coded_column(reader, "topic")
         data = {
-            "vid": np.asarray(list(reader.column_reader("vid")), dtype=np.int64),
-            "doc": np.asarray(list(reader.column_reader("doc")), dtype=np.int64),
-            "date": np.asarray(list(reader.column_reader("date")), dtype=np.int64),
-            **{name: np.asarray(list(reader.column_reader(name)), dtype=np.int64)
+            "vid": np.asarray(column_values(reader, "vid"), dtype=np.int64),
+            "doc": np.asarray(column_values(reader, "doc"), dtype=np.int64),
+            "date": np.asarray(column_values(reader, "date"), dtype=np.int64),
+            **{name: np.asarray(column_values(reader, name), dtype=np.int64)
                for name in ("issued", "published") if name in reader.schema},
             "issuer": issuer_codes, "topic": topic_codes,
             "status": np.asarray([STATUS_CODES.get(_text(v), 1)
-                                  for v in reader.column_reader("status")], dtype=np.int8),
+                                  for v in column_values(reader, "status")], dtype=np.int8),
             "live": live,
             "issuer_values": np.asarray(issuers, dtype=object),
             "topic_values": np.asarray(topics, dtype=object),
@@ -508,7 +492,7 @@ def _coded_column(reader, name: str):
     values: list[str] = []
     codes_of: dict[str, int] = {}
     codes = []
-    for raw in reader.column_reader(name):
+    for raw in column_values(reader, name):
         text = _text(raw)
         code = codes_of.get(text)
         if code is None:
@@ -532,13 +516,17 @@ def verify_generation(generation: Generation, archive: Archive) -> str | None:
     in_grams = sum(seg["docs"] for seg in manifest["segments"])
     if in_grams < total:
         return f"substring index has {in_grams} documents, archive has {total}"
-    sample = archive.sample_titles(3)
-    if sample:
-        from .search import Searcher
+    return _check_samples(generation, archive.sample_titles(3))
 
-        searcher = Searcher(generation)
-        for doc_id, title in sample:
-            ids = searcher.find_ids(title)
-            if doc_id not in ids:
-                return f"sample query {title!r} does not find bulletin #{doc_id}"
+
+def _check_samples(generation: Generation, sample: list[tuple[int, str]]) -> str | None:
+    """Each sample bulletin is found by its title through the substring index
+    and the docmap, the path every search takes from a word to a bulletin."""
+    data, whoosh_generation = compute_docmap(generation.open_whoosh())
+    found_by = grams.GramIndex(generation.grams_dir)
+    for doc_id, title in sample:
+        vids = found_by.find(fold(title), "title")
+        docs = data["doc"][data["live"] & np.isin(data["vid"], vids)]
+        if doc_id not in docs:
+            return f"sample query {title!r} does not find bulletin #{doc_id}"
     return None

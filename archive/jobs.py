@@ -15,13 +15,8 @@ Exit codes (the CLI uses them; cron can rely on them):
   0 all good · 3 finished, some files failed · 75 another writer holds the
   lock · 1 failed.
 
-Testing hook: with ARCHIVE_TEST_PAUSE_AT=NAME in the environment, the
-writer prints "paused at NAME" to stderr at the named point and sleeps
-(ARCHIVE_TEST_PAUSE_SECONDS, default 60), so a test can kill it exactly
-there.  Points: ingest-file (after each stored file), sync-commit (gram
-segment written, Whoosh not committed), sync-state (committed, state not
-written), rebuild-commit (new generation filled, not committed),
-rebuild-switch (verified, not switched).
+Testing hook: `archive.pause.pause_point` (ARCHIVE_TEST_PAUSE_AT=NAME), so
+a test can kill a writer at a named point.
 """
 from __future__ import annotations
 
@@ -33,13 +28,17 @@ import logging
 import logging.handlers
 import os
 import sqlite3
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import index, limits, sources, walk
 from .children import die_with_parent, watch_parent
+from .config import Source
+# EXIT_* and Locked are re-exported: callers name them from here.
+from .errors import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL,  # noqa: F401
+                     EXIT_USAGE, ArchiveError, Locked, NotFound)
+from .pause import pause_point
 from .store import Archive, NoRecords, now_iso
 
 # An original is kept whole in one SQLite blob, whose size SQLite caps at
@@ -48,18 +47,9 @@ MAX_ORIGINAL_BYTES = 999_000_000
 # Problems kept in one job record (each file keeps its own in `ingests` too).
 MAX_JOB_PROBLEMS = 5000
 
-from .errors import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL,  # noqa: F401
-                     EXIT_USAGE, Locked)  # re-exported: callers import them from here
 LOCK_NAME = "writer.lock"
 log = logging.getLogger("archive.jobs")
 logging.getLogger("archive").addHandler(logging.NullHandler())   # silent unless open_log
-
-
-def pause_point(name: str) -> None:
-    """The testing hook described in the module docstring; a no-op otherwise."""
-    if os.environ.get("ARCHIVE_TEST_PAUSE_AT") == name:
-        print(f"paused at {name}", file=sys.stderr, flush=True)
-        time.sleep(float(os.environ.get("ARCHIVE_TEST_PAUSE_SECONDS", "60")))
 
 
 def open_log(path: Path | None) -> None:
@@ -214,6 +204,13 @@ class JobReport:
 
     @property
     def exit_code(self) -> int:
+        """0 ok · 3 some files failed · 1 the job failed, or something failed
+        and nothing else was done: no file stored, unchanged or a duplicate,
+        no bulletin withdrawn (cron must see that as a failure)."""
+        done = (self.added or self.updated or self.unchanged or self.withdrawn
+                or self.duplicates)
+        if self.failed and not done:
+            return EXIT_FAILED
         return {"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.outcome, EXIT_FAILED)
 
     def to_json(self) -> dict:
@@ -456,6 +453,8 @@ def _describe(exc: BaseException) -> str:
                 "half-written was published; free space and run it again")
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
+    if isinstance(exc, ArchiveError):           # a message written for the reader
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -466,11 +465,18 @@ def ingest(home: Path, paths, wait: float = 0.0, progress=None) -> JobReport:
     return run_job(home, "ingest", body, wait, {"paths": [str(p) for p in paths]})
 
 
-@dataclass
-class Source:
-    path: Path
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
+def set_status(home: Path, doc_id: int, status: str, wait: float = 0.0) -> JobReport:
+    """`archive withdraw ID` / `archive restore ID`: hide a bulletin from
+    search or show it again (kept either way), then sync the index."""
+    def body(archive, report):
+        if not archive.set_doc_status(doc_id, status):
+            raise NotFound(f"no bulletin #{doc_id}", doc_id=doc_id)
+        if status == "withdrawn":
+            report.withdrawn += 1
+        else:
+            report.updated += 1
+    kind = "withdraw" if status == "withdrawn" else "restore"
+    return run_job(home, kind, body, wait, {"doc": doc_id})
 
 
 def reindex(home: Path, sources: list[Source], full: bool = False, wait: float = 0.0,

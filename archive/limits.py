@@ -7,12 +7,12 @@ Every per-file resource now has a bound, and each bound has one outcome:
 
 | resource | bound | past it |
 |---|---|---|
-| records in one file | `MAX_RECORDS_PER_FILE` (the corpus's largest export has 5,000) | the file is refused whole, earlier bulletins kept |
+| records in one file | `MAX_RECORDS_PER_FILE` (corpus max: 5,000) | file refused, old kept |
 | problems kept per file | `MAX_ERRORS_KEPT` | counted, not kept ("… and N more") |
 | decompressed JSON Lines | `sources.MAX_JSONL_BYTES` | the file is refused whole |
 | HTML / text page | `sources.MAX_FILE_BYTES` | the file fails |
 | time to parse one page | `PAGE_PARSE_SECONDS` | the page fails with that reason |
-| each field | `fields.Field.max_chars` (keywords: `fields.MAX_KEYWORDS`) | cut, and the cut reported |
+| each field | `fields.Field.max_chars` (keywords: `fields.MAX_KEYWORDS`) | cut, cut reported |
 | the body | `MAX_BODY_CHARS` | the record is refused, with a reason |
 | source-specific values kept in `raw` | `MAX_RAW_KEYS` × `MAX_RAW_CHARS` | cut, reported |
 """

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 
-
 @dataclass
 class Record:
     title: str | None = None
@@ -19,8 +18,8 @@ class Record:
     issuer: str | None = None        # 发文机关 (or 来源 on news pages)
     topic: str | None = None         # 主题分类
     keywords: list[str] = field(default_factory=list)  # 主题词
-    issued: str | None = None        # 发文时间 / 成文日期, ISO YYYY-MM-DD
-    published: str | None = None     # 发布日期, ISO YYYY-MM-DD
+    issued: str | None = None        # 发文时间 / 成文日期, ISO YYYY-MM-DD, YYYY-MM or YYYY
+    published: str | None = None     # 发布日期, the same (stored forms: archive.dates)
     url: str | None = None           # 链接
     source_line: int | None = None   # 1-based line for JSONL records, else None
     raw: dict = field(default_factory=dict)  # label -> value exactly as found
@@ -43,7 +42,7 @@ class Record:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Record":
+    def from_dict(cls, data: dict) -> Record:
         known = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
         record = cls(**known)
         record.keywords = list(record.keywords or [])

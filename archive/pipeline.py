@@ -164,3 +164,18 @@ class PipelineWriter(FastSegmentWriter):
                 task.terminate()
             task.join()
         super().cancel()
+
+
+def open_writer(ix, procs: int = 1, limitmb: int = 256, **pipeline):
+    """A writer for a batch of documents: several processes for a big batch.
+
+    Segments are written as separate files, not Whoosh's single compound
+    file: a reader opening a compound file copies each part into memory
+    (0.15 s and 300 MB per process at 53k bulletins, measured on a cold CLI
+    search), while separate files are read through the page cache.
+    `pipeline` arguments (prepare, grams_dir, gram_docs) go to the
+    `PipelineWriter`; one process adds documents itself.
+    """
+    if procs > 1:
+        return PipelineWriter(ix, procs=procs, compound=False, **pipeline)
+    return FastSegmentWriter(ix, limitmb=limitmb, compound=False)

@@ -22,8 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import doc_numbers
+from .dates import code_range
 from .fields import CITES_QUERY_NAMES, DATE_FIELDS, DATE_QUERY_NAMES, FIELDS
-from .normalize import parse_date_partial
 
 MAX_QUERY_CHARS = 500
 # Longer input is refused, by the library (SearchRequest.validate) and so by
@@ -45,13 +46,6 @@ FULL_WIDTH_OPERATORS = str.maketrans({"（": "(", "）": ")", "＂": '"', "－":
 OR_WORDS, AND_WORDS, NOT_WORDS = ("OR", "|", "或"), ("AND", "且"), ("NOT", "非")
 # An unknown name before ':' that looks like a field name (warned about).
 _FIELD_LIKE = re.compile(r"[A-Za-z_\u4e00-\u9fff]{1,8}")
-# A 发文字号 typed without brackets: 北政办发202481号 = 北政办发〔2024〕81号.
-_BARE_DOC_NO = re.compile(r"([\u4e00-\u9fff]{2,12}?)((?:19|20)\d\d)(\d{1,4})号")
-
-# A 发文字号 typed with any brackets around the year: 沁政发[2025]12号, 〔2025〕12号.
-DOC_NO_PATTERN = re.compile(
-    r"[^\s\"():：]*[\[【(（〔［﹝〖{]\s*(?:19|20)\d\d\s*[\]】)）〕］﹞〗}](?:\s*第?\s*\d+\s*号?|第|号)?")
-_BRACKETED_YEAR = re.compile(r"[\[【(（〔［﹝〖{]\s*((?:19|20)\d\d)\s*[\]】)）〕］﹞〗}]")
 
 
 @dataclass
@@ -93,10 +87,6 @@ class ParsedQuery:
     dates: list[DateRange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def is_empty(self) -> bool:
-        return self.root is None and not self.dates
-
     def words(self, positive_only: bool = True) -> list[Word]:
         """The words of the query, those under a NOT left out by default."""
         out: list[Word] = []
@@ -117,28 +107,12 @@ class ParsedQuery:
 
 # ------------------------------------------------------------------ dates --
 
-def _partial_bounds(text: str) -> tuple[int, int] | None:
-    """First and last day (YYYYMMDD) of a year, a month or a day."""
-    parts = parse_date_partial(text.strip())
-    if parts is None:
-        return None
-    year, month, day = parts
-    # A year starts at YYYY0000 and a month at YYYYMM00: bulletins dated only
-    # by year or month (archive.index.date_code) fall inside their own range.
-    if month is None:
-        return year * 10000, year * 10000 + 1231
-    if day is None:
-        return year * 10000 + month * 100, year * 10000 + month * 100 + 31
-    code = year * 10000 + month * 100 + day
-    return code, code
-
-
 def parse_date_range(text: str) -> DateRange | None:
     """`2025`, `2025-03`, `2025年3月`, `2025-01..2025-06`, `>=2024-07`, `<2025`."""
     text = text.strip()
     for op in (">=", "<=", ">", "<"):
         if text.startswith(op):
-            bounds = _partial_bounds(text[len(op):])
+            bounds = code_range(text[len(op):])
             if bounds is None:
                 return None
             first, last = bounds
@@ -147,14 +121,14 @@ def parse_date_range(text: str) -> DateRange | None:
     for sep in ("..", "至", "~", "～"):
         if sep in text:
             left, right = text.split(sep, 1)
-            low = _partial_bounds(left) if left.strip() else (None, None)
-            high = _partial_bounds(right) if right.strip() else (None, None)
+            low = code_range(left) if left.strip() else (None, None)
+            high = code_range(right) if right.strip() else (None, None)
             if low is None or high is None:
                 return None
             if low[0] and high[1] and low[0] > high[1]:       # typed backwards
                 return DateRange(high[0], low[1])
             return DateRange(low[0], high[1])
-    bounds = _partial_bounds(text)
+    bounds = code_range(text)
     return DateRange(*bounds) if bounds else None
 
 
@@ -162,7 +136,7 @@ def date_bound(text: str | None, end: bool) -> int | None:
     """A --from/--to value as an inclusive YYYYMMDD bound (None if empty)."""
     if not text:
         return None
-    bounds = _partial_bounds(text)
+    bounds = code_range(text)
     if bounds is None:
         raise ValueError(f"not a date: {text!r}")
     return bounds[1] if end else bounds[0]
@@ -201,18 +175,14 @@ def _protect_doc_numbers(text: str) -> tuple[str, dict[str, str]]:
         found[key] = match.group().replace(" ", "")
         return key
 
-    return DOC_NO_PATTERN.sub(swap, text), found
-
-
-def canonical_doc_no(text: str) -> str:
-    """The year in 〔〕 whatever brackets were typed."""
-    return _BRACKETED_YEAR.sub(r"〔\1〕", text)
+    return doc_numbers.QUERY_PATTERN.sub(swap, text), found
 
 
 # ----------------------------------------------------------------- parser --
 
 class _Parser:
-    """Recursive descent:  or := and ('OR' and)* ; and := unary+ ; unary := ('-'|NOT) unary | atom."""
+    """Recursive descent:
+    or := and ('OR' and)* ; and := unary+ ; unary := ('-'|NOT) unary | atom."""
 
     def __init__(self, tokens, doc_numbers, query: ParsedQuery):
         self.tokens = tokens
@@ -342,7 +312,7 @@ class _Parser:
             return None
         sep = next((s for s in ("..", "至", "~", "～") if s in text), None)
         if sep:
-            left, right = (_partial_bounds(p) for p in text.split(sep, 1))
+            left, right = (code_range(p) for p in text.split(sep, 1))
             if left and right and left[0] > right[1]:
                 self.query.warnings.append(
                     f"日期范围“{text}”起止颠倒，已按 {text.split(sep, 1)[1].strip()} 至 "
@@ -365,12 +335,12 @@ class _Parser:
         self.distinct.add((text, fieldname, quoted))
         if len(self.distinct) > MAX_DISTINCT_WORDS:
             raise _TooComplex(f"不同的检索词超过 {MAX_DISTINCT_WORDS} 个")
-        is_doc_no = bool(_BRACKETED_YEAR.search(text)) and fieldname in (None, "doc_no", "cites")
-        bare = _BARE_DOC_NO.fullmatch(text) if not quoted else None
+        is_doc_no = doc_numbers.has_bracketed_year(text) and fieldname in (None, "doc_no", "cites")
+        bare = doc_numbers.unbracketed(text) if not quoted else None
         if bare and fieldname in (None, "doc_no"):
-            text, is_doc_no = f"{bare[1]}〔{bare[2]}〕{bare[3]}号", True
+            text, is_doc_no = bare, True
         if is_doc_no:
-            text = canonical_doc_no(text)
+            text = doc_numbers.canonical(text)
         return Word(text, fieldname, quoted, is_doc_no)
 
 

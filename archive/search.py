@@ -12,52 +12,50 @@ How a query is answered (see `archive.query` for the language):
 2. Status, date, issuer, topic, year and month filters are array masks over
    the docmap (`archive.index`); facet counts are `bincount`s of the same
    arrays, each facet counted without its own filter.
-3. Relevance: documents are tiered — words found in the title first — and each tier
-   is ranked by Whoosh's BM25F over jieba words in title, body and metadata.
-   Only the tiers that reach the requested page are scored.
-4. The page's records come from Whoosh's stored fields, snippets from the
-   archive's text of those few documents.
+3. Relevance: documents are tiered — words found in the title first — and
+   ordered within a tier by BM25F over jieba words in title, body and
+   metadata, computed over whole posting lists as arrays (`archive.ranking`:
+   Whoosh's scores, no per-document Python); only the page's ranks are sorted.
+4. The page's records come from Whoosh's stored fields (`archive.stored`:
+   memory-mapped, no lock), snippets from the archive's text of those few
+   documents.
 """
 from __future__ import annotations
 
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from whoosh import query as wq
 
-from . import citations, grams, nearby, reprints, suggest
-from . import config
+from . import citations, config, doc_numbers, grams, nearby, ranking, reprints, suggest
 from .analysis import SYNONYMS, WordTable, fold, read_synonyms, segmenter_for
+from .errors import NoIndex, QueryError, SearchTimeout
 from .highlight import highlight_all, snippets, to_html
 from .index import Generation, compute_docmap, current_generation, live_version
-from .query import MAX_INPUT_CHARS, MAX_QUERY_CHARS, And, Not, Or, ParsedQuery, Word, \
-    date_bound, parse
 from .fields import DATE_FIELDS
+from .public import public_fields
+from .query import (MAX_INPUT_CHARS, MAX_QUERY_CHARS, And, Not, Or, ParsedQuery, Word,
+                    date_bound, parse)
+from .store import Archive, Original, StoredDoc
 from .vocabulary import Vocabulary
-from .store import Archive
+from .stored import StoredFields
+from .whoosh_compat import union_query as _union_query
 
 SORTS = ("relevance", "date", "-date")
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
 FACET_LIMIT = 50
-DIRECT_RANK_MAX = 1000           # a tier this small is scored document by document
-TOP_K_MAX = 400                  # how deep to look for a big tier's best in the overall top k
+MISSING = "未注明"                 # issuer/topic filter value: documents without one
 SEARCH_TIME_LIMIT = 10.0          # seconds; a longer search is cut and says so
-RELATED_PREFIX_CHARS = 5000       # of the body, for "related documents"
+# Of the body, for "related documents": segmented with the word table at
+# ~35 µs a character (measured, see SearchService.related), so 1,000 cost
+# ~35 ms on the page's first view; the result is cached.
+RELATED_PREFIX_CHARS = 1000
 RELATED_CACHE_SIZE = 2048         # pages' related lists kept per service
 MAX_RANKING_CHARS = 64            # a longer word is matched whole but segmented only this far
-
-
-class QueryError(ValueError):
-    """A request that cannot be answered as given (bad page, sort, date...)."""
-
-
-class SearchTimeout(QueryError):
-    """A search that ran past SEARCH_TIME_LIMIT and was cut (web: 503)."""
 
 
 # The running search's deadline (time.perf_counter() value) and its lookups
@@ -72,7 +70,8 @@ def _check_deadline() -> None:
     end = getattr(_deadline, "at", None)
     if end is not None and time.perf_counter() > end:
         raise SearchTimeout(f"search took longer than {SEARCH_TIME_LIMIT:g} s and was "
-                            "stopped: use fewer or longer words, or add filters")
+                            "stopped: use fewer or longer words, or add filters",
+                            seconds=SEARCH_TIME_LIMIT)
 
 
 @contextmanager
@@ -108,23 +107,27 @@ class SearchRequest:
 
     def validate(self) -> None:
         if len(self.q or "") > MAX_INPUT_CHARS:
-            raise QueryError(f"检索词过长（{len(self.q)} 字）：最多 {MAX_INPUT_CHARS} 字，"
-                             f"超过 {MAX_QUERY_CHARS} 字的部分不参与检索")
+            raise QueryError(f"query too long ({len(self.q)} characters): at most "
+                             f"{MAX_INPUT_CHARS}, and only the first {MAX_QUERY_CHARS} are "
+                             "searched", "query_too_long", length=len(self.q),
+                             max=MAX_INPUT_CHARS, used=MAX_QUERY_CHARS)
         if self.sort not in SORTS:
-            raise QueryError(f"sort must be one of {', '.join(SORTS)}")
+            raise QueryError(f"sort must be one of {', '.join(SORTS)}", "bad_sort",
+                             choices=", ".join(SORTS))
         if not 1 <= self.page <= MAX_PAGE:
-            raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+            raise QueryError(f"page must be between 1 and {MAX_PAGE}", "bad_page", max=MAX_PAGE)
         if not 1 <= self.size <= MAX_PAGE_SIZE:
-            raise QueryError(f"size must be between 1 and {MAX_PAGE_SIZE}")
+            raise QueryError(f"size must be between 1 and {MAX_PAGE_SIZE}", "bad_size",
+                             max=MAX_PAGE_SIZE)
         if self.month is not None and not 1 <= self.month <= 12:
-            raise QueryError("month must be between 1 and 12")
+            raise QueryError("month must be between 1 and 12", "bad_month")
         if self.month is not None and self.year is None:
-            raise QueryError("month needs a year")
+            raise QueryError("month needs a year", "month_needs_year")
         for value in (self.date_from, self.date_to):
             try:
                 date_bound(value, end=False)
             except ValueError as exc:
-                raise QueryError(str(exc)) from None
+                raise QueryError(str(exc), "bad_date", value=value) from None
 
 
 @dataclass
@@ -140,7 +143,10 @@ class Hit:
         return self.fields["id"]
 
     def to_json(self) -> dict:
-        out = dict(self.fields)
+        out = public_fields(self.fields)
+        for key in ("group", "group_size"):          # archive.reprints
+            if key in self.fields:
+                out[key] = self.fields[key]
         out["score"] = round(self.score, 4)
         out["snippet"] = " ".join(to_html(s) for s in self.snippet_segments)
         return out
@@ -203,21 +209,28 @@ class Searcher:
     def __init__(self, generation: Generation, home: Path | None = None):
         self.generation = generation
         self.home = Path(home) if home else generation.path.parent.parent
-        self.segmenter = segmenter_for(self.home)      # documents (related)
-        # Queries are segmented from the generation's dictionary snapshot:
-        # same words as the index, without loading jieba (fast cold start).
+        # Queries (and related documents' words) are segmented from the
+        # generation's dictionary snapshot: same words as the index, without
+        # loading jieba's dictionary (0.8 s CPU and its memory per process).
         self.query_segmenter = (WordTable(generation.words_path)
                                 if generation.words_path.exists() else self.segmenter)
         self._synonym_files = [SYNONYMS, config.load(self.home).synonyms]
         self._synonym_stamp = None
         self._refresh_synonyms()
         self.index = generation.open_whoosh()
-        self.whoosh = self.index.searcher()
+        # A reader, not a Whoosh searcher: ranking reads postings itself
+        # (`archive.ranking`), and a cold `archive search` then never imports
+        # whoosh.searching / whoosh.query (~60 ms of a fresh process).
+        self.whoosh = self.index.reader()
+        self._reader = self.whoosh
+        self._whoosh_searcher = None           # for `related` only, made on first use
         # Whoosh reads its files with a shared seek() + read(): two threads in
-        # one searcher read each other's offsets ("Block tag error", wrong
+        # one reader read each other's offsets ("Block tag error", wrong
         # stored fields).  Every use of self.whoosh holds this lock.
         self.whoosh_lock = threading.RLock()
-        self.whoosh_generation = self.whoosh.reader().generation()
+        self.whoosh_generation = self.whoosh.generation()
+        self.postings = ranking.Postings(self.whoosh, self.whoosh_lock)
+        self.stored = StoredFields(self.whoosh)          # lock-free, memory-mapped
         self._load_docmap()
         self.grams = grams.GramIndex(generation.grams_dir)
         self.groups = reprints.Groups(generation.path, self.doc_id, self.live, self.status)
@@ -257,6 +270,12 @@ class Searcher:
 
     def close(self) -> None:
         self.whoosh.close()
+
+    @property
+    def segmenter(self):
+        """The full dictionary (rjieba), loaded on first use: only for an index
+        without a word table (built by an older version) and for tests."""
+        return segmenter_for(self.home)
 
     def _refresh_synonyms(self) -> None:
         """(Re)read the synonym files when they change: no reindex needed."""
@@ -304,9 +323,7 @@ class Searcher:
         if not word.quoted:
             found += sorted(self.synonyms.get(folded, ()))
         if word.doc_no:        # other brackets, or none (北政办发202481号)
-            found += [folded.replace("〔", a).replace("〕", b)
-                      for a, b in (("[", "]"), ("(", ")"), ("【", "】"), ("〖", "〗"), ("{", "}"),
-                                   ("", ""))]
+            found += doc_numbers.bracket_variants(folded)[1:]
         return list(dict.fromkeys(found))
 
     def leaf(self, word: Word) -> _Leaf:
@@ -422,10 +439,8 @@ class Searcher:
         docs, _ = self._facets(self._base_filter(relaxed, request, parsed), request)
         docs = np.setdiff1d(docs, final, assume_unique=True)
         result.partial_total = int(docs.size)
-        shown = self._by_date(docs, True)[:nearby.SHOWN]
-        with self.whoosh_lock:
-            result.partial = [Hit(int(d), 0.0, self.whoosh.stored_fields(int(d))["hit"])
-                              for d in shown]
+        shown = docs[ranking.by_date(docs, self.date[docs], 0, nearby.SHOWN)]
+        result.partial = [Hit(int(d), 0.0, self.stored.get(int(d))["hit"]) for d in shown]
         result.partial_terms = list(dict.fromkeys(
             p for w in parsed.words() for p in nearby.parts_of(w, self.query_segmenter)))
 
@@ -478,7 +493,7 @@ class Searcher:
         if request.topics:
             codes = self._facet_codes(request.topics, self.topic_values, "主题分类", parsed)
             masks["topic"] = np.isin(self.topic[base], codes)
-        if request.year:
+        if request.year is not None:         # 0: the undated (MISSING in the sidebar)
             masks["year"] = self.year[base] == request.year
         if request.month:
             masks["month"] = self.month[base] == request.month
@@ -490,11 +505,16 @@ class Searcher:
                     keep &= mask
             return base[keep]
 
+        issuers, issuers_missing, issuers_distinct = _counts(self.issuer[without("issuer")],
+                                                             self.issuer_values)
+        topics, topics_missing, topics_distinct = _counts(self.topic[without("topic")],
+                                                          self.topic_values)
+        years = self.year[without("year")]
         facets = {
-            "issuer": _counts(self.issuer[without("issuer")], self.issuer_values),
-            "topic": _counts(self.topic[without("topic")], self.topic_values),
-            "year": _year_counts(self.year[without("year")]),
-            "month": [],
+            "issuer": issuers, "topic": topics, "year": _year_counts(years), "month": [],
+            "missing": {"issuer": issuers_missing, "topic": topics_missing,
+                        "year": int(np.count_nonzero(years == 0))},
+            "distinct": {"issuer": issuers_distinct, "topic": topics_distinct},
         }
         if request.year:
             docs = without("month")
@@ -506,11 +526,11 @@ class Searcher:
     @staticmethod
     def _facet_codes(wanted: list[str], values: list[str], label: str,
                      parsed: ParsedQuery | None) -> list[int]:
-        unknown = [v for v in wanted if v not in values]
+        unknown = [v for v in wanted if v != MISSING and v not in values]
         if unknown and parsed is not None:
             _warn(parsed, f"没有{label}为“{'”“'.join(unknown)}”的文件"
                                   "（筛选值须与侧栏列出的完全一致）")
-        return [values.index(v) for v in wanted if v in values]
+        return _codes(wanted, values)
 
     # -- ordering ---------------------------------------------------------------
     def _page(self, docs: np.ndarray, leaves: list[_Leaf], request: SearchRequest,
@@ -522,95 +542,22 @@ class Searcher:
         words = [w for leaf in leaves for w in leaf.words]
         if request.sort != "relevance" or not words:
             newest_first = request.sort != "date"
-            ordered = self._by_date(docs, newest_first)[start:end]
-            scored = [(int(d), 0.0) for d in ordered]
+            at = ranking.by_date(docs, self.date[docs], start, end, newest_first)
+            scored = [(int(d), 0.0) for d in docs[at]]
         else:
             scored = self._by_relevance(docs, leaves, words, start, end)
-        with self.whoosh_lock:
-            return [Hit(d, s, self.whoosh.stored_fields(d)["hit"]) for d, s in scored]
-
-    def _by_date(self, docs: np.ndarray, newest_first: bool) -> np.ndarray:
-        dates = self.date[docs]
-        order = np.lexsort((docs, -dates)) if newest_first else np.lexsort((docs, dates))
-        return docs[order]
+        return [Hit(d, s, self.stored.get(d)["hit"]) for d, s in scored]
 
     def _by_relevance(self, docs, leaves, words, start, end) -> list[tuple[int, float]]:
-        """Docs [start, end) of the relevance order (tiers, then BM25F)."""
+        """Docs [start, end) of the relevance order: tiers (each word matched
+        exactly: +100, in the title: +1), then BM25F (`archive.ranking`)."""
         tiers = np.zeros(docs.size, dtype=np.int64)
         for leaf in leaves:
-            tiers += 100 * np.isin(docs, leaf.exact) + np.isin(docs, leaf.title)
-        scoring = _union_query([wq.Term(f, w, boost=b) for w in dict.fromkeys(words)
-                                for f, b in (("title", 3.0), ("meta", 1.5), ("body", 1.0))])
-        ranked: list[tuple[int, float]] = []
-        first = None                        # order position of ranked[0]
-        seen = 0
-        for tier in np.unique(tiers)[::-1]:
-            _check_deadline()
-            group = docs[tiers == tier]
-            if seen + group.size > start:    # this tier reaches the page
-                first = seen if first is None else first
-                for docnum, score in self._rank(group, scoring, end - seen):
-                    ranked.append((docnum, float(tier) + score))
-            seen += group.size
-            if seen >= end:
-                break
-        return ranked[start - first:end - first] if first is not None else []
-
-    def _rank(self, group: np.ndarray, scoring, need: int) -> list[tuple[int, float]]:
-        """The best `need` docs of one tier: BM25F first, then newest."""
-        limit = min(need, group.size)
-        with self.whoosh_lock:
-            ranked = (self._top_in_group(group, scoring, limit)
-                      if group.size > DIRECT_RANK_MAX else None)
-            if ranked is None:
-                # An intersection, not `filter=`: Whoosh applies a filter by
-                # walking every posting of the scoring terms (600 ms for 习近平
-                # at 53k bulletins); the intersection leaps between the
-                # group's documents, at a cost that grows with the group.
-                query = wq.And([scoring, DocSetQuery(group)])
-                results = self._top(query, limit)
-                ranked = [(hit.docnum, hit.score) for hit in results]
-        if len(ranked) < limit:
-            taken = {d for d, _ in ranked}
-            rest = self._by_date(group, True)
-            ranked += [(int(d), 0.0) for d in rest if int(d) not in taken][:limit - len(ranked)]
-        return ranked
-
-    def _top(self, query, limit: int):
-        """Whoosh's exact top `limit` by BM25F.
-
-        Its shortcuts are off: block-quality skipping and matcher
-        "replacement", which drops a union's weaker terms from documents'
-        scores once the heap is full, so a top 2 could disagree with a top 14
-        and pages would not add up to the whole list.  On the 53k archive
-        they bought no speed.
-        """
-        from whoosh.collectors import TopCollector
-
-        collector = TopCollector(limit=limit, usequality=False, replace=0)
-        self.whoosh.search_with_collector(query, collector)
-        return collector.results()
-
-    def _top_in_group(self, group: np.ndarray, scoring, limit: int):
-        """Top-`limit` of a large group from Whoosh's overall top-k.
-
-        The group members among the index-wide top k are exactly the group's
-        own top ones (anything left out scores below all of them), and Whoosh
-        finds a top k fast, skipping blocks that cannot compete.  None when k
-        grows too large without finding enough: rank the group directly.
-        """
-        k = max(10 * limit, 100)
-        while k <= TOP_K_MAX:
-            results = self._top(scoring, k)
-            docnums = np.fromiter((hit.docnum for hit in results), dtype=np.int64)
-            scores = [hit.score for hit in results]
-            inside = np.isin(docnums, group)
-            # scored_length(), not len(): len() counts every match (slow).
-            if inside.sum() >= limit or results.scored_length() < k:
-                return [(int(d), scores[i]) for i, d in enumerate(docnums)
-                        if inside[i]][:limit] if inside.sum() >= limit else None
-            k *= 4
-        return None
+            tiers += 100 * _member(docs, leaf.exact) + _member(docs, leaf.title)
+        _check_deadline()
+        scores = ranking.bm25f(self.postings, words, docs)
+        at = ranking.order(docs, tiers, scores, self.date[docs], start, end)
+        return [(int(docs[i]), float(tiers[i]) + float(scores[i])) for i in at]
 
     # -- extras -----------------------------------------------------------------
     def suggest(self, parsed: ParsedQuery, request: SearchRequest,
@@ -635,17 +582,27 @@ class Searcher:
     def search_count(self, request: SearchRequest) -> int:
         return int(self._matching(request, parse(request.q), [])[0].size)
 
+    def highlight_terms(self, parsed: ParsedQuery) -> list[str]:
+        """The folded strings a search for `parsed` highlights, without running
+        it: each distinct positive word's variants (synonyms, bracket forms),
+        as `_leaf` lists them."""
+        self._refresh_synonyms()
+        words = dict.fromkeys((w.text, w.field, w.quoted, w.doc_no) for w in parsed.words())
+        return [t for text, field, quoted, doc_no in words
+                for t in self.variants(Word(text, field, quoted, doc_no))]
+
     def related(self, doc_id: int, text: str, limit: int = 5) -> list[Hit]:
         """More like this: the document's most distinctive words, itself excluded."""
+        from whoosh import query as wq
+
         counts: dict[str, int] = {}
-        for word in self.segmenter.words_of(fold(text)):
+        for word in self.query_segmenter.words_of(fold(text)):
             if len(word) > 1:
                 counts[word] = counts.get(word, 0) + 1
         total = max(1, self.doc_count)
         weights = []
         with self.whoosh_lock:
-            reader = self.whoosh.reader()
-            frequencies = {word: reader.doc_frequency("body", word) for word in counts}
+            frequencies = {word: self.whoosh.doc_frequency("body", word) for word in counts}
         for word, tf in counts.items():
             df = frequencies[word]
             if 0 < df < total * 0.2:
@@ -659,8 +616,12 @@ class Searcher:
         # filter set: Whoosh walks every posting to apply a filter).
         mask = wq.Or([wq.Term("id", str(doc_id)), wq.Term("status", "withdrawn")])
         with self.whoosh_lock:
-            results = self.whoosh.search(q, mask=mask, limit=limit, terms=False,
-                                         optimize=False)
+            if self._whoosh_searcher is None:
+                from whoosh.searching import Searcher as WhooshSearcher
+
+                self._whoosh_searcher = WhooshSearcher(self._reader)
+            results = self._whoosh_searcher.search(q, mask=mask, limit=limit,
+                                                   terms=False, optimize=False)
             return [Hit(h.docnum, h.score, h["hit"]) for h in results]
 
 
@@ -669,49 +630,14 @@ def _warn(parsed: ParsedQuery, message: str) -> None:
         parsed.warnings.append(message)
 
 
-class DocSetQuery(wq.Query):
-    """Matches a fixed, sorted array of (index-wide) document numbers, scoring 0.
 
-    Combined with `And`, it restricts a scoring query to a set of documents
-    that the substring index already found, at the cost of the set's size.
-    """
-
-    def __init__(self, docnums: np.ndarray):
-        self.docnums = np.asarray(docnums, dtype=np.int64)
-
-    def __eq__(self, other):
-        return isinstance(other, DocSetQuery) and np.array_equal(self.docnums, other.docnums)
-
-    def __hash__(self):
-        return hash(self.docnums.tobytes())
-
-    def __repr__(self):
-        return f"DocSetQuery({self.docnums.size} documents)"
-
-    def estimate_size(self, ixreader):
-        return int(self.docnums.size)
-
-    def estimate_min_size(self, ixreader):
-        return int(self.docnums.size)
-
-    def matcher(self, searcher, context=None):
-        from whoosh.matching import ListMatcher, NullMatcher
-
-        top = searcher.get_parent()
-        offset = next((off for sub, off in top.leaf_searchers() if sub is searcher), 0)
-        size = searcher.doc_count_all()
-        lo, hi = np.searchsorted(self.docnums, [offset, offset + size])
-        local = (self.docnums[lo:hi] - offset).tolist()
-        return ListMatcher(local, weights=[0.0] * len(local)) if local else NullMatcher()
-
-
-def _union_query(terms: list) -> wq.Or:
-    # Whoosh preloads whole-index arrays for an Or on a small index (under
-    # 5,000 documents): 12 ms a query on the 40-bulletin sample.  The union
-    # tree it uses on large indexes is right at every size.
-    query = wq.Or(terms)
-    query.matcher_type = wq.Or.DEFAULT_MATCHER
-    return query
+def _member(docs: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """1 where a doc of sorted `docs` is in sorted `members`, else 0."""
+    if not members.size:
+        return np.zeros(docs.size, dtype=np.int64)
+    at = np.searchsorted(members, docs)
+    at[at == members.size] = 0
+    return (members[at] == docs).astype(np.int64)
 
 
 def _union(arrays: list[np.ndarray]) -> np.ndarray:
@@ -733,11 +659,21 @@ def _intersect(arrays: list[np.ndarray]) -> np.ndarray:
     return result
 
 
-def _counts(codes: np.ndarray, values: list[str]) -> list[dict]:
+def _counts(codes: np.ndarray, values: list[str]) -> tuple[list[dict], int, int]:
+    """One facet from one bincount: its list (the FACET_LIMIT largest values),
+    how many documents have no value (the page's 未注明) and how many values
+    there are (the page says when the list is cut)."""
     counts = np.bincount(codes, minlength=len(values)) if codes.size else []
     pairs = [(int(c), values[i]) for i, c in enumerate(counts) if c and values[i]]
+    missing = sum(int(c) for i, c in enumerate(counts) if c and not values[i])
     pairs.sort(key=lambda p: (-p[0], p[1]))
-    return [{"value": v, "count": c} for c, v in pairs[:FACET_LIMIT]]
+    return [{"value": v, "count": c} for c, v in pairs[:FACET_LIMIT]], missing, len(pairs)
+
+
+def _codes(values: list[str], known: list[str]) -> list[int]:
+    """Column codes of filter values; MISSING selects the empty value."""
+    wanted = {"" if v == MISSING else v for v in values}
+    return [code for code, value in enumerate(known) if value in wanted]
 
 
 def _year_counts(years: np.ndarray) -> list[dict]:
@@ -750,6 +686,14 @@ def _year_counts(years: np.ndarray) -> list[dict]:
 
 
 # ------------------------------------------------------------------ service --
+
+@dataclass
+class DocumentPage:
+    doc: dict                         # the public JSON (`show`)
+    history: list[dict]               # earlier versions, newest first
+    related: list[Hit]
+    terms: list[str]                  # folded strings to highlight
+
 
 class SearchService:
     """Everything a reader of a data home needs: search, show, related, export.
@@ -798,10 +742,7 @@ class SearchService:
 
     def terms(self, q: str) -> list[str]:
         """The folded strings a search for `q` highlights (synonyms, split words)."""
-        if not q.strip():
-            return []
-        probe = SearchRequest(q=q, size=1, sort="date", highlight=False)
-        return self.searcher().search(probe).terms
+        return self.searcher().highlight_terms(parse(q))
 
     def _highlight(self, result: SearchResult) -> None:
         docs = self.archive.get_many([h.id for h in result.hits + result.partial])
@@ -832,11 +773,7 @@ class SearchService:
         """The result-list fields of a reprint group's active bulletins."""
         searcher = self.searcher()
         docnums = searcher.groups.members(group_id)
-        with searcher.whoosh_lock:
-            return [searcher.whoosh.stored_fields(int(d))["hit"] for d in docnums]
-
-    def document(self, doc_id: int):
-        return self.archive.get(doc_id)
+        return [searcher.stored.get(int(d))["hit"] for d in docnums]
 
     def versions(self, doc_id: int) -> list[dict]:
         return self.archive.versions(doc_id)
@@ -851,12 +788,27 @@ class SearchService:
     def original(self, doc_id: int, vid: int | None = None):
         return self.archive.original(doc_id, vid)
 
-    def related(self, doc_id: int, limit: int = 5) -> list[Hit]:
+    def original_record(self, doc_id: int, vid: int | None = None,
+                        data: bool = True) -> Original | None:
+        """What 下载原件 gives: for a record of a JSON Lines file (gzipped or
+        not) its own line, decompressed; for a page the whole file.
+        `data=False`: only where it comes from (path, line, whole)."""
+        from .sources import jsonl_line      # parsers (lxml...): not for every search
+
+        found = self.archive.original_file(doc_id, vid, data)
+        if found is None or found.line is None:
+            return found
+        if not data:
+            return replace(found, whole=False)
+        line = jsonl_line(found.data, found.line)
+        return found if line is None else replace(found, data=line, whole=False)
+
+    def related(self, doc_id: int, limit: int = 5, doc: StoredDoc | None = None) -> list[Hit]:
         """More like this, from the title and the first RELATED_PREFIX_CHARS
         of the body, cached per index version and bulletin version.  (From
         the whole text, a 2M-character body cost 1.9 s under the index lock
-        on every view of its page.)"""
-        doc = self.archive.get(doc_id)
+        on every view of its page.)  `doc`: the bulletin, when already read."""
+        doc = doc or self.archive.get(doc_id)
         if doc is None:
             return []
         searcher = self.searcher()
@@ -872,6 +824,17 @@ class SearchService:
             while len(self._related) > RELATED_CACHE_SIZE:
                 self._related.pop(next(iter(self._related)))
         return hits
+
+    def document_page(self, doc_id: int, q: str = "") -> DocumentPage | None:
+        """What a bulletin's page shows, from one read of the bulletin: its
+        public JSON, earlier versions, related bulletins, and the terms of the
+        query that led there (from the parsed query, no search is run)."""
+        doc = self.archive.get(doc_id)
+        if doc is None:
+            return None
+        return DocumentPage({**doc.as_json(), **self.citation_links(doc_id)},
+                            self.archive.versions(doc_id)[1:],
+                            self.related(doc_id, doc=doc), self.terms(q))
 
     def export(self, request: SearchRequest):
         """Every matching bulletin as full public JSON records, in order.
@@ -906,10 +869,6 @@ class SearchService:
         jobs = self.archive.jobs(1)
         out["last_job"] = jobs[0] if jobs else None
         return out
-
-
-class NoIndex(RuntimeError):
-    """The data home has no index yet."""
 
 
 def _tree_size(path: Path) -> int:

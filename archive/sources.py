@@ -5,13 +5,15 @@ API
 - `iter_source_files(paths)` yields the files under the given files/folders,
   sorted, hidden files and folders skipped, never leaving a root
   (`archive.walk.SourceWalk`, which also reports unreadable folders).
-- `parse_file(path)` opens and parses one file; the usual entry point.
+- `parse_bytes(path, data)` parses bytes already in memory: what ingest uses,
+  because the archive keeps every original byte for byte, so every file,
+  JSON Lines included, is read whole (README "Ingest limits").
+- `parse_file(path)` opens and parses one file (tools, tests).
 - `parse_stream(path, fileobj)` parses an open binary file. JSON Lines (plain or
-  gzip) are streamed line by line, so a 200 MB export is never held twice;
-  other formats are read whole, up to `MAX_FILE_BYTES`.
+  gzip) are parsed line by line from the stream; other formats are read
+  whole, up to `MAX_FILE_BYTES`.
 - `iter_stream_records(path, fileobj)` is the streaming form for JSONL: it
   yields (line, Record | None, error | None) without collecting a list.
-- `parse_bytes(path, data)` parses bytes already in memory.
 - `detect_format(path, data)` and `decode_bytes(data, declared)` are the
   building blocks, exposed for tests and tools.
 
@@ -34,15 +36,16 @@ import io
 import os
 import re
 import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 from archive import limits
 from archive.model import ParseResult, Record
 from archive.walk import SourceWalk
 from archive.parsers import htmlpage, jsonl, textpage
 
-MAX_FILE_BYTES = 64 * 1024 * 1024   # html / text pages; JSONL is streamed
+MAX_FILE_BYTES = 64 * 1024 * 1024   # html / text pages (JSONL: MAX_JSONL_BYTES)
 MAX_BODY_CHARS = limits.MAX_BODY_CHARS  # a longer body is refused (see above)
 MAX_JSONL_BYTES = 1024 * 1024 * 1024  # a JSONL file, decompressed (a gzip bomb stops here)
 _SNIFF_BYTES = 64 * 1024
@@ -264,33 +267,8 @@ def _parse_bytes(path, data: bytes) -> ParseResult:
     with limits.time_budget():
         text, encoding = decode_bytes(data)
         if fmt == "html":
-            result = htmlpage.parse(text, encoding)
-            if any(not (r.body or "").strip() for r in result.records):
-                reason = _html_limit(text)
-                if reason:
-                    return _failure(reason, fmt)
-            return result
+            return htmlpage.parse(text, encoding)
         return textpage.parse(text, encoding)
-
-
-def _html_limit(text: str) -> str | None:
-    """Why libxml2 dropped part of a page whose body came out empty, if it
-    hit one of its limits (nesting over 256 levels, a text node over 10 MB):
-    such a page failed silently once, stored with an empty body."""
-    import lxml.html
-
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
-    try:
-        lxml.html.document_fromstring(text, parser=parser)
-    except Exception:  # noqa: BLE001 - only the error log matters here
-        pass
-    for entry in parser.error_log:
-        if entry.type_name == "ERR_RESOURCE_LIMIT":
-            what = ("nested deeper than 256 levels" if "depth" in entry.message.lower()
-                    else "a text node over 10 MB")
-            return (f"page beyond the HTML parser's limits ({what}): its text cannot be "
-                    "read whole, so it is refused")
-    return None
 
 
 class FileTooLarge(limits.FileRefused):
@@ -329,6 +307,20 @@ def _bounded_lines(stream, compressed: bool) -> Iterator[bytes]:
             raise FileTooLarge(f"file too large: over {MAX_JSONL_BYTES} bytes of JSON Lines"
                                + (" once decompressed" if compressed else ""))
         yield line
+
+
+def jsonl_line(data: bytes, number: int) -> bytes | None:
+    """Line `number` (1-based, as ingest counts them) of a stored JSON Lines
+    original, gunzipped when it is compressed: one record's own line, so
+    下载原件 of a bulletin from a 200 MB export is that bulletin, not the
+    export.  None when the file has no such line or cannot be read."""
+    try:
+        for n, line in enumerate(_jsonl_lines(io.BytesIO(data)), 1):
+            if n == number:
+                return line.lstrip(b"\xef\xbb\xbf") if n == 1 else line
+    except (FileTooLarge, OSError, EOFError, zlib.error):
+        return None
+    return None
 
 
 def iter_stream_records(path, fileobj: BinaryIO) -> Iterator[tuple[int, Record | None, str | None]]:

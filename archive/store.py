@@ -25,10 +25,13 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from .errors import NoArchive
+from .fields import DOCUMENT_KEYS
 from .model import Record
+from .public import public_fields
 from .reconcile import (FileOutcome, content_key, next_seq, reconcile,  # noqa: F401
                         record_hash, record_json, sha256_hex, withdraw_doc)
 
@@ -110,7 +113,16 @@ DB_NAME = "archive.sqlite"
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+
+
+@dataclass
+class Original:
+    """An original as ingested: the whole file, or one record's line of it."""
+    path: str
+    data: bytes
+    line: int | None = None           # the record's 1-based line (JSON Lines), else None
+    whole: bool = True                # False: `data` is only that line
 
 
 @dataclass
@@ -127,16 +139,12 @@ class StoredDoc:
     sources: list[dict] = field(default_factory=list)   # every file holding it
     def as_json(self) -> dict:
         r = self.record
-        return {
-            "id": self.id, "index_no": r.index_no, "doc_no": r.doc_no, "title": r.title,
-            "issuer": r.issuer, "topic": r.topic, "issued": r.issued,
-            "published": r.published, "keywords": list(r.keywords or []),
-            "body": r.body, "url": r.url, "source_path": self.source_path,
-            "source_line": r.source_line, "ingested_at": self.ingested_at,
-            "sha256": self.sha256, "status": self.status, "versions": self.versions,
-            "sources": self.sources or [{"path": self.source_path, "line": r.source_line}],
-            "issued_from": r.issued_from, "attachments": [dict(a) for a in r.attachments or []],
-        }
+        values = dict(r.to_dict(), id=self.id, source_path=self.source_path,
+                      ingested_at=self.ingested_at, sha256=self.sha256, status=self.status,
+                      versions=self.versions,
+                      sources=self.sources or [{"path": self.source_path, "line": r.source_line}],
+                      attachments=[dict(a) for a in r.attachments or []])
+        return public_fields(values, DOCUMENT_KEYS)
 
 
 class Archive:
@@ -178,7 +186,8 @@ class Archive:
         if conn is None:
             if self.readonly:
                 if not self.path.exists():
-                    raise FileNotFoundError(f"no archive at {self.path}")
+                    raise NoArchive(f"no archive in {self.home}: run `archive ingest PATH` "
+                                    "first", home=str(self.home))
                 conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
                                        check_same_thread=False, timeout=30,
                                        isolation_level=None)
@@ -398,36 +407,51 @@ class Archive:
 
     def original(self, doc_id: int, vid: int | None = None) -> tuple[str, bytes] | None:
         """(source path, original bytes) of the file a bulletin version came from."""
+        found = self.original_file(doc_id, vid)
+        return (found.path, found.data) if found else None
+
+    def original_file(self, doc_id: int, vid: int | None = None,
+                      data: bool = True) -> Original | None:
+        """The file a bulletin version came from, with the version's line in
+        it (JSON Lines records): the line as it was in *that* file, which a
+        later ingest may have moved.  `data=False`: where it is, not the
+        bytes (a page saying where 下载原件 comes from reads no blob)."""
+        blob = "b.data" if data else "x''"
         row = self.db.execute(
-            "SELECT f.path, b.data FROM versions v JOIN ingests i ON i.id = v.ingest_id"
-            " JOIN files f ON f.id = i.file_id JOIN blobs b ON b.sha256 = i.sha256"
+            f"SELECT f.path, {blob} AS data, v.record FROM versions v"
+            " JOIN ingests i ON i.id = v.ingest_id JOIN files f ON f.id = i.file_id"
+            " JOIN blobs b ON b.sha256 = i.sha256"
             " WHERE v.doc_id=? AND v.id = COALESCE(?, (SELECT current_vid FROM docs WHERE id=?))",
             (doc_id, vid, doc_id)).fetchone()
-        return (row["path"], bytes(row["data"])) if row else None
+        if row is None:
+            return None
+        line = json.loads(row["record"]).get("source_line")
+        return Original(row["path"], bytes(row["data"]), line if isinstance(line, int) else None)
 
     def changes_since(self, seq: int):
         """(doc id, status, vid, record, seq) of every doc changed after `seq`."""
         cursor = self.db.execute(
-            "SELECT d.id, d.status, d.current_vid, v.record, d.seq FROM docs d"
+            "SELECT d.id, d.status, d.current_vid, v.record, d.seq, d.source_line FROM docs d"
             " JOIN versions v ON v.id = d.current_vid WHERE d.seq > ? ORDER BY d.seq", (seq,))
         for row in cursor:
-            yield row[0], row[1], row[2], json.loads(row[3]), row[4]
+            yield row[0], row[1], row[2], dict(json.loads(row[3]), source_line=row[5]), row[4]
 
     def all_docs(self):
         """(doc id, vid, status, record) of every bulletin, withdrawn included."""
         cursor = self.db.execute(
-            "SELECT d.id, d.current_vid, d.status, v.record FROM docs d"
+            "SELECT d.id, d.current_vid, d.status, v.record, d.source_line FROM docs d"
             " JOIN versions v ON v.id = d.current_vid ORDER BY d.id")
         for row in cursor:
-            yield row[0], row[1], row[2], json.loads(row[3])
+            yield row[0], row[1], row[2], dict(json.loads(row[3]), source_line=row[4])
 
     def sample_titles(self, n: int) -> list[tuple[int, str]]:
         """A few (doc id, title) pairs of active bulletins, spread over the archive."""
         ids = [r[0] for r in self.db.execute(
             "SELECT id FROM docs WHERE status='active' ORDER BY id")]
-        if not ids:
+        if not ids or n < 1:
             return []
-        picks = sorted({ids[0], ids[len(ids) // 2], ids[-1]})[:n]
+        # n evenly spaced picks, the first and the last included.
+        picks = sorted({ids[i * (len(ids) - 1) // max(1, n - 1)] for i in range(n)})
         out = []
         for doc in self.get_many(picks).values():
             if doc.record.title:

@@ -34,7 +34,7 @@ def main() -> None:
         chunk: list[bytes] = []
         part = 0
 
-        def flush():
+        def flush(number=number):
             nonlocal chunk, part, files
             if chunk:
                 (args.target / f"part-{number:05d}-{part:04d}.jsonl").write_bytes(b"".join(chunk))

@@ -19,8 +19,8 @@ keys and the hit list in rank order:
   Recall  distinct keys of R found anywhere in the result (all pages) / |R|
   RR      1 / rank of the first relevant hit (0 if none); the mean is MRR
   nDCG@10 binary gains: sum of 1/log2(rank+1) over distinct relevant keys in
-          the first 10 (at their first rank), divided by the same sum for an ideal list (min(10, |R|) relevant
-          hits first)
+          the first 10 (at their first rank), divided by the same sum for an
+          ideal list (min(10, |R|) relevant hits first)
 
 `--follow-suggestion`: a query with no results but a "did you mean" is
 scored on the suggested query's results (what a clerk gets with one click);
@@ -120,7 +120,8 @@ def evaluate(service: SearchService, keys: dict[int, str], query: dict,
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--home", required=True, type=Path, help="data home with the dev corpus")
-    parser.add_argument("--queries", type=Path, default=ROOT / "tests" / "relevance" / "queries.jsonl")
+    parser.add_argument("--queries", type=Path,
+                        default=ROOT / "tests" / "relevance" / "queries.jsonl")
     parser.add_argument("--present-only", action="store_true",
                         help="judge only keys the data home holds (for corpus slices)")
     parser.add_argument("--ids", help="comma-separated query ids to run (default: all)")

@@ -45,7 +45,8 @@ REPLACED_SHARE = 0.35
 
 _DATE = re.compile(r"((?:19|20)\d\d)(\s*[-/.年]\s*)(\d{1,2})(?:(\s*[-/.月]\s*)(\d{1,2}))?")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
-_DOC_NO = re.compile(r"([\[【(（〔［﹝〖{]\s*)((?:19|20)\d\d)(\s*[\]】)）〕］﹞〗}]\s*)(\d+)(\s*号)")
+_DOC_NO = re.compile(
+    r"([\[【(（〔［﹝〖{]\s*)((?:19|20)\d\d)(\s*[\]】)）〕］﹞〗}]\s*)(\d+)(\s*号)")
 _DIGITS = re.compile(r"\d+")
 
 
@@ -202,7 +203,8 @@ def variant(obj: dict, serial: int, pool: ParagraphPool, seed: int, attempt: int
     rec = english(obj)
     days = shift_for(rec, rng)
     old_year = year_of(rec.get("issued")) or year_of(rec.get("published"))
-    issued, published = shift_dates(rec.get("issued"), days), shift_dates(rec.get("published"), days)
+    issued = shift_dates(rec.get("issued"), days)
+    published = shift_dates(rec.get("published"), days)
     new_year = year_of(issued) or year_of(published)
     new = dict(rec)
     new.update(issued=issued, published=published,

@@ -64,3 +64,19 @@ def corpus_slice_home(tmp_path_factory, corpus_dir) -> Path:
     report = jobs.ingest(home, [folder])
     assert report.added > 0, report.to_json()
     return home
+
+
+@pytest.fixture(scope="session")
+def spread_home(tmp_path_factory) -> Path:
+    """A data home of `spreadtools.spread_records()` (45 years, 57 issuers,
+    undated and unattributed bulletins), ingested from one .jsonl.gz export."""
+    from spreadtools import write_spread
+
+    from archive import jobs
+
+    folder = tmp_path_factory.mktemp("spread-src")
+    count = write_spread(folder / "spread.jsonl.gz")
+    home = tmp_path_factory.mktemp("spread-home")
+    report = jobs.ingest(home, [folder])
+    assert report.failed == 0 and report.added == count, report.to_json()
+    return home

@@ -17,7 +17,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample"
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 HIT_KEYS = {"id", "index_no", "doc_no", "title", "issuer", "topic", "issued", "published",
-            "keywords", "score", "snippet", "group", "group_size"}
+            "issued_partial", "published_partial", "keywords", "score", "snippet", "group",
+            "group_size"}
 RESULT_KEYS = {"query", "total", "page", "page_size", "hits", "facets"}
 RESULT_EXTRA = {"sort", "warnings", "suggestion", "suggestion_total", "partial",
                 "partial_total", "took_ms"}
@@ -114,7 +115,9 @@ def test_search_json_shape(sample_home):
     assert data["page"] == 1 and data["page_size"] == 10
     assert data["total"] > 10 and len(data["hits"]) == 10
     assert {"issuer", "topic", "year"} <= set(data["facets"]) <= {"issuer", "topic", "year",
-                                                                   "month"}
+                                                                   "month", "missing", "distinct"}
+    assert set(data["facets"]["missing"]) == {"issuer", "topic", "year"}
+    assert set(data["facets"]["distinct"]) == {"issuer", "topic"}
     for name in ("issuer", "topic", "year"):
         assert data["facets"][name]
         for item in data["facets"][name]:
@@ -129,11 +132,40 @@ def check_hit(hit):
     assert isinstance(hit["id"], int)
     for key in ("issued", "published"):
         assert hit[key] is None or ISO.match(hit[key]), hit[key]
+        assert hit[f"{key}_partial"] is None or re.fullmatch(r"\d{4}(-\d{2})?",
+                                                              hit[f"{key}_partial"])
+        assert hit[key] is None or hit[f"{key}_partial"] is None
     assert isinstance(hit["keywords"], list)
     assert all(isinstance(k, str) and k for k in hit["keywords"])
     if hit["doc_no"]:
         assert re.search(r"〔\d{4}〕", hit["doc_no"]), hit["doc_no"]
         assert not re.search(r"[\[【(（［﹝〖{]\d{4}", hit["doc_no"])
+
+
+def test_one_date_contract_for_reduced_dates(tmp_path):
+    """A source that gives only a year or a month: the record keeps the
+    reduced ISO form (filters and facets use it), every public interface
+    shows `issued`/`published` as YYYY-MM-DD or null and the reduced form
+    in `*_partial` (README "JSON shapes")."""
+    source = tmp_path / "dated.jsonl"
+    source.write_text(json.dumps({"title": "只有年份的通知", "body": "正文", "成文日期": "2019",
+                                  "发布日期": "2019年3月"}, ensure_ascii=False) + "\n",
+                      encoding="utf-8")
+    home = tmp_path / "home"
+    assert run(home, "ingest", str(source)).exit_code == 0
+    [hit] = run_json(home, "search", "--json", "只有年份")["hits"]
+    check_hit(hit)
+    expected = {"issued": None, "published": None, "issued_partial": "2019",
+                "published_partial": "2019-03"}
+    assert {k: hit[k] for k in expected} == expected
+    shown = run_json(home, "show", "--json", str(hit["id"]))
+    assert {k: shown[k] for k in expected} == expected
+    [row] = csv.DictReader(io.StringIO(run(home, "export", "--format", "csv").stdout
+                                       .lstrip("\ufeff")))
+    assert {k: row[k] for k in expected} == {k: v or "" for k, v in expected.items()}
+    assert run_json(home, "search", "--json", "--year", "2019", "--month", "3")["total"] == 0
+    assert run_json(home, "search", "--json", "--year", "2019")["total"] == 1
+    assert "发文时间: 2019" in run(home, "show", str(hit["id"])).stdout
 
 
 def test_search_paging_and_all(sample_home):
@@ -185,10 +217,20 @@ def test_show_json_shape(sample_home):
 
 
 def test_show_original_writes_the_bytes(sample_home):
-    data = run_json(sample_home, "show", "--json", "1")
-    result = CliRunner().invoke(main, ["--home", str(sample_home), "show", "--original", "1"])
+    data = run_json(sample_home, "show", "--json", "21")          # an HTML page
+    assert data["source_line"] is None
+    result = CliRunner().invoke(main, ["--home", str(sample_home), "show", "--original", "21"])
     assert result.exit_code == 0
     assert result.stdout_bytes == Path(data["source_path"]).read_bytes()
+
+
+def test_show_original_of_a_jsonl_record_is_its_line(sample_home):
+    data = run_json(sample_home, "show", "--json", "9")
+    lines = Path(data["source_path"]).read_bytes().splitlines(keepends=True)
+    result = CliRunner().invoke(main, ["--home", str(sample_home), "show", "--original", "9"])
+    assert result.exit_code == 0
+    assert result.stdout_bytes == lines[data["source_line"] - 1]
+    assert f"line {data['source_line']}" in result.stderr
 
 
 def test_export_jsonl(sample_home):

@@ -264,6 +264,13 @@ def test_search_random_queries(service, q, sort, page, size, issuer, year):
 @FEW
 @given(q=query_text)
 def test_search_export_and_facets_random(service, q):
+    """Search, facets, export and highlight terms of one query agree."""
     from archive.search import SearchRequest
-    service.facets(SearchRequest(q=q))
-    assert isinstance(service.terms(q), list)
+    result = service.search(SearchRequest(q=q, all=True, highlight=False))
+    assert len(result.hits) == result.total
+    assert service.facets(SearchRequest(q=q)) == result.facets
+    exported = [record["id"] for record in service.export(SearchRequest(q=q))]
+    assert exported == [hit.id for hit in result.hits]
+    assert service.terms(q) == result.terms
+    dated = sum(1 for hit in result.hits if hit.fields.get("issued") or hit.fields.get("published"))
+    assert sum(f["count"] for f in result.facets["year"]) == dated

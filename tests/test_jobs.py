@@ -234,6 +234,20 @@ def test_missing_source_fails_without_withdrawing(tmp_path):
     assert report.withdrawn == 0
 
 
+def test_exit_code_is_decided_by_the_report():
+    """The CLI only prints `JobReport.exit_code`: the rules live here."""
+    assert jobs.JobReport("ingest", files=2, added=3).exit_code == jobs.EXIT_OK
+    assert jobs.JobReport("ingest", files=2, failed=1, added=1, outcome="partial").exit_code \
+        == jobs.EXIT_PARTIAL
+    assert jobs.JobReport("reindex", files=1, failed=1, unchanged=1, outcome="partial"
+                          ).exit_code == jobs.EXIT_PARTIAL    # a folder failed, a file is fine
+    assert jobs.JobReport("ingest", files=2, failed=2, outcome="partial").exit_code \
+        == jobs.EXIT_FAILED                       # every file failed: nothing was done
+    assert jobs.JobReport("reindex", failed=1, outcome="partial").exit_code \
+        == jobs.EXIT_FAILED                       # the only source is missing
+    assert jobs.JobReport("ingest", outcome="failed").exit_code == jobs.EXIT_FAILED
+
+
 # ------------------------------------------------ hostile sources (issue 12) --
 
 def _archive_paths(home) -> dict[str, bytes | None]:
@@ -323,7 +337,8 @@ def test_a_file_past_the_record_limit_is_refused_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(jobs.limits, "MAX_RECORDS_PER_FILE", 5)
     write_file(src, "export.jsonl", range(3, 12))
     report = reindex(home, src)
-    assert report.exit_code == 3 and report.withdrawn == 0 and report.added == 0
+    # The only file failed: nothing was done, exit 1 (as the CLI always said).
+    assert report.exit_code == 1 and report.withdrawn == 0 and report.added == 0
     assert "more than 5 records" in report.failures[0]["reason"]
     assert len(ids_for(home, title_of(1))) == 1 and ids_for(home, title_of(4)) == []
 

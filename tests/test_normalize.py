@@ -6,9 +6,10 @@ import datetime
 import pytest
 from hypothesis import given, strategies as st
 
-from archive.normalize import (build_record, clean_index_no, collapse_ws, doc_no_parts,
-                               normalize_body, normalize_doc_no, parse_date,
-                               parse_date_partial, pick_fields, split_keywords, to_halfwidth)
+from archive.dates import parse_date, parse_date_partial
+from archive.doc_numbers import normalize_doc_no
+from archive.normalize import (build_record, clean_index_no, collapse_ws, normalize_body,
+                               pick_fields, split_keywords)
 
 
 @pytest.mark.parametrize("text, iso", [
@@ -88,20 +89,8 @@ def test_normalize_doc_no(text, normal):
     assert normalize_doc_no(text) == normal
 
 
-def test_doc_no_parts():
-    assert doc_no_parts("沁政发[2025]12号") == {"agency": "沁政发", "year": 2025, "serial": "12"}
-    assert doc_no_parts("国务院令第517号") == {"agency": "国务院令", "year": None, "serial": "517"}
-    assert doc_no_parts("") is None
-    assert doc_no_parts("国发〔2020〕")["year"] == 2020
-
-
 def test_brackets_only_change_around_a_year():
     assert normalize_doc_no("某字(试行)12号") == "某字(试行)12号"
-
-
-def test_to_halfwidth():
-    assert to_halfwidth("ＡＢＣ１２３（）：　x") == "ABC123(): x"
-    assert to_halfwidth("中文〔〕") == "中文〔〕"
 
 
 def test_collapse_ws_handles_ideographic_and_nbsp():

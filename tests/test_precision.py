@@ -104,7 +104,7 @@ def by_index_no(home, index_no) -> int:
 
 def near_oracle(texts, parts, exact):
     """Docs with `parts` in order, at most MAX_GAP characters apart, minus exact."""
-    gap = r"[^\x1e\x1f]{0,%d}?" % nearby.MAX_GAP
+    gap = rf"[^\x1e\x1f]{{0,{nearby.MAX_GAP}}}?"
     pattern = re.compile(gap.join(re.escape(p) for p in parts))
     return {d for d, t in texts.items() if pattern.search(t)} - exact
 

@@ -27,8 +27,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from archive.analysis import fold
-from archive.index import record_date
-from archive.query import FIELD_NAMES, canonical_doc_no
+from archive.dates import filed_date
+from archive.doc_numbers import canonical as canonical_doc_no
+from archive.query import FIELD_NAMES
 from archive.search import SearchRequest, SearchService
 from archive.store import Archive
 
@@ -102,7 +103,7 @@ class Oracle:
         return self.containing(self.strict_variants(word, quoted), field)
 
     def date_of(self, doc_id: int) -> str:
-        return record_date(self.records[doc_id]) or ""
+        return filed_date(self.records[doc_id]) or ""
 
     # -- running ----------------------------------------------------------
     def run(self, q: str, **kw) -> list[int]:

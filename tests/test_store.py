@@ -215,18 +215,25 @@ def test_withdraw_and_restore_by_hand(tmp_path):
     home = tmp_path / "home"
     jobs.ingest(home, [src])
     doc = doc_ids_by_index_no(home)["TEST-0001"]
-    from archive import index
+    log = tmp_path / "jobs.log"
+    jobs.open_log(log)
 
+    report = jobs.set_status(home, doc, "withdrawn")
+    assert (report.outcome, report.withdrawn, report.exit_code) == ("ok", 1, 0)
     archive = Archive(home)
-    assert archive.set_doc_status(doc, "withdrawn")
-    index.sync(archive, home)
     assert archive.get(doc).status == "withdrawn"             # kept
     assert archive.counts()["withdrawn"] == 1
     assert search_ids(home, "公告") == {doc_ids_by_index_no(home)["TEST-0002"]}
-    assert archive.set_doc_status(doc, "active")
-    index.sync(archive, home)
+    assert jobs.set_status(home, doc, "active").outcome == "ok"
     assert doc in search_ids(home, "公告")
-    assert not archive.set_doc_status(99999, "active")
+    missing = jobs.set_status(home, 99999, "active")
+    assert missing.outcome == "failed" and missing.exit_code == jobs.EXIT_FAILED
+    assert missing.failures == [{"path": None, "reason": "no bulletin #99999"}]
+    # Each one is a job: a record and a log line.
+    assert [j["kind"] for j in archive.jobs(3)] == ["restore", "restore", "withdraw"]
+    assert [j["outcome"] for j in archive.jobs(3)] == ["failed", "ok", "ok"]
+    text = log.read_text(encoding="utf-8")
+    assert " withdraw ok " in text and " restore failed " in text
     with pytest.raises(ValueError):
         archive.set_doc_status(doc, "deleted")
     archive.close()
@@ -292,6 +299,22 @@ def test_failed_file_keeps_its_bytes_and_does_not_drop_old_records(tmp_path):
     assert row["status"] == "failed" and row["error"]
     blob = archive.db.execute("SELECT data FROM blobs WHERE sha256=?", (row["sha256"],)).fetchone()
     assert bytes(blob[0]) == b"\x00\x01garbage\xff" * 20
+    archive.close()
+
+
+def test_sample_titles_gives_n_spread_over_the_archive(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", [rec(n) for n in range(1, 11)])
+    home = tmp_path / "home"
+    jobs.ingest(home, [src])
+    archive = Archive(home, readonly=True)
+    ids = sorted(d for d, _v, _s, _r in archive.all_docs())
+    assert [d for d, _ in archive.sample_titles(1)] == [ids[0]]
+    five = [d for d, _ in archive.sample_titles(5)]
+    assert len(five) == 5 and five[0] == ids[0] and five[-1] == ids[-1]
+    assert sorted(d for d, _ in archive.sample_titles(50)) == ids
+    assert archive.sample_titles(0) == []
     archive.close()
 
 

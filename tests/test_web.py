@@ -140,7 +140,8 @@ def test_api_doc_same_as_show(client, service, sample_home):
 def test_api_facets(client, service):
     data = _json(client.get("/api/facets?q=安全&year=2024"))
     assert data == service.search(SearchRequest(q="安全", year=2024)).facets
-    assert set(data) == {"issuer", "topic", "year", "month"}
+    assert set(data) == {"issuer", "topic", "year", "month", "missing", "distinct"}
+    assert set(data["missing"]) == {"issuer", "topic", "year"}
     assert data["month"], "months are counted once a year is chosen"
 
 
@@ -206,7 +207,7 @@ def test_search_page(client):
     assert "/doc/" in html and "?q=%E5%AE%89%E5%85%A8" in html   # links carry q
     for label in ("发文机关", "主题分类", "年份"):
         assert f">{label}</h3>" in html
-    assert "<svg" in html and "timeline-bar" in html
+    assert '<svg class="tl-plot"' in html and 'class="tl-bar"' in html
 
 
 def test_metadata_line(client, service):
@@ -228,19 +229,22 @@ def test_facet_click_and_chip_removal(client):
     chip = re.search(r'<a class="chip" href="([^"]*)"', filtered).group(1).replace("&amp;", "&")
     assert "issuer" not in _params(chip) and _params(chip)["q"] == ["安全"]
     # The facet link of the selected value removes it too.
-    again = [u for u in _links(filtered) if _params(u).get("issuer") == [issuer]]
-    assert all(_params(u).get("issuer") == [issuer] for u in again)
+    selected = re.findall(r'<a href="([^"]*)" class="selected" aria-current="true">', filtered)
+    assert len(selected) == 1             # the issuer's facet link (the sort link is apart)
+    unselect = _params(selected[0].replace("&amp;", "&"))
+    assert "issuer" not in unselect and unselect["q"] == ["安全"]
 
 
 def test_year_then_month_timeline(client):
     html = client.get("/?q=工作").get_data(as_text=True)
-    bars = re.findall(r'<a href="([^"]*)" class="timeline-bar', html)
+    bars = re.findall(r'<a class="tl-bar" href="([^"]*)"', html)
     assert bars and all("year=" in b for b in bars)
     year_html = client.get(bars[0].replace("&amp;", "&")).get_data(as_text=True)
-    months = re.findall(r'<a href="([^"]*)" class="timeline-bar', year_html)
+    months = re.findall(r'<a class="tl-bar" href="([^"]*)"', year_html)
     assert months and all("month=" in m for m in months)
     assert "全部年份" in year_html
-    assert ">1月</text>" in year_html and ">12月</text>" in year_html
+    assert '"tl-label" aria-hidden="true">1月<' in year_html
+    assert '"tl-label" aria-hidden="true">12月<' in year_html
 
 
 def test_sort_links_and_pagination(client):
@@ -293,9 +297,43 @@ def test_document_page(client, service):
     assert "<mark>" not in plain
 
 
+def test_document_page_does_its_work_once(sample_home, monkeypatch):
+    """One read of the bulletin, highlight terms from the parsed query (no
+    search runs), related bulletins without loading jieba's dictionary."""
+    from archive import search as search_module
+    from archive.store import Archive
+
+    service = SearchService(sample_home)
+    service.searcher()                                    # opened before counting
+    reads = []
+    real_get = Archive.get
+    monkeypatch.setattr(Archive, "get", lambda self, i: reads.append(i) or real_get(self, i))
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the document page ran a search")
+
+    def no_dictionary(*args, **kwargs):
+        raise AssertionError("the document page loaded the full dictionary")
+
+    monkeypatch.setattr(search_module.Searcher, "search", no_search)
+    monkeypatch.setattr(search_module, "segmenter_for", no_dictionary)
+    page = service.document_page(1, "防汛 人大")
+    assert reads == [1]
+    assert {"防汛", "人大"} <= set(page.terms)
+    assert page.related and all(hit.id != 1 for hit in page.related)
+    assert page.doc == service.show(1)
+
+
+def test_highlight_terms_are_the_terms_a_search_highlights(service):
+    for q in ("人大常委会", "防汛 OR 抗旱", "沁政发[2025]12号", '"人大常委会"', "标题:条例 -通知"):
+        searched = service.search(SearchRequest(q=q, size=1, highlight=False)).terms
+        assert service.terms(q) == searched, q
+
+
 def test_original_download(client, service):
-    path, data = service.original(5)
-    response = client.get("/doc/5/original")
+    path, data = service.original(21)           # from an HTML page: the whole file
+    assert path.endswith(".html")
+    response = client.get("/doc/21/original")
     assert response.status_code == 200
     assert response.data == data
     disposition = response.headers["Content-Disposition"]
@@ -391,6 +429,50 @@ def test_bad_parameters(client, query):
     html = page.get_data(as_text=True)
     assert 'role="alert"' in html and "无法检索" in html
     assert client.get(f"/export.csv?{query}").status_code == 400
+
+
+@pytest.mark.parametrize("query, message", [
+    ("page=0", "页码（page）须在 1 到 1000 之间"),
+    ("size=101", "每页条数（size）须在 1 到 100 之间"),
+    ("sort=newest", "排序方式（sort）只能是 relevance, date, -date"),
+    ("month=13&year=2024", "月份（month）须在 1 到 12 之间"),
+    ("month=3", "选择月份（month）时须同时给出年份（year）"),
+    ("from=yesterday", "无法识别的日期“yesterday”"),
+])
+def test_library_errors_reach_readers_in_chinese_by_code(client, query, message):
+    html = client.get(f"/?{query}").get_data(as_text=True)
+    assert message in html
+    assert " must " not in html and "not a date" not in html
+
+
+def test_every_library_error_code_has_a_chinese_message():
+    """Codes are read from the library's source (`SomeError(message, "code", ...)`)
+    and from the error classes: none may fall back to the generic message."""
+    import ast
+    import inspect
+
+    from archive import errors
+    from web.messages import CHINESE
+
+    root = Path(__file__).resolve().parents[1] / "archive"
+    raised = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and getattr(errors, node.func.id, None) in _error_classes(errors)
+                    and len(node.args) > 1 and isinstance(node.args[1], ast.Constant)):
+                raised.add(node.args[1].value)
+    assert {"bad_sort", "bad_page", "bad_size", "bad_date"} <= raised
+    # Classes raised without a code of their own; a web page never meets the
+    # writer's lock, a usage error of the CLI, or the abstract bases.
+    web_unseen = {"locked", "usage", "bad_request", "failed"}
+    class_codes = {cls.code for cls in _error_classes(errors) if inspect.isclass(cls)}
+    assert (raised | class_codes) - web_unseen <= set(CHINESE)
+
+
+def _error_classes(errors):
+    return [v for v in vars(errors).values()
+            if isinstance(v, type) and issubclass(v, errors.ArchiveError)]
 
 
 @pytest.mark.parametrize("path", [

@@ -13,11 +13,11 @@ from archive.search import SearchService
 
 from . import errors, helpers, links, security
 from .budget import RequestBudget
+from .api import bp as api_bp
 from .context import SERVICE
+from .views import bp as pages_bp
 
 BUDGET = "archive.budget"
-from .api import bp as api_bp
-from .views import bp as pages_bp
 
 
 def create_app(home, service: SearchService | None = None) -> Flask:

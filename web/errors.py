@@ -3,7 +3,8 @@
     400  a bad query-string parameter (`params.ParamError`)
     404  an unknown route or bulletin
     503  no index (or no archive) in the data home yet; a search cut by its
-         time limit (`archive.search.SearchTimeout`)
+         time limit — the library's typed errors (`archive.errors`), worded
+         in Chinese by their code (`web.messages`)
     500  anything else
 """
 from __future__ import annotations
@@ -13,8 +14,9 @@ import logging
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from archive.search import NoIndex, QueryError, SearchTimeout
+from archive.errors import ArchiveError
 
+from . import messages
 from .params import ParamError
 
 log = logging.getLogger(__name__)
@@ -47,24 +49,13 @@ def init_app(app) -> None:
     def bad_params(exc):
         return respond(400, str(exc))
 
-    @app.errorhandler(SearchTimeout)
-    def timed_out(exc):
-        return respond(503, "检索用时过长，已停止：请换用更少或更长的检索词，或加上筛选条件后再试。",
-                       str(exc))
-
-    @app.errorhandler(QueryError)
-    def bad_query(exc):
-        return respond(400, str(exc))
-
-    @app.errorhandler(NoIndex)
-    def no_index(exc):
-        return respond(503, "档案尚未建立索引：请先运行 archive ingest 导入文件。",
-                       "no index yet: run `archive ingest PATH` first")
+    @app.errorhandler(ArchiveError)
+    def library_error(exc):
+        return respond(messages.status(exc), messages.chinese(exc), messages.english(exc))
 
     @app.errorhandler(FileNotFoundError)
-    def no_archive(exc):
-        return respond(503, "数据目录中没有档案：请先运行 archive ingest 导入文件。",
-                       "no archive yet: run `archive ingest PATH` first")   # no server path
+    def files_missing(exc):           # e.g. an index file gone mid-switch: no server path
+        return respond(503, messages.CHINESE["no_archive"], messages.ENGLISH["no_archive"])
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

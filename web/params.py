@@ -5,19 +5,21 @@ The search page, the JSON API and the exports take the same parameters
 
     q        the query (see /help and `archive.query`)
     issuer   发文机关, repeatable        topic   主题分类, repeatable
-    year     e.g. 2024                 month   1-12 (needs year)
+    year     e.g. 2024; 0 = undated    month   1-12 (needs year)
     from     date, e.g. 2024, 2024-03, 2024-03-18      to   the same, inclusive
     sort     relevance | date | -date  (default: relevance with a query, -date without)
     page     1-1000                    size    1-100 (default 10)
     collapse 1: one hit per group of reprints and copies (the search page
              always collapses; each group's other bulletins expand under it)
+    headers  en | zh   (export.csv only: the header row's keys or Chinese labels)
+
+issuer=未注明 / topic=未注明 select the bulletins without one (`archive.search.MISSING`).
 
 `parse_search` is the one function that reads them; `search_url` writes a
 request back as a link (defaults left out, so URLs stay short and stable).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from urllib.parse import urlencode
 
@@ -25,6 +27,8 @@ from flask import url_for
 
 from archive.query import MAX_QUERY_CHARS
 from archive.search import QueryError, SearchRequest
+
+from .messages import chinese
 
 DEFAULT_SIZE = 10
 # Hard bounds on what a URL may carry: every link on a result page repeats
@@ -38,25 +42,6 @@ MAX_VALUE_CHARS = 200             # characters of one issuer / topic / date valu
 
 class ParamError(ValueError):
     """A query-string parameter that cannot be used (HTTP 400)."""
-
-
-# `SearchRequest.validate`'s messages, for Chinese readers.
-_READABLE = [
-    (r"sort must be one of (.*)", "排序方式（sort）只能是 {0}"),
-    (r"page must be between 1 and (\d+)", "页码（page）须在 1 到 {0} 之间"),
-    (r"size must be between 1 and (\d+)", "每页条数（size）须在 1 到 {0} 之间"),
-    (r"month must be between 1 and 12", "月份（month）须在 1 到 12 之间"),
-    (r"month needs a year", "选择月份（month）时须同时给出年份（year）"),
-    (r"not a date: '?(.*?)'?", "无法识别的日期“{0}”，可写 2024、2024-03 或 2024-03-18"),
-]
-
-
-def readable(message: str) -> str:
-    for pattern, text in _READABLE:
-        match = re.fullmatch(pattern, message)
-        if match:
-            return text.format(*match.groups())
-    return message
 
 
 def default_sort(q: str) -> str:
@@ -104,7 +89,7 @@ def parse_search(args) -> SearchRequest:
         if len(args.get(name) or "") > MAX_VALUE_CHARS:
             raise ParamError(f"日期（{name}）过长")
     year = _int(args, "year", "年份")
-    if year is not None and not 1 <= year <= 9999:
+    if year is not None and not 0 <= year <= 9999:      # 0: the undated (未注明)
         raise ParamError(f"年份（year）超出范围：{year}")
     request = SearchRequest(
         q=q,
@@ -122,8 +107,18 @@ def parse_search(args) -> SearchRequest:
     try:
         request.validate()
     except QueryError as exc:
-        raise ParamError(readable(str(exc))) from None
+        raise ParamError(chinese(exc)) from None
     return request
+
+
+def export_headers(args) -> str:
+    """`headers` of /export.csv: en (the JSON keys, default) or zh (Chinese labels)."""
+    from archive.export import HEADERS
+
+    value = _text(args, "headers") or "en"
+    if value not in HEADERS:
+        raise ParamError(f"表头（headers）只能是 {' 或 '.join(HEADERS)}")
+    return value
 
 
 def query_pairs(request: SearchRequest) -> list[tuple[str, str | int]]:

@@ -1,79 +1,87 @@
-"""The timeline above the results: counts per year (per month once a year is
-chosen) as bar geometry for a small inline SVG drawn by the template.
+"""The timeline above the results: counts per year, per span of years when
+there are many, or per month once a year is chosen.
 
-Only geometry and links are computed here; the counts are the facets of the
-search result.  The SVG is sized in user units and scaled by the stylesheet
-(no inline styles: the Content-Security-Policy forbids them).
+At most MAX_BARS bars, so that every label stays legible (≥ 11 px) from a
+360 px phone to a desktop: 40 years drawn one bar each made 4–7 px labels
+(browser review, issue 11).  Years are grouped into spans of 5, 10, 20…
+years, aligned on round years (1990–1994, 1995–1999); a span's bar filters
+by that date range, a year's bar by the year.
+
+Only the numbers and links are computed here; the template draws each bar as
+a link holding a tiny SVG whose rect height is an attribute (the
+Content-Security-Policy forbids inline styles), and app.js gives the chart a
+single tab stop with arrow keys inside.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archive.search import SearchResult
+from archive.search import SearchRequest, SearchResult
 
 from .params import changed, search_url_of
 
-MIN_SLOT = 44        # user units per bar slot, at least
-MIN_WIDTH = 12 * MIN_SLOT   # a few years get the width of twelve months
-MAX_BAR = 56         # bar width, at most
-PLOT_TOP = 18        # room for the count above the tallest bar
-PLOT_HEIGHT = 64
-LABEL_HEIGHT = 20
-HEIGHT = PLOT_TOP + PLOT_HEIGHT + LABEL_HEIGHT
+MAX_BARS = 12                       # twelve months; years are grouped beyond this
+SPANS = (1, 5, 10, 20, 50, 100, 200, 500, 1000)   # years per bar, the first that fits
+MIN_HEIGHT = 3                      # percent: a bar of 1 among thousands stays visible
 
 
 @dataclass
 class Bar:
-    label: str
-    title: str        # for screen readers and the tooltip
+    label: str          # under the bar: "2024", "1990", "3月"
+    sublabel: str       # second line of a span: "–1994"
+    title: str          # what a screen reader hears and the tooltip: "1990–1994年：12 件"
     count: int
     url: str
     selected: bool
-    x: float
-    y: float
-    width: float
-    height: float
-    label_x: float
-    slot_x: float
-    slot_width: float
+    height: float       # percent of the plot's height
 
 
 @dataclass
 class Timeline:
     caption: str
     bars: list[Bar]
-    width: int
-    height: int = HEIGHT
-    plot_bottom: int = PLOT_TOP + PLOT_HEIGHT
+    note: str = ""                   # "每柱 5 年" when years are grouped
     reset_url: str | None = None     # back to all years
 
 
 def build(result: SearchResult, endpoint: str = "pages.search") -> Timeline | None:
     request = result.request
-    if request.year is None:
-        counts = {f["value"]: f["count"] for f in result.facets.get("year", [])}
-        if not counts:
-            return None
-        keys = list(range(min(counts), max(counts) + 1))
-        slots = [(f"{y}", f"{y}年", counts.get(y, 0),
-                  changed(request, year=y), False) for y in keys]
-        caption, reset = "按年份分布", None
-    else:
-        counts = {f["value"]: f["count"] for f in result.facets.get("month", [])}
-        slots = [(f"{m}月", f"{request.year}年{m}月", counts.get(m, 0),
-                  changed(request, month=None if request.month == m else m),
-                  request.month == m) for m in range(1, 13)]
-        caption = f"{request.year}年 按月份分布"
-        reset = search_url_of(changed(request, year=None), endpoint)
-    width = max(MIN_WIDTH, len(slots) * MIN_SLOT)
-    slot = width / len(slots)
-    bar = min(MAX_BAR, round(slot * 0.68, 1))
-    top = max(s[2] for s in slots) or 1
-    bars = []
-    for i, (label, title, count, target, selected) in enumerate(slots):
-        height = round(PLOT_HEIGHT * count / top, 1) if count else 0
-        left = round(i * slot, 1)
-        bars.append(Bar(label, f"{title}：{count} 件", count, search_url_of(target, endpoint),
-                        selected, round(left + (slot - bar) / 2, 1), PLOT_TOP + PLOT_HEIGHT - height,
-                        bar, height, round(left + slot / 2, 1), left, round(slot, 1)))
-    return Timeline(caption, bars, width, reset_url=reset)
+    if request.year:
+        return _months(result, endpoint)
+    counts = {f["value"]: f["count"] for f in result.facets.get("year", []) if f["value"]}
+    if not counts:
+        return None
+    low, high = min(counts), max(counts)
+    span = next(s for s in SPANS if (high - (low - low % s)) // s < MAX_BARS)
+    slots = []
+    for start in range(low - low % span, high + 1, span):
+        end = start + span - 1
+        count = sum(c for y, c in counts.items() if start <= y <= end)
+        if span == 1:
+            slots.append((str(start), "", f"{start}年", count,
+                          changed(request, year=start), False))
+        else:
+            first, last = max(start, low), min(end, high)
+            target = changed(request, year=None, date_from=str(first), date_to=str(last))
+            chosen = (request.date_from, request.date_to) == (str(first), str(last))
+            slots.append((str(first), f"–{last}", f"{first}–{last}年", count, target, chosen))
+    note = f"每柱 {span} 年" if span > 1 else ""
+    return Timeline("按年份分布", _bars(slots, endpoint), note)
+
+
+def _months(result: SearchResult, endpoint: str) -> Timeline:
+    request = result.request
+    counts = {f["value"]: f["count"] for f in result.facets.get("month", [])}
+    slots = [(f"{m}月", "", f"{request.year}年{m}月", counts.get(m, 0),
+              changed(request, month=None if request.month == m else m), request.month == m)
+             for m in range(1, 13)]
+    reset = search_url_of(changed(request, year=None), endpoint)
+    return Timeline(f"{request.year}年 按月份分布", _bars(slots, endpoint), reset_url=reset)
+
+
+def _bars(slots: list[tuple[str, str, str, int, SearchRequest, bool]],
+          endpoint: str) -> list[Bar]:
+    top = max(s[3] for s in slots) or 1
+    return [Bar(label, sub, f"{title}：{count} 件", count, search_url_of(target, endpoint),
+                selected, max(MIN_HEIGHT, round(100 * count / top, 1)) if count else 0)
+            for label, sub, title, count, target, selected in slots]

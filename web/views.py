@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from itertools import chain
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
@@ -11,12 +11,13 @@ from archive.export import lines
 
 from . import timeline
 from .context import service
-from .params import parse_search
-from .security import download_headers, visitor_view
+from .params import ParamError, export_headers, parse_search, search_url_of
+from .security import download_headers, file_name, visitor_view
 
 bp = Blueprint("pages", __name__)
 
 MAX_ID = 2 ** 63 - 1          # SQLite integers; larger ids cannot exist
+SEARCH_PARAMS = ("q", "issuer", "topic", "year", "month", "from", "to", "sort", "page", "size")
 
 
 @bp.get("/")
@@ -40,19 +41,41 @@ def _show(doc_id: int) -> dict:
     return visitor_view(data)
 
 
-def highlight_terms(q: str) -> list[str]:
-    """The folded strings a search for `q` highlights (synonyms and split words too)."""
-    return service().terms(q)
-
-
 @bp.get("/doc/<int:doc_id>")
 def document(doc_id: int):
-    doc = _show(doc_id)
     q = request.args.get("q", "")
-    history = service().versions(doc_id)[1:]
-    return render_template("doc.html", doc=doc, q=q, terms=highlight_terms(q),
+    page = service().document_page(doc_id, q) if doc_id <= MAX_ID else None
+    if page is None:
+        abort(404)
+    doc = visitor_view(page.doc)
+    return render_template("doc.html", doc=doc, q=q, terms=page.terms,
+                           back=results_url(request.args),
+                           original=service().original_record(doc_id, data=False),
                            paragraphs=[p for p in (doc["body"] or "").split("\n") if p.strip()],
-                           related=service().related(doc_id), history=history)
+                           related=page.related, history=page.history)
+
+
+def results_url(args) -> str | None:
+    """The breadcrumb back to the results a document was opened from: its
+    link carries the search's parameters (query, filters, sort, page), so
+    the way back lands on the same page.  None when it came from elsewhere
+    (or the parameters are unusable: the breadcrumb then starts afresh)."""
+    if not any(name in args for name in SEARCH_PARAMS):
+        return None
+    try:
+        return search_url_of(parse_search(args))
+    except ParamError:
+        return None
+
+
+def original_name(found) -> str:
+    """The download's name: the source file's, or for one JSON Lines record
+    `<file>-line<N>.jsonl` (the line is plain JSON, even from a .jsonl.gz)."""
+    name = file_name(found.path) or "original"
+    if found.whole:
+        return name
+    stem = re.sub(r"(?i)(\.jsonl|\.json|\.ndjson)?(\.gz)?$", "", name) or "record"
+    return f"{stem}-line{found.line}.jsonl"
 
 
 @bp.get("/doc/<int:doc_id>/original")
@@ -64,11 +87,10 @@ def original(doc_id: int):
         if not re.fullmatch(r"[0-9]{1,18}", vid):
             abort(400, description="vid must be a version number")
         vid = int(vid)
-    found = service().original(doc_id, vid)
+    found = service().original_record(doc_id, vid)
     if found is None:
         abort(404)
-    path, data = found
-    response = Response(data, headers=download_headers(path))
+    response = Response(found.data, headers=download_headers(original_name(found)))
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -81,10 +103,11 @@ EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson
 def export(fmt: str):
     """Every bulletin of the result set (all pages), streamed."""
     req = parse_search(request.args)
+    headers = export_headers(request.args)
     records = service().export(req)
     first = next(records, None)          # errors (no index...) before the headers
-    chunks = lines(chain([first], records) if first is not None else [], fmt)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    chunks = lines(chain([first], records) if first is not None else [], fmt, headers)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     response = Response(stream_with_context(c.encode("utf-8") for c in chunks),
                         content_type=EXPORT_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="bulletins-{stamp}.{fmt}"'

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from typing import Iterable
+from collections.abc import Iterable
 
 from .mapping import DEFAULT_INDEX, index_template
 from .translate import search_body

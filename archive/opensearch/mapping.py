@@ -29,7 +29,7 @@ What each field reproduces of the archive's own index:
 from __future__ import annotations
 
 import json
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..analysis import fold, is_word
 from ..fields import SEARCH_FIELDS

@@ -24,7 +24,7 @@ the original's.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..analysis import fold
 from ..query import And, Not, Or, ParsedQuery, Word, date_bound, parse

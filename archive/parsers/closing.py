@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from archive.normalize import collapse_ws, parse_date
+from archive.dates import parse_date
+from archive.normalize import collapse_ws
 
 _HZ = "〇零○Ｏ一二两三四五六七八九十"
 _DATE = (rf"(?:\d{{4}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
@@ -25,7 +26,8 @@ _SIGNED_LINE = re.compile(rf"^(?P<signer>\S.{{1,38}}?)[\s\u3000]*(?P<date>{_DATE
 _NOT_SIGNER = re.compile(r"[。；;！？!?:：，,]|^附件|^[（(]|^\d")
 # Notes that may follow a 落款: （此件公开发布）, （联系人：…）, 抄送：….
 _TRAILER = re.compile(r"^[（(].*[）)]$|^抄送|^(?:联系人|联系电话)")
-_ORG_END = re.compile(r"(?:局|委|会|府|办|室|院|厅|部|处|所|站|队|中心|公司|政府|办公室|小组|指挥部)$")
+_ORG_END = re.compile(
+    r"(?:局|委|会|府|办|室|院|厅|部|处|所|站|队|中心|公司|政府|办公室|小组|指挥部)$")
 _LAST_LINES = 8
 
 

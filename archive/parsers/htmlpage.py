@@ -28,9 +28,9 @@ import re
 import lxml.etree as etree
 import lxml.html
 
+from archive.dates import parse_date
 from archive.model import ParseResult, Record
-from archive.normalize import (build_record, collapse_ws, label_field, parse_date,
-                               pick_fields, strip_ws)
+from archive.normalize import build_record, collapse_ws, label_field, pick_fields, strip_ws
 from archive.parsers.labels import LABEL_AT as _LABEL_AT
 from archive.parsers.labels import LABEL_ONLY as _LABEL_ONLY
 from archive.parsers import titles
@@ -307,7 +307,8 @@ def _is_chrome(el) -> bool:
     hint = _hint(el)
     if not hint.strip() or not _NEG_WORDS.search(hint):
         return False
-    if _POS_WORDS.search(hint) and not re.search(r"title|extend|info|share|attach|related", hint, re.I):
+    if (_POS_WORDS.search(hint)
+            and not re.search(r"title|extend|info|share|attach|related", hint, re.I)):
         return False
     size = len(collapse_ws(_text(el)))
     return size < 200 or _link_density(el) > 0.3

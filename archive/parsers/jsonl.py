@@ -13,7 +13,7 @@ hostile 200 MB line would cost gigabytes.
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from archive.model import ParseResult, Record
 from archive.normalize import build_record, label_field, pick_fields
@@ -39,7 +39,8 @@ def parse_line(text: str, number: int) -> Record:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}") from None
+        message = exc.msg.removesuffix(" at")
+        raise ValueError(f"invalid JSON: {message} at column {exc.colno}") from None
     except RecursionError:
         raise ValueError("invalid JSON: nested too deeply") from None
     if not isinstance(obj, dict):

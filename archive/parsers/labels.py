@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from archive.fields import PAGE_LABELS
-from archive.normalize import collapse_ws, parse_date
+from archive.dates import parse_date
+from archive.normalize import collapse_ws
 
 _SPACE = r"[\s\u3000\xa0]"
 

@@ -45,9 +45,11 @@ _AFTER_CRUMB = re.compile(r"^\s*(?:(?:发布)?时间\s*[:：]\s*[\d\-/.: ]+)?\s*
                           r"(?:(?:微信|微博|QQ空间|分享到[:：]?|打印|收藏)\s*)*")
 # A 发文字号 heading the document (`岚经发〔2016〕40号`), and the 版记 closing it.
 _DOC_NO_HEAD = re.compile(r"^\s*(\S{1,16}?[〔\[（(【]\d{4}[〕\]）)】]\d+号)\s*")
-_IMPRINT = re.compile(r"(?:(?:^|\s+)抄送[:：]\S*)?(?:^|\s+)\S{2,30}?\s*\d{4}年\d{1,2}月\d{1,2}日印发\s*$"
-                      r"|(?:^|\s+)抄送[:：]\S*\s*$")
-_TAIL_CHROME = re.compile(r"(?:\s*(?:来源\s*[:：]\s*\S+|附件下载|【?(?:打印本页|打印|关闭窗口|关闭)】?))+\s*$")
+_IMPRINT = re.compile(
+    r"(?:(?:^|\s+)抄送[:：]\S*)?(?:^|\s+)\S{2,30}?\s*\d{4}年\d{1,2}月\d{1,2}日印发\s*$"
+    r"|(?:^|\s+)抄送[:：]\S*\s*$")
+_TAIL_CHROME = re.compile(
+    r"(?:\s*(?:来源\s*[:：]\s*\S+|附件下载|【?(?:打印本页|打印|关闭窗口|关闭)】?))+\s*$")
 
 
 def _line_pairs(line: str) -> list[tuple[str, str]] | None:
@@ -62,7 +64,8 @@ def _line_pairs(line: str) -> list[tuple[str, str]] | None:
     kept = []
     for m in LABEL_AT.finditer(text):
         opening = m.start() == start
-        spaced = m.end() == len(text) or text[m.end() - 1].isspace() or text[m.end():m.end() + 1].isspace()
+        spaced = (m.end() == len(text) or text[m.end() - 1].isspace()
+                  or text[m.end():m.end() + 1].isspace())
         if m.group(2) or (opening and spaced) or (
                 _WIDE_GAP.search(text[:m.start()]) and spaced):
             kept.append(m)
@@ -169,7 +172,7 @@ def _strip_heading(body: list[str], values: dict) -> list[str]:
     rest = first[m.end():]
     if title and len(title) >= 6:
         squashed, taken = "", 0
-        for taken, ch in enumerate(rest, 1):
+        for taken, ch in enumerate(rest, 1):  # noqa: B007 (read after the loop)
             squashed += "" if ch.isspace() else ch
             if len(squashed) >= len(title):
                 break

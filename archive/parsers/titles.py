@@ -17,7 +17,13 @@ _SUFFIX = re.compile(r"^(?P<title>.{4,}?)\s*(?:_+|[|｜]|[-–—]+)\s*(?P<site>
 # The part of <title> that names the site rather than the article.
 SITE_NAME = re.compile(r"(?:人民政府|政府网|门户网站?|网站|官网|政府|办公厅|[\u4e00-\u9fff]网"
                        r"|中国[\u4e00-\u9fff]{2,3})$")
-_BREADCRUMB = re.compile(r"(?:首页|当前位置|您的位置|所在位置).*(?:>|»|＞|›|/)|(?:>|»|＞|›).*(?:>|»|＞|›)")
+# A site name put before the title: `保定市人民政府网——标题`.
+# Only a website's name (…网, …网站) counts here: a title may itself start
+# with a phrase and a dash (`大变局中的中国与世界——写在…之际`).
+_PREFIX = re.compile(r"^(?P<site>[\u4e00-\u9fff]{2,20}(?:网|网站))\s*(?:——|—|[|｜]|_+)\s*"
+                     r"(?P<title>.{4,})$")
+_BREADCRUMB = re.compile(
+    r"(?:首页|当前位置|您的位置|所在位置).*(?:>|»|＞|›|/)|(?:>|»|＞|›).*(?:>|»|＞|›)")
 _PUNCT_ONLY = re.compile(r"^[\W_]*$")
 _DOC_NO_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}[〔\[［【(（]\d{4}[〕\]］】)）]第?\d+号$")
 
@@ -27,7 +33,11 @@ def squash(text: str) -> str:
 
 
 def strip_site_suffix(title: str, site_names: tuple[str, ...] = ()) -> str:
-    """`title` without a trailing site name (repeatedly: `文_部门_站名`)."""
+    """`title` without a trailing site name (repeatedly: `文_部门_站名`) or a
+    leading one (`站名——文`)."""
+    m = _PREFIX.match(title)
+    if m:
+        title = m.group("title").strip()
     while True:
         m = _SUFFIX.match(title)
         if not m:

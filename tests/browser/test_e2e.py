@@ -1,77 +1,19 @@
-"""End to end in real headless Chromium: the waitress server of `web.server`
-on a free localhost port, driven by Playwright.
-
-Needs Debian's chromium at /usr/bin/chromium (`.ci/install-browser`) and the
-`playwright` package (the browser download of `playwright install` is not
-used).  Screenshots go to test-artifacts/ (git-ignored).
-"""
+"""End to end in real headless Chromium on the bundled sample: the waitress
+server of `web.server` on a free localhost port, driven by Playwright
+(fixtures and helpers in browsertools.py)."""
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
+from browsertools import browser, page_errors  # noqa: F401  (fixtures)
+from browsertools import open_page as _page, params_of as _params, serving, shot as _shot
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def running_server(home, threads: int):
-    """The production server on a free port, in a thread: yields its base URL."""
-    from web.server import make_server
-
-    server = make_server(home, "127.0.0.1", 0, threads=threads)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(5)
 
 
 @pytest.fixture(scope="module")
 def base_url(sample_home):
-    yield from running_server(sample_home, 4)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (run .ci/install-browser)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture()
-def page_errors():
-    return []
-
-
-def _page(browser, base_url, errors, width, height=900):
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  accept_downloads=True, base_url=base_url)
-    page = context.new_page()
-    # CSP violations and script errors show up here.
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return page
-
-
-def _params(page) -> dict:
-    return parse_qs(urlsplit(page.url).query)
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    with serving(sample_home) as url:
+        yield url
 
 
 def test_search_journey(browser, base_url, page_errors, tmp_path):
@@ -88,11 +30,11 @@ def test_search_journey(browser, base_url, page_errors, tmp_path):
     assert "“青石县”的检索结果" in page.title()
     assert page.locator(".result-count strong").inner_text() == "43"
     assert page.locator("li.hit").count() == 10
-    assert page.locator(".timeline svg a").count() == 3
+    assert page.locator(".timeline a.tl-bar").count() == 3
     _shot(page, "search-desktop-1280.png")
 
     # A facet filters; its chip removes the filter again.
-    facet = page.locator("#facet-issuer + ul a").first
+    facet = page.locator("#facet-issuer ~ .facet-top a").first
     issuer = facet.locator(".facet-value").inner_text()
     facet.click()
     page.wait_for_url("**issuer=*")
@@ -105,7 +47,7 @@ def test_search_journey(browser, base_url, page_errors, tmp_path):
     assert page.locator(".chip").count() == 0
 
     # A timeline bar filters by year.
-    page.locator(".timeline svg a").first.click()
+    page.locator(".timeline a.tl-bar").first.click()
     page.wait_for_url("**year=*")
     assert page.locator(".chip").count() == 1
     page.locator(".chip").click()
@@ -164,11 +106,10 @@ def test_narrow_screen(browser, base_url, page_errors):
     page.goto("/?q=安全")
     # Nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    # Filters start folded on a phone, and open on a tap.
-    panel = page.locator("details.facet-panel")
-    assert panel.get_attribute("open") is None
+    # Filters start hidden on a phone, and open as a panel from the button.
+    assert not page.locator("#facet-topic").is_visible()
     _shot(page, "search-mobile-360.png")
-    panel.locator("summary").click()
+    page.locator("[data-filter-toggle]").click()
     assert page.locator("#facet-topic").is_visible()
     page.goto("/doc/1?q=防汛")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

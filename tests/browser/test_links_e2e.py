@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_e2e import _page, _shot, browser, running_server  # noqa: F401  (browser: a fixture)
+from browsertools import browser  # noqa: F401  (a fixture)
+from browsertools import open_page as _page, serving, shot as _shot
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +36,8 @@ def revised_home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def links_url(revised_home):
-    yield from running_server(revised_home, 2)
+    with serving(revised_home) as url:
+        yield url
 
 
 def test_document_with_citations_and_revisions(browser, links_url):  # noqa: F811

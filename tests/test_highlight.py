@@ -1,0 +1,52 @@
+"""Snippet windows: archive.highlight against a straightforward reference."""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+# ------------------------------------------------- snippet windows (oracle) --
+
+def _best_window_reference(text, spans, width, taken):
+    """The straightforward window search archive.highlight optimises."""
+    from bisect import bisect_left, bisect_right
+
+    starts = [s for s, _ in spans]
+    best, best_score = None, 0
+    for start, _end in spans[:200]:
+        if any(lo <= start < hi for lo, hi in taken):
+            continue
+        lo = max(0, start - width // 3)
+        hi = min(len(text), lo + width)
+        first = bisect_right(starts, lo) - 1
+        if first >= 0 and spans[first][0] < lo < spans[first][1]:
+            lo = spans[first][0]
+        last = bisect_left(starts, hi) - 1
+        if last >= 0 and spans[last][0] < hi < spans[last][1]:
+            hi = spans[last][1]
+        if any(lo < t_hi and t_lo < hi for t_lo, t_hi in taken):
+            continue
+        inside = spans[bisect_left(starts, lo):bisect_left(starts, hi)]
+        inside = [(s, e) for s, e in inside if e <= hi]
+        score = len({text[s:e] for s, e in inside}) * 100 + len(inside)
+        if score > best_score:
+            best, best_score = (lo, hi), score
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="甲乙丙丁戊 ", max_size=400),
+       terms=st.lists(st.text(alphabet="甲乙丙丁戊", min_size=1, max_size=3), min_size=1,
+                      max_size=4),
+       width=st.integers(4, 60))
+def test_best_window_equals_the_reference(text, terms, width):
+    from archive.highlight import _best_window, match_spans
+
+    spans = match_spans(text, terms)
+    taken: list = []
+    for _ in range(3):
+        want = _best_window_reference(text, spans, width, taken)
+        assert _best_window(text, spans, width, taken) == want
+        if want is None:
+            break
+        taken.append(want)

@@ -1,0 +1,123 @@
+"""Array ranking (archive/ranking.py) against Whoosh's own BM25F scorer, and
+the relevance order's paging and ties against a full sort."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archive import ranking
+from archive.search import SearchRequest, SearchService
+
+WORD_SETS = [["人大常委会"], ["防汛"], ["教育", "安全"], ["青石县", "通知", "会议"],
+             ["政府"], ["绝无此词甲乙"]]
+
+
+def whoosh_scores(searcher, words: list[str]) -> dict[int, float]:
+    """Every document's BM25F from Whoosh itself: the union of
+    title^3 / meta^1.5 / body^1 terms, no shortcuts, no limit."""
+    from whoosh import query as wq
+    from whoosh.collectors import TopCollector
+
+    terms = [wq.Term(f, w, boost=b) for w in words for f, b in ranking.FIELD_BOOSTS]
+    query = wq.Or(terms)
+    query.matcher_type = wq.Or.DEFAULT_MATCHER
+    from whoosh.searching import Searcher
+
+    collector = TopCollector(limit=10**9, usequality=False, replace=0)
+    with searcher.whoosh_lock:
+        Searcher(searcher.whoosh).search_with_collector(query, collector)
+        return {hit.docnum: hit.score for hit in collector.results()}
+
+
+def check_against_whoosh(home) -> int:
+    searcher = SearchService(home).searcher()
+    scored = 0
+    for words in WORD_SETS + [list(_common_words(searcher))]:
+        expected = whoosh_scores(searcher, words)
+        docs = searcher.universe
+        got = ranking.bm25f(searcher.postings, words, docs)
+        want = np.asarray([expected.get(int(d), 0.0) for d in docs])
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg=str(words))
+        scored += int((want > 0).sum())
+    return scored
+
+
+def _common_words(searcher):
+    """A few words of the index's first title (present whatever the data)."""
+    title = searcher.whoosh.stored_fields(int(searcher.universe[0]))["hit"]["title"]
+    return searcher.query_segmenter.words_of(title)[:4]
+
+
+def test_bm25f_equals_whoosh_on_the_sample(sample_home):
+    assert check_against_whoosh(sample_home) > 20      # the check compared real scores
+
+
+def test_bm25f_equals_whoosh_across_segments(corpus_slice_home):
+    searcher = SearchService(corpus_slice_home).searcher()
+    assert len(list(searcher.whoosh.leaf_readers())) > 1   # offsets are exercised
+    assert check_against_whoosh(corpus_slice_home) > 100
+
+
+def test_postings_are_read_once_and_shared(sample_home):
+    postings = SearchService(sample_home).searcher().postings
+    first = postings.of("body", "通知")
+    assert first[0].size and postings.of("body", "通知") is first
+    assert np.all(np.diff(first[0]) > 0)                  # sorted, unique docnums
+
+
+def test_cache_is_bounded(sample_home):
+    searcher = SearchService(sample_home).searcher()
+    small = ranking.Postings(searcher.whoosh, searcher.whoosh_lock, capacity=5)
+    for word in ("通知", "政府", "会议", "安全", "教育"):
+        small.of("body", word)
+    assert len(small._cache) >= 1 and (small._cached <= 5 or len(small._cache) == 1)
+
+
+# ------------------------------------------------------------------- paging --
+
+@pytest.mark.parametrize("q", ["通知", "人大 会议", "青石县 OR 防汛", "政府 -教育", '"人大常委会"'])
+def test_pages_add_up_to_the_whole_order(sample_home, q):
+    service = SearchService(sample_home)
+    everything = service.search(SearchRequest(q=q, all=True, highlight=False))
+    ids = [h.id for h in everything.hits]
+    assert len(ids) == everything.total and len(set(ids)) == len(ids)
+    for size in (1, 3, 7):
+        paged = []
+        for page in range(1, everything.total // size + 2):
+            result = service.search(SearchRequest(q=q, size=size, page=page, highlight=False))
+            paged += [h.id for h in result.hits]
+        assert paged == ids, (q, size)
+
+
+# --------------------------------------------------------------------- ties --
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from([0.0, 0.5, 1.25, 3.0]),
+                          st.integers(0, 3)), min_size=1, max_size=40),
+       st.integers(0, 45), st.integers(1, 12))
+def test_order_equals_a_full_sort(rows, start, size):
+    """The partitioned top-k equals slicing a full sort (tier, score, newest,
+    docnum), however many ties sit at the cut."""
+    docs = np.arange(len(rows), dtype=np.int64) * 3
+    tiers = np.asarray([r[0] * 100 for r in rows], dtype=np.int64)
+    scores = np.asarray([r[1] for r in rows])
+    dates = np.asarray([20200101 + r[2] for r in rows], dtype=np.int64)
+    full = sorted(range(len(rows)), key=lambda i: (-tiers[i], -scores[i], -dates[i], docs[i]))
+    got = ranking.order(docs, tiers, scores, dates, start, start + size)
+    assert got.tolist() == full[start:start + size]
+    newest = sorted(range(len(rows)), key=lambda i: (-dates[i], docs[i]))
+    oldest = sorted(range(len(rows)), key=lambda i: (dates[i], docs[i]))
+    assert ranking.by_date(docs, dates, start, start + size).tolist() == \
+        newest[start:start + size]
+    assert ranking.by_date(docs, dates, start, start + size, newest_first=False).tolist() == \
+        oldest[start:start + size]
+
+
+def test_equal_scores_are_newest_first_then_docnum():
+    docs = np.asarray([2, 5, 9, 11], dtype=np.int64)
+    zeros = np.zeros(4, dtype=np.int64)
+    dates = np.asarray([20200101, 20240101, 20200101, 20240101], dtype=np.int64)
+    got = ranking.order(docs, zeros, np.ones(4), dates, 0, 4)
+    assert docs[got].tolist() == [5, 11, 2, 9]
