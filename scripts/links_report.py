@@ -65,7 +65,7 @@ def report(args, docs: dict, found: int, grouped: dict, cpu: float) -> None:
     reader = Citations(args.out)
     resolved = []
     kinds = Counter()
-    for src, pos, doc_no, title, dkey, tkey in reader.db.execute(
+    for src, _pos, doc_no, title, dkey, tkey in reader.db.execute(
             "SELECT src, pos, doc_no, title, doc_no_key, title_key FROM refs"):
         date = reader._key_row(src)[2]
         target = reader.resolve(dkey, tkey, date, exclude=src)
