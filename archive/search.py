@@ -588,8 +588,8 @@ class Searcher:
         as `_leaf` lists them."""
         self._refresh_synonyms()
         words = dict.fromkeys((w.text, w.field, w.quoted, w.doc_no) for w in parsed.words())
-        return [t for text, field, quoted, doc_no in words
-                for t in self.variants(Word(text, field, quoted, doc_no))]
+        return list(dict.fromkeys(t for text, field, quoted, doc_no in words
+                                  for t in self.variants(Word(text, field, quoted, doc_no))))
 
     def related(self, doc_id: int, text: str, limit: int = 5) -> list[Hit]:
         """More like this: the document's most distinctive words, itself excluded."""

@@ -274,3 +274,12 @@ def test_search_export_and_facets_random(service, q):
     assert service.terms(q) == result.terms
     dated = sum(1 for hit in result.hits if hit.fields.get("issued") or hit.fields.get("published"))
     assert sum(f["count"] for f in result.facets["year"]) == dated
+
+
+def test_terms_of_a_word_typed_plain_and_quoted_are_listed_once(service):
+    # Found by the random test above: a word typed plain and quoted (0"""0)
+    # highlights 0 once, as the search does.
+    from archive.search import SearchRequest
+
+    result = service.search(SearchRequest(q='0"""0', all=True, highlight=False))
+    assert service.terms('0"""0') == result.terms == ["0"]
