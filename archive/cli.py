@@ -320,7 +320,8 @@ def _print_hits(hits, color: bool) -> None:
 @click.option("--versions", is_flag=True, help="List earlier versions too.")
 @click.option("--diff", "as_diff", is_flag=True,
               help="What changed between two versions (default: the two latest).")
-@click.option("--from", "from_v", type=int, metavar="V", help="With --diff: older version (1 = first).")
+@click.option("--from", "from_v", type=int, metavar="V",
+              help="With --diff: older version (1 = first).")
 @click.option("--to", "to_v", type=int, metavar="V", help="With --diff: newer version.")
 @click.pass_obj
 def show(obj: Context, doc_id, as_json, original, versions, as_diff, from_v, to_v):

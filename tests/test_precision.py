@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive import grams, jobs, nearby
-from archive import search as search_module
+from archive import searcher as searcher_module
 from archive.analysis import fold
 from archive.cli import main
 from archive.query import MAX_INPUT_CHARS, parse
@@ -303,7 +303,7 @@ def test_deadline_is_checked_inside_verification(service):
 
 
 def test_a_search_past_its_deadline_stops(service, monkeypatch):
-    monkeypatch.setattr(search_module, "SEARCH_TIME_LIMIT", -1.0)
+    monkeypatch.setattr(searcher_module, "SEARCH_TIME_LIMIT", -1.0)
     with pytest.raises(SearchTimeout):
         service.searcher().search(SearchRequest(q="营商环境会议"))
 

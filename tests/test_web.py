@@ -301,6 +301,7 @@ def test_document_page_does_its_work_once(sample_home, monkeypatch):
     """One read of the bulletin, highlight terms from the parsed query (no
     search runs), related bulletins without loading jieba's dictionary."""
     from archive import search as search_module
+    from archive import searcher as searcher_module
     from archive.store import Archive
 
     service = SearchService(sample_home)
@@ -316,7 +317,7 @@ def test_document_page_does_its_work_once(sample_home, monkeypatch):
         raise AssertionError("the document page loaded the full dictionary")
 
     monkeypatch.setattr(search_module.Searcher, "search", no_search)
-    monkeypatch.setattr(search_module, "segmenter_for", no_dictionary)
+    monkeypatch.setattr(searcher_module, "segmenter_for", no_dictionary)
     page = service.document_page(1, "防汛 人大")
     assert reads == [1]
     assert {"防汛", "人大"} <= set(page.terms)

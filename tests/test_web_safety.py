@@ -15,7 +15,10 @@ from urllib.parse import quote
 
 import pytest
 
+import archive.request as request_mod
 import archive.search as search_mod
+import archive.searcher as searcher_mod
+import archive.service as service_mod
 from archive import jobs
 from archive.search import SearchRequest, SearchService, SearchTimeout
 from web import create_app
@@ -431,20 +434,22 @@ def test_search_deadline_is_enforced(home, monkeypatch):
         return real_leaf(self, word)
 
     monkeypatch.setattr(type(searcher), "leaf", slow_leaf)
-    monkeypatch.setattr(search_mod, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
-    monkeypatch.setattr(search_mod, "SEARCH_TIME_LIMIT", 0.5)
+    for module in (searcher_mod, request_mod):      # the deadline is set and checked
+        monkeypatch.setattr(module, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+        monkeypatch.setattr(module, "SEARCH_TIME_LIMIT", 0.5)
     with pytest.raises(SearchTimeout) as caught:
         service.search(SearchRequest(q=" ".join(f"词{i}" for i in range(20))))
     assert len(calls) == 3                          # 0.6 s > 0.5 s: not all 20 words
     assert "0.5" in str(caught.value)
-    monkeypatch.setattr(search_mod, "time", time)
+    monkeypatch.setattr(searcher_mod, "time", time)
+    monkeypatch.setattr(request_mod, "time", time)
     # the next search on the same thread has a fresh deadline
     monkeypatch.setattr(type(searcher), "leaf", real_leaf)
     assert service.search(SearchRequest(q="安全")).total > 0
 
 
 def test_timeout_maps_to_503_with_a_message(client, monkeypatch):
-    monkeypatch.setattr(search_mod, "SEARCH_TIME_LIMIT", -1.0)
+    monkeypatch.setattr(searcher_mod, "SEARCH_TIME_LIMIT", -1.0)
     response = client.get("/?q=" + quote("安全"))
     assert response.status_code == 503
     assert "检索用时过长" in response.get_data(as_text=True)
@@ -452,7 +457,7 @@ def test_timeout_maps_to_503_with_a_message(client, monkeypatch):
     response = client.get("/api/search?q=" + quote("安全"))
     assert response.status_code == 503 and response.mimetype == "application/json"
     assert "longer than" in response.get_json()["error"]
-    monkeypatch.setattr(search_mod, "SEARCH_TIME_LIMIT", 10.0)
+    monkeypatch.setattr(searcher_mod, "SEARCH_TIME_LIMIT", 10.0)
     assert client.get("/api/search?q=" + quote("安全")).status_code == 200
 
 
@@ -627,7 +632,7 @@ def test_related_uses_a_bounded_prefix_and_a_cache(home, ids, monkeypatch):
     monkeypatch.setattr(type(searcher), "related",
                         lambda self, doc_id, text, limit=5: seen.append(text)
                         or real(self, doc_id, text, limit))
-    monkeypatch.setattr(search_mod, "RELATED_PREFIX_CHARS", 7)
+    monkeypatch.setattr(service_mod, "RELATED_PREFIX_CHARS", 7)
     first = service.related(ids["page"])
     again = service.related(ids["page"])
     assert [h.id for h in first] == [h.id for h in again]
