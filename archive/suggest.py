@@ -8,9 +8,10 @@ the bulletins use, frequent title phrases, names) that a typist could have
 meant:
 
 * one character substituted, missing, extra, or two swapped (two of these
-  for words of four characters or more) — this covers similar-shape typos
-  (形近: 坏/环) without a shape table, because the vocabulary is small and
+  for words of four characters or more), the vocabulary being small and
   real;
+* similar-shape characters (形近: 己/已, 坏/环), from their four-corner
+  codes (`archive.shapes`), cheaper than an unrelated substitution;
 * same-sound characters (同音: 物/务, 长/常, any number of them), from
   pypinyin's readings — the usual error of a pinyin input method, so they
   cost half an edit.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+from . import shapes
 from .analysis import fold
 from .query import ParsedQuery
 
@@ -39,8 +41,10 @@ MAX_DROP_TRIES = 8          # "drop a word" fallback queries tried
 # method offered it), two characters swapped, one left out are cheaper than
 # an unrelated substitution or an extra character.  A near-sound one (same
 # initial or final: 坏 huai / 环 huan, also most look-alikes that share a
-# phonetic component) sits between.  Measured with scripts/eval_typos.py.
+# phonetic component) sits between, a look-alike (four-corner codes, see
+# archive.shapes) just above same sound.  Measured with scripts/eval_typos.py.
 SAME_SOUND, NEAR_SOUND, SWAPPED, MISSING, EXTRA, OTHER = 0.5, 0.8, 0.45, 0.55, 1.0, 1.0
+SIMILAR_SHAPE = 0.6
 COMMON_BONUS = 0.1
 _INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j",
              "q", "x", "r", "z", "c", "s", "y", "w")
@@ -60,10 +64,12 @@ def _no_readings(char: str) -> tuple[str, ...]:
 def substitution_cost(a: str, b: str, readings=_no_readings) -> float:
     """Cost of typing `a` for `b`: same sound when `b`'s usual (first) reading
     is one of `a`'s — a rare reading of the intended character (不 read fu)
-    is not what a typist spells."""
+    is not what a typist spells; then similar shape; then near sound."""
     ra, rb = set(readings(a)), set(readings(b)[:1])
     if ra & rb:
         return SAME_SOUND
+    if shapes.similar(a, b):
+        return SIMILAR_SHAPE
     sa, sb = [_split(r) for r in ra], [_split(r) for r in rb]
     if any((x[0] and x[0] == y[0]) or (x[1] and x[1] == y[1]) for x in sa for y in sb):
         return NEAR_SOUND

@@ -1,0 +1,68 @@
+"""Did you mean for similar-shape (形近) typos: the look-alike data comes from
+the four-corner-method package (archive.shapes), not from a test table."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from archive import jobs, shapes, suggest
+from archive.search import SearchRequest, SearchService
+
+
+def _record(n, title, body):
+    return {"index_no": f"S-{n:03d}", "title": title, "body": body,
+            "issuer": "青石县人民政府", "topic": "综合政务", "issued": "2024-03-01"}
+
+
+# 冶炼 and 锻炼 are both one substitution from the typo 治炼; 锻炼 is the
+# commoner, 冶 only looks like 治 (no shared sound: zhi / ye / duan).
+RECORDS = ([_record(i, f"冶炼企业安全检查第{i}次", "冶炼企业安全生产检查情况。") for i in range(3)]
+           + [_record(10 + i, f"全民健身锻炼活动第{i}期", "组织群众锻炼身体。")
+              for i in range(8)])
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    source = tmp_path_factory.mktemp("shape-src")
+    with open(source / "records.jsonl", "w", encoding="utf-8") as out:
+        for record in RECORDS:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    home = tmp_path_factory.mktemp("shape-home")
+    assert jobs.ingest(home, [source]).added == len(RECORDS)
+    return SearchService(home)
+
+
+def test_look_alikes_come_from_four_corner_codes():
+    assert shapes.code("己") == shapes.code("已")
+    assert shapes.similar("己", "已") and shapes.similar("坏", "环")   # 41190 / 11190
+    assert not shapes.similar("冶", "锻")
+    assert not shapes.similar("治", "治") and not shapes.similar("a", "b")
+
+
+def test_similar_shape_costs_less_than_an_unrelated_character():
+    table = {"治": ("zhi",), "冶": ("ye",), "锻": ("duan",)}
+
+    def readings(char):
+        return table[char]
+
+    assert suggest.substitution_cost("治", "冶", readings) == suggest.SIMILAR_SHAPE
+    assert suggest.substitution_cost("治", "锻", readings) == suggest.OTHER
+    assert suggest.SAME_SOUND < suggest.SIMILAR_SHAPE < suggest.OTHER
+
+
+def test_similar_shape_typo_suggests_the_look_alike_word_over_a_commoner_one(service):
+    result = service.search(SearchRequest(q="治炼"))
+    assert result.total == 0
+    assert result.suggestion == "冶炼"
+    assert result.suggestion_total == 3
+
+
+def test_importing_the_search_path_does_not_load_the_shape_table():
+    code = ("import sys, archive.cli, archive.search, archive.suggest; "
+            "print('four_corner_method' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
