@@ -61,14 +61,14 @@ def _no_readings(char: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=65536)
-def substitution_cost(a: str, b: str, readings=_no_readings) -> float:
+def substitution_cost(a: str, b: str, readings=_no_readings, shape_code=shapes.code) -> float:
     """Cost of typing `a` for `b`: same sound when `b`'s usual (first) reading
     is one of `a`'s — a rare reading of the intended character (不 read fu)
     is not what a typist spells; then similar shape; then near sound."""
     ra, rb = set(readings(a)), set(readings(b)[:1])
     if ra & rb:
         return SAME_SOUND
-    if shapes.similar(a, b):
+    if shapes.similar(a, b, shape_code):
         return SIMILAR_SHAPE
     sa, sb = [_split(r) for r in ra], [_split(r) for r in rb]
     if any((x[0] and x[0] == y[0]) or (x[1] and x[1] == y[1]) for x in sa for y in sb):
@@ -77,9 +77,10 @@ def substitution_cost(a: str, b: str, readings=_no_readings) -> float:
 
 
 
-def edit_cost(typed: str, word: str, readings=_no_readings) -> float:
+def edit_cost(typed: str, word: str, readings=_no_readings, shape_code=shapes.code) -> float:
     """Weighted Damerau-Levenshtein distance from what was typed to `word`
-    (optimal string alignment; `readings(char)` -> toneless pinyin)."""
+    (optimal string alignment; `readings(char)` -> toneless pinyin,
+    `shape_code(char)` -> four-corner code)."""
     rows, cols = len(typed) + 1, len(word) + 1
     d = [[0.0] * cols for _ in range(rows)]
     for i in range(rows):
@@ -89,7 +90,7 @@ def edit_cost(typed: str, word: str, readings=_no_readings) -> float:
     for i in range(1, rows):
         for j in range(1, cols):
             a, b = typed[i - 1], word[j - 1]
-            sub = 0.0 if a == b else substitution_cost(a, b, readings)
+            sub = 0.0 if a == b else substitution_cost(a, b, readings, shape_code)
             d[i][j] = min(d[i - 1][j] + EXTRA, d[i][j - 1] + MISSING, d[i - 1][j - 1] + sub)
             if i > 1 and j > 1 and a == word[j - 2] and typed[i - 2] == b and a != b:
                 d[i][j] = min(d[i][j], d[i - 2][j - 2] + SWAPPED)
@@ -113,11 +114,12 @@ def corrections(searcher, typed: str) -> list[tuple[float, int, str]]:
     vocabulary = searcher.vocabulary
     if vocabulary is not None:
         near, readings = vocabulary.near(typed), vocabulary.readings
+        shape_code = vocabulary.shape_code
     else:                       # a generation built before the vocabulary existed
         near = {w: 0 for w in getattr(searcher.query_segmenter, "neighbors",
                                       lambda _w: [])(typed)}
-        readings = _no_readings
-    costed = sorted((edit_cost(typed, w, readings), -freq, w) for w, freq in near.items()
+        readings, shape_code = _no_readings, shapes.code
+    costed = sorted((edit_cost(typed, w, readings, shape_code), -freq, w) for w, freq in near.items()
                     if len(w) >= 2 and w != typed)
     costed = [c for c in costed if allowed(typed, c[2], c[0])][:MAX_RANKED]
     scored = []

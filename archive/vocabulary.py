@@ -16,6 +16,9 @@ in ``vocab.sqlite`` next to the generation's other files:
 * ``readings(char, pinyin)``: every character's toneless readings from
   pypinyin, copied here because importing pypinyin's table costs ~2 s, far
   more than a cold `archive search` may;
+* ``shapes(char, code)``: every character's four-corner code (look-alikes,
+  `archive.shapes`), copied for the same reason (~0.1 s to load the
+  package's table; a generation built before this table loads it);
 * ``keys(key, word)``: lookup keys for near spellings — every string made by
   deleting one character of the word (so a word one substitution, insertion,
   deletion or transposition away from a query shares a key with one of the
@@ -36,6 +39,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+from . import shapes
 from .analysis import is_word
 
 BODY_PREFIX = 400          # body characters sampled per document
@@ -143,6 +147,8 @@ def build(target: Path, texts, segmenter) -> Path:
     db.execute("CREATE TABLE readings (char TEXT PRIMARY KEY, pinyin TEXT) WITHOUT ROWID")
     table = all_readings()
     db.executemany("INSERT INTO readings VALUES (?, ?)", sorted(table.items()))
+    db.execute("CREATE TABLE shapes (char TEXT PRIMARY KEY, code TEXT) WITHOUT ROWID")
+    db.executemany("INSERT INTO shapes VALUES (?, ?)", sorted(shapes.all_codes().items()))
     db.executemany("INSERT INTO words VALUES (?, ?)", sorted(words.items()))
     db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?)",
                    ((key, word) for word in sorted(words)
@@ -178,6 +184,8 @@ class Vocabulary:
                                    check_same_thread=False)
         self._lock = threading.Lock()
         self._readings: dict[str, tuple[str, ...]] = {}
+        self._has_shapes = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'shapes'").fetchone() is not None
 
     def readings(self, char: str) -> tuple[str, ...]:
         """Toneless pinyin readings of a character (itself when it has none)."""
@@ -190,6 +198,16 @@ class Vocabulary:
             if len(self._readings) < 100_000:
                 self._readings[char] = found
         return found
+
+    def shape_code(self, char: str) -> str | None:
+        """Four-corner code of a character (None when unknown), from this
+        generation's table, or the package's for an older generation."""
+        if not self._has_shapes:
+            return shapes.code(char)
+        with self._lock:
+            row = self._db.execute("SELECT code FROM shapes WHERE char = ?",
+                                   (char,)).fetchone()
+        return row[0] if row else None
 
     def near(self, word: str) -> dict[str, int]:
         """Vocabulary words sharing a lookup key with `word` -> sampled frequency:
