@@ -119,8 +119,8 @@ def corrections(searcher, typed: str) -> list[tuple[float, int, str]]:
         near = {w: 0 for w in getattr(searcher.query_segmenter, "neighbors",
                                       lambda _w: [])(typed)}
         readings, shape_code = _no_readings, shapes.code
-    costed = sorted((edit_cost(typed, w, readings, shape_code), -freq, w) for w, freq in near.items()
-                    if len(w) >= 2 and w != typed)
+    costed = sorted((edit_cost(typed, w, readings, shape_code), -freq, w)
+                    for w, freq in near.items() if len(w) >= 2 and w != typed)
     costed = [c for c in costed if allowed(typed, c[2], c[0])][:MAX_RANKED]
     scored = []
     for cost, _freq, word in costed:

@@ -80,3 +80,24 @@ def spread_home(tmp_path_factory) -> Path:
     report = jobs.ingest(home, [folder])
     assert report.failed == 0 and report.added == count, report.to_json()
     return home
+
+
+@pytest.fixture(scope="session")
+def records_home(tmp_path_factory):
+    """A function: (name, records) -> a data home of those record dicts,
+    ingested from one .jsonl, every record added."""
+    import json
+
+    from archive import jobs
+
+    def build(name: str, records) -> Path:
+        source = tmp_path_factory.mktemp(f"{name}-src")
+        with open(source / "records.jsonl", "w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        home = tmp_path_factory.mktemp(f"{name}-home")
+        report = jobs.ingest(home, [source])
+        assert report.added == len(records), report.to_json()
+        return home
+
+    return build

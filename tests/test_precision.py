@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from archive import grams, jobs, nearby
+from archive import grams, nearby
 from archive import searcher as searcher_module
 from archive.analysis import fold
 from archive.cli import main
@@ -71,15 +71,8 @@ RECORDS = (
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    source = tmp_path_factory.mktemp("precision-src")
-    with open(source / "records.jsonl", "w", encoding="utf-8") as out:
-        for record in RECORDS:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    home = tmp_path_factory.mktemp("precision-home")
-    report = jobs.ingest(home, [source])
-    assert report.added == len(RECORDS), report.to_json()
-    return home
+def home(records_home):
+    return records_home("precision", RECORDS)
 
 
 @pytest.fixture(scope="module")

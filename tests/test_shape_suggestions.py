@@ -2,13 +2,12 @@
 the four-corner-method package (archive.shapes), not from a test table."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import pytest
 
-from archive import jobs, shapes, suggest
+from archive import shapes, suggest
 from archive.search import SearchRequest, SearchService
 
 
@@ -25,19 +24,8 @@ RECORDS = ([_record(i, f"冶炼企业安全检查第{i}次", "冶炼企业安全
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    source = tmp_path_factory.mktemp("shape-src")
-    with open(source / "records.jsonl", "w", encoding="utf-8") as out:
-        for record in RECORDS:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    home = tmp_path_factory.mktemp("shape-home")
-    assert jobs.ingest(home, [source]).added == len(RECORDS)
-    return home
-
-
-@pytest.fixture(scope="module")
-def service(home):
-    return SearchService(home)
+def home(records_home):
+    return records_home("shape", RECORDS)
 
 
 def test_look_alikes_come_from_four_corner_codes():
@@ -58,8 +46,8 @@ def test_similar_shape_costs_less_than_an_unrelated_character():
     assert suggest.SAME_SOUND < suggest.SIMILAR_SHAPE < suggest.OTHER
 
 
-def test_similar_shape_typo_suggests_the_look_alike_word_over_a_commoner_one(service):
-    result = service.search(SearchRequest(q="治炼"))
+def test_similar_shape_typo_suggests_the_look_alike_word_over_a_commoner_one(home):
+    result = SearchService(home).search(SearchRequest(q="治炼"))
     assert result.total == 0
     assert result.suggestion == "冶炼"
     assert result.suggestion_total == 3
