@@ -184,6 +184,7 @@ class Vocabulary:
                                    check_same_thread=False)
         self._lock = threading.Lock()
         self._readings: dict[str, tuple[str, ...]] = {}
+        self._shape_codes: dict[str, str | None] = {}
         self._has_shapes = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'shapes'").fetchone() is not None
 
@@ -204,10 +205,14 @@ class Vocabulary:
         generation's table, or the package's for an older generation."""
         if not self._has_shapes:
             return shapes.code(char)
-        with self._lock:
-            row = self._db.execute("SELECT code FROM shapes WHERE char = ?",
-                                   (char,)).fetchone()
-        return row[0] if row else None
+        if char not in self._shape_codes:
+            with self._lock:
+                row = self._db.execute("SELECT code FROM shapes WHERE char = ?",
+                                       (char,)).fetchone()
+            if len(self._shape_codes) < 100_000:
+                self._shape_codes[char] = row[0] if row else None
+            return row[0] if row else None
+        return self._shape_codes[char]
 
     def near(self, word: str) -> dict[str, int]:
         """Vocabulary words sharing a lookup key with `word` -> sampled frequency:
