@@ -26,13 +26,15 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import doc_numbers
 from .analysis import fold
 from .normalize import normalize_doc_no
 
 FILE_NAME = "citations.sqlite"
 
-_OPEN = r"[\[【(（〔［﹝〖{]"
-_CLOSE = r"[\]】)）〕］﹞〗}]"
+# The bracket sets of 发文字号 are doc_numbers' (one rule for the whole archive).
+_OPEN = f"[{re.escape(doc_numbers.OPEN)}]"
+_CLOSE = f"[{re.escape(doc_numbers.CLOSE)}]"
 # The year in any brackets and the serial; then, looking back from there, the
 # 机关代字 (letters too: 京政发, 川府发).  Anchoring on the bracketed year first
 # is 10x faster than a pattern that starts at every Chinese character.
