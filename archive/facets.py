@@ -102,11 +102,23 @@ FACETS: tuple[Facet, ...] = (ColumnFacet("issuer", "发文机关", "issuers"),
                              YearFacet(), MonthFacet())
 
 
+def _masks(searcher, base: np.ndarray, request, parsed) -> dict[str, np.ndarray]:
+    return {f.name: f.mask(searcher, base, request, parsed)
+            for f in FACETS if f.selected(request)}
+
+
+def select(searcher, base: np.ndarray, request) -> np.ndarray:
+    """The documents every facet selection keeps (no counts: near matches)."""
+    keep = np.ones(base.size, dtype=bool)
+    for mask in _masks(searcher, base, request, None).values():
+        keep &= mask
+    return base[keep]
+
+
 def count_facets(searcher, base: np.ndarray, request,
                  parsed: ParsedQuery | None = None) -> tuple[np.ndarray, dict]:
     """The documents every selection keeps, and each facet's counts."""
-    masks = {f.name: f.mask(searcher, base, request, parsed)
-             for f in FACETS if f.selected(request)}
+    masks = _masks(searcher, base, request, parsed)
 
     def without(name):
         keep = np.ones(base.size, dtype=bool)

@@ -246,9 +246,11 @@ class Segment:
             return np.empty(0, dtype=np.uint32)
         return self.postings[self.offsets[i]:self.offsets[i + 1]]
 
-    def candidates(self, word: str) -> np.ndarray:
-        """Local doc numbers that contain every gram of `word` (sorted)."""
-        lists = sorted((self.posting(c) for c in set(query_codes(word))), key=len)
+    def candidates(self, *words: str) -> np.ndarray:
+        """Local doc numbers that contain every gram of every one of `words`
+        (sorted)."""
+        codes = {c for word in words for c in query_codes(word)}
+        lists = sorted((self.posting(c) for c in codes), key=len)
         if not lists:
             return np.empty(0, dtype=np.uint32)
         result = np.asarray(lists[0])

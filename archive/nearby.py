@@ -60,14 +60,8 @@ def near_keys(gram_index, parts: list[str], field: str | None, check) -> np.ndar
     found = []
     for segment in gram_index.segments:
         check()
-        local = None
-        for part in sorted(parts, key=len, reverse=True):
-            these = segment.candidates(part)
-            local = these if local is None else np.intersect1d(local, these,
-                                                               assume_unique=True)
-            if not local.size:
-                break
-        if local is None or not local.size:
+        local = segment.candidates(*parts)
+        if not local.size:
             continue
         local = segment.select(local, field,
                                lambda text, s, e: pattern.search(text, s, e) is not None, check)

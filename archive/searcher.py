@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import citations, config, grams, nearby, ranking, reprints, suggest
+from . import citations, config, facets, grams, nearby, ranking, reprints, suggest
 from .analysis import SYNONYMS, WordTable, read_synonyms, segmenter_for
 from .errors import NoIndex, SearchTimeout
 from .facets import count_facets
@@ -168,7 +168,7 @@ class Searcher(Matching):
         relaxed = self.evaluate(parsed.root, [], relaxed=True)
         if relaxed.size == final.size:
             return
-        docs, _ = count_facets(self, self._base_filter(relaxed, request, parsed), request)
+        docs = facets.select(self, self._base_filter(relaxed, request, parsed), request)
         docs = np.setdiff1d(docs, final, assume_unique=True)
         result.partial_total = int(docs.size)
         shown = docs[ranking.by_date(docs, self.date[docs], 0, nearby.SHOWN)]
