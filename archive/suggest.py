@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from . import shapes
+from . import grams, shapes
 from .analysis import fold
 from .query import ParsedQuery
 
@@ -154,11 +154,12 @@ def suggest(searcher, parsed: ParsedQuery, request, total: int) -> tuple[str, in
     query = request.q
     changed = False
     for word in words:
-        if word.quoted or word.doc_no:
+        # Typos are of text: a 文号, a quoted phrase or a non-text field
+        # (引用:, which names a linked bulletin) is taken as typed.
+        if word.quoted or word.doc_no or (word.field and word.field not in grams.FIELDS):
             continue
         typed = " ".join(fold(word.text).split())
-        own = int(searcher.exact(typed, word.field).size) if word.field else \
-            int(searcher.exact(typed).size)
+        own = int(searcher.exact(typed, word.field).size)
         better = correct_word(searcher, typed, own)
         if better and word.text in query:
             query = query.replace(word.text, better[0], 1)

@@ -186,6 +186,14 @@ def test_cites_query_combines_and_misses(home, ids):
     assert _citing(home, "cites:青政发〔2030〕1号") == set()
 
 
+def test_cites_query_without_citers_gets_no_text_suggestion(home):
+    # A 引用: value common in bulletins' text but cited by none: no result,
+    # and no did-you-mean computed on a field the text index does not have
+    # (it raised ValueError from the substring index before).
+    result = SearchService(home).search(SearchRequest(q="cites:人民政府"))
+    assert (result.total, result.suggestion) == (0, None)
+
+
 # ---------------------------------------------------------------- reprints --
 
 def test_copies_grouped_and_template_siblings_not(home, ids):
