@@ -72,7 +72,7 @@ class Matching:
         at = np.searchsorted(self._vids_sorted, vids)
         at = np.clip(at, 0, self._vids_sorted.size - 1)
         found = self._vids_sorted[at] == vids
-        return np.unique(self._docnums_by_vid[at[found]])
+        return grams.unique_sorted(self._docnums_by_vid[at[found]])
 
     def _cached(self, key, compute):
         """`compute()` once per search for `key` (per call without a search)."""
@@ -285,16 +285,8 @@ def _union(arrays: list[np.ndarray]) -> np.ndarray:
     arrays = [a for a in arrays if a.size]
     if not arrays:
         return _EMPTY
-    return np.unique(np.concatenate(arrays)) if len(arrays) > 1 else arrays[0]
+    return grams.unique_sorted(np.concatenate(arrays)) if len(arrays) > 1 else arrays[0]
 
 
 def _intersect(arrays: list[np.ndarray]) -> np.ndarray:
-    if not arrays:
-        return _EMPTY
-    arrays = sorted(arrays, key=len)
-    result = arrays[0]
-    for other in arrays[1:]:
-        if not result.size:
-            break
-        result = np.intersect1d(result, other, assume_unique=True)
-    return result
+    return grams.intersect_sorted(arrays) if arrays else _EMPTY

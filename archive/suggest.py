@@ -182,8 +182,8 @@ def correct_word(searcher, typed: str, field: str | None = None) -> tuple[str, i
     if not 2 <= len(typed) <= MAX_WORD_CHARS:
         return None
     found = corrections(searcher, typed)
-    if not found or max(c[1] for c in found) < SUGGEST_RATIO * max(
-            1, searcher.verified_so_far(typed, field)):
+    if not found or max(c[1] for c in found) < SUGGEST_RATIO * searcher.verified_so_far(
+            typed, field):
         return None
     own_count = int(searcher.exact(typed, field).size)
     for _cost, estimated, word in found:
