@@ -34,6 +34,7 @@ import json
 import mmap
 import os
 from dataclasses import dataclass, field as dc_field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,16 @@ def query_codes(word: str) -> list[int]:
         if len(run) == 1:
             codes.append(run[0])
         codes.extend((a + 1) * _RADIX + b for a, b in zip(run, run[1:]))
+    return codes
+
+
+@lru_cache(maxsize=4096)
+def _codes_of(words: tuple[str, ...]) -> np.ndarray:
+    """The distinct codes of `words`, sorted: computed once, not once per
+    segment (a query's words are looked up in every segment)."""
+    codes = np.unique(np.fromiter({c for word in words for c in query_codes(word)},
+                                  dtype=np.uint64))
+    codes.flags.writeable = False
     return codes
 
 
@@ -274,7 +285,7 @@ class Segment:
     def posting_lists(self, codes) -> list[np.ndarray] | None:
         """The posting lists of `codes`, looked up in one bisection of the
         term array; None when one of them is absent (no document has it)."""
-        wanted = np.fromiter(codes, dtype=np.uint64)
+        wanted = codes if isinstance(codes, np.ndarray) else np.fromiter(codes, dtype=np.uint64)
         if not wanted.size or not self.terms.size:
             return None if wanted.size else []
         at = np.searchsorted(self.terms, wanted)
@@ -286,7 +297,7 @@ class Segment:
     def candidates(self, *words: str) -> np.ndarray:
         """Local doc numbers that contain every gram of every one of `words`
         (sorted)."""
-        lists = self.posting_lists({c for word in words for c in query_codes(word)})
+        lists = self.posting_lists(_codes_of(words))
         if not lists:
             return np.empty(0, dtype=np.uint32)
         return intersect_sorted(lists)

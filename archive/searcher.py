@@ -22,7 +22,7 @@ from .errors import NoIndex, SearchTimeout
 from .facets import count_facets
 from .fields import DATE_FIELDS
 from .index import Generation, compute_docmap
-from .matching import Matching, _Leaf, _member
+from .matching import Matching, VerifiedSets, _Leaf, _member
 from .query import ParsedQuery, parse
 from .related import related_hits
 from .request import (SEARCH_TIME_LIMIT, Hit, SearchRequest, SearchResult, _check_deadline,
@@ -66,6 +66,7 @@ class Searcher(Matching):
         self.vocabulary = (Vocabulary(generation.vocab_path)
                            if generation.vocab_path.exists() else None)
         self.corrections_cache = suggest.WordCache()   # typed word -> alternatives
+        self.verified_sets = VerifiedSets()           # string -> docnums (archive.matching)
 
     def _load_docmap(self) -> None:
         path = self.generation.docmap_path(self.whoosh_generation)
