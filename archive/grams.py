@@ -204,6 +204,8 @@ def intersect_sorted(lists: list[np.ndarray]) -> np.ndarray:
     lists = sorted(lists, key=len)
     result = np.asarray(lists[0])
     for other in lists[1:]:
+        if other is result:
+            continue
         if not result.size or not other.size:
             return result[:0]
         at = np.searchsorted(other, result)
