@@ -128,8 +128,9 @@ class Matching:
         verified once in a search are not verified again."""
         state = self._cached(("verified", folded, fieldname), _Verified)
         if not state.complete:
-            known = self.verified_sets.get((folded, fieldname))
-            if known is not None:
+            known = (self.verified_sets.get((folded, fieldname))
+                     if needs_text(folded, fieldname) else self.candidates(folded))
+            if known is not None:           # postings alone are exact, or remembered
                 state.found, state.complete = known, True
         if not state.complete and (within is None
                                    or within.size > _WITHIN_SHARE * self.universe.size):
