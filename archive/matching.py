@@ -42,6 +42,10 @@ _EMPTY = np.empty(0, dtype=np.int64)
 # A restriction covering more than this share of the archive is dropped:
 # verifying everything once costs less than set differences on large arrays.
 _WITHIN_SHARE = 0.5
+# A word in this many hits has its title tier verified over the whole archive
+# (titles are tested in memory, ~0.2 µs each) and remembered across searches,
+# rather than among the hits of each search.
+_TITLES_WHOLE = 1000
 
 
 class _Verified:
@@ -201,6 +205,9 @@ class Matching:
         if leaf.cited is not None or leaf.fieldname not in (None, "title"):
             return _EMPTY
         having = self.leaf_docs(leaf, within)
+        if having.size >= _TITLES_WHOLE:        # verify every title once: remembered
+            return _intersect([having, _union([self.exact(v, "title")
+                                               for v in leaf.variants])])
         return _union([self.exact(v, "title", having) for v in leaf.variants])
 
     def near(self, word: Word, within: np.ndarray | None = None) -> np.ndarray:
