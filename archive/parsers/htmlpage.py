@@ -466,15 +466,11 @@ def _issued_extra(values: dict, lines: list[str]) -> dict:
 
 
 def _issuer_not_site(issuer: str, sites: tuple[str, ...], tag_text: str) -> str | None:
-    """A ContentSource meta that holds the portal's own name is no issuer.
-
-    Many CMSs fill ContentSource with the site name when the editor left the
-    source empty (保定市人民政府网 on www.baoding.gov.cn, where the page shows
-    no 来源 at all).  The site is named by a SiteName meta or, lacking one, by
-    the part of <title> beside the article title (`站名——标题`, `标题_站名`).
-    A label the page shows (发布机构：…) is never dropped here: there the portal
-    itself says who published the page.
-    """
+    """A ContentSource meta holding the portal's own name is no issuer: CMSs
+    fill it with the site name when the source was left empty (保定市人民政府网
+    on www.baoding.gov.cn, which shows no 来源).  The site is the SiteName meta
+    or the part of <title> beside the article title (`站名——标题`, `标题_站名`).
+    Only called when no label on the page named the issuer."""
     name = titles.squash(issuer)
     if any(name == titles.squash(site) for site in sites):
         return None
