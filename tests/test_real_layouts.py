@@ -53,3 +53,31 @@ def test_any_counter_widget_after_the_source_is_cut(counter):
             "<div class='content'><p>正文第一段。</p></div></body></html>").encode()
     [record] = parse_bytes("p.html", page).records
     assert record.issuer == "市发改委"
+
+
+def _fragment(lead: str, dateline: str = "公示日期：2021年6月30日") -> bytes:
+    """A Hanweb article block saved without its page: the title set inside."""
+    return ("<div class='infocontent'><!--ZJEG_RSS.content.begin--><meta name='ContentStart'>"
+            f"{lead}<p style='text-align: center;'><strong>{dateline}</strong></p>"
+            "<p><strong>采购人名称：</strong>建德市城南城建开发有限公司</p>"
+            "<p>各参加政府采购供应商对该预中标结果有异议的，可以自本公示之日起7个工作日内提出质疑。</p>"
+            "<meta name='ContentEnd'><!--ZJEG_RSS.content.end--></div>").encode()
+
+
+_CENTRED = "<p style='text-align: center;'><strong><span>{}</span></strong></p>"
+
+
+def test_centred_bold_lead_lines_are_the_title_of_a_bare_fragment():
+    lead = _CENTRED.format("建德市更楼街道绿化养护服务采购项目") + _CENTRED.format("预中标结果公示")
+    [record] = parse_bytes("p.html", _fragment(lead)).records
+    assert record.title == "建德市更楼街道绿化养护服务采购项目预中标结果公示"
+    assert record.published == "2021-06-30"
+    assert record.body.startswith("采购人名称：建德市城南城建开发有限公司")
+
+
+def test_a_plain_first_paragraph_of_a_bare_fragment_is_no_title():
+    """Neither centred nor bold, and no date line under it: article text."""
+    page = _fragment("<p>建德市更楼街道绿化养护服务采购项目预中标结果</p>", dateline="")
+    [record] = parse_bytes("p.html", page).records
+    assert record.title is None
+    assert record.body.startswith("建德市更楼街道绿化养护服务采购项目预中标结果")

@@ -231,9 +231,6 @@ def _label_pairs(root) -> list[_Pair]:
     return pairs
 
 
-
-
-
 def _metadata_blocks(pairs: list[_Pair]) -> list:
     """The outermost elements that hold nothing but metadata, to drop from the body.
 
@@ -440,13 +437,15 @@ def parse_html(text: str) -> Record:
             values[field] = _meta_value(meta, field) or values.get(field)
     if values.get("issuer") and not issuer_shown:
         values["issuer"] = _issuer_not_site(values["issuer"], sites, tag_text)
+    styled = titles.styled_texts(container)
     title = titles.strip_site_suffix(collapse_ws(values.get("title") or ""), sites)
     if not titles.acceptable(title):
-        title = titles.guess_title(tag_text, headings, lines, sites) or above
+        title = (titles.guess_title(tag_text, headings, lines, sites)
+                 or titles.lead_heading(lines, styled) or above)
     values["title"] = title
     if not pairs and "keywords" not in values:
         values["keywords"] = _meta_keywords(meta)
-    lines = titles.drop_title_lines(lines, title, titles.styled_texts(container))
+    lines = titles.drop_title_lines(lines, title, styled)
     extra = _issued_extra(values, lines)
     values["body"] = "\n".join(lines) or names_text(attachments)
 

@@ -108,6 +108,19 @@ def line_above(el) -> str | None:
     return None
 
 
+def lead_heading(lines: list[str], styled: list[str]) -> str | None:
+    """A title set inside the article as its first centred or bold lines
+    (`建德市…采购项目` / `预中标结果公示`), for a page with no <title> and
+    no heading element: up to three such lines, joined."""
+    picked = []
+    for line in lines[:3]:
+        if _LABELLED.search(line) or not any(squash(line) in text for text in styled):
+            break
+        picked.append(line)
+    title = "".join(picked)
+    return title if picked and _heading_like(title) else None
+
+
 def _heading_like(text: str) -> bool:
     return (4 <= len(text) <= 120 and acceptable(text) and not _SENTENCE_END.search(text)
             and not _LABELLED.search(text))
