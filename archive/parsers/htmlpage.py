@@ -431,6 +431,8 @@ def parse_html(text: str) -> Record:
     lines = _body_lines(container)
 
     values = pick_fields((p.label, p.value) for p in pairs)
+    if titles.contradicts(values.get("title"), _meta_value(meta, "title")):
+        values["title"] = None
     issuer_shown = bool(collapse_ws(values.get("issuer") or ""))
     for field in _META_FIELDS:
         if not collapse_ws(values.get(field) or ""):
