@@ -23,8 +23,10 @@ def _spaced(label: str) -> str:
 
 LABEL_ALT = "|".join(_spaced(lb) for lb in PAGE_LABELS)
 # A label opens a text run or follows a space/separator, so 发布时间 is not 时间.
+# A label set in lenticular brackets takes the closing bracket for its colon:
+# `【文&ensp;&ensp;号】 晋医保发〔2021〕14号` (shanxi.chinatax.gov.cn).
 LABEL_AT = re.compile(
-    rf"(?:^|(?<=[\s\u3000\xa0|｜/【\[]))({LABEL_ALT}){_SPACE}*([:：])?")
+    rf"(?:^|(?<=[\s\u3000\xa0|｜/【\[]))({LABEL_ALT}){_SPACE}*([:：】])?")
 LABEL_ONLY = re.compile(rf"^[\s\u3000\xa0【\[]*({LABEL_ALT}){_SPACE}*[:：]?[\s\u3000\xa0】\]]*$")
 SENTENCE = re.compile(r"[。；！？]")
 _MAX_LEN = {"title": 300, "keywords": 200, "index_no": 80, "doc_no": 80,
