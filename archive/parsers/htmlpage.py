@@ -447,7 +447,8 @@ def parse_html(text: str) -> Record:
     values["title"] = title
     if not pairs and "keywords" not in values:
         values["keywords"] = _meta_keywords(meta)
-    lines = titles.drop_title_lines(lines, title, styled)
+    head_no, lines = titles.take_doc_no_line(titles.drop_title_lines(lines, title, styled))
+    values["doc_no"] = values.get("doc_no") or head_no
     extra = _issued_extra(values, lines)
     values["body"] = "\n".join(lines) or names_text(attachments)
 

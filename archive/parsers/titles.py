@@ -27,7 +27,8 @@ _BREADCRUMB = re.compile(
 _PUNCT_ONLY = re.compile(r"^[\W_]*$")
 _SENTENCE_END = re.compile(r"[。；！？:：]$")
 _LABELLED = re.compile(r"[:：]")
-_DOC_NO_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}[〔\[［【(（]\d{4}[〕\]］】)）]第?\d+号$")
+# The agency prefix may be left out: 北京监管局 sets `〔2022〕64号` alone (www.csrc.gov.cn).
+_DOC_NO_LINE = re.compile(r"^[\u4e00-\u9fff]{0,12}[〔\[［【(（]\d{4}[〕\]］】)）]第?\d+号$")
 
 
 def squash(text: str) -> str:
@@ -164,12 +165,13 @@ def drop_title_lines(lines: list[str], title: str | None, styled: list[str]) -> 
         lead = squash("".join(lines[:n]))
         if lead == target and (any(lead in text for text in styled) or all(
                 any(squash(line) in text for text in styled) for line in lines[:n])):
-            return _drop_doc_no_line(lines[n:])
+            return lines[n:]
     return lines
 
 
-def _drop_doc_no_line(lines: list[str]) -> list[str]:
-    """The 发文字号 line a document sets under its heading (`国发〔2018〕43号`)."""
+def take_doc_no_line(lines: list[str]) -> tuple[str | None, list[str]]:
+    """The 发文字号 line a document sets at the head of its text, under its
+    heading (`国发〔2018〕43号`), and the lines without it."""
     if lines and _DOC_NO_LINE.match(squash(lines[0])):
-        return lines[1:]
-    return lines
+        return squash(lines[0]), lines[1:]
+    return None, lines
