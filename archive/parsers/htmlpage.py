@@ -31,8 +31,7 @@ import lxml.html
 from archive.dates import parse_date
 from archive.model import ParseResult, Record
 from archive.normalize import build_record, collapse_ws, label_field, pick_fields, strip_ws
-from archive.parsers.labels import LABEL_AT as _LABEL_AT
-from archive.parsers.labels import LABEL_ONLY as _LABEL_ONLY
+from archive.parsers.labels import LABEL_AT as _LABEL_AT, LABEL_ONLY as _LABEL_ONLY
 from archive.parsers import titles
 from archive.parsers.attachments import attachment_links, is_file_link, names_text
 from archive.parsers.closing import closing_date
@@ -447,8 +446,8 @@ def parse_html(text: str) -> Record:
     values["title"] = title
     if not pairs and "keywords" not in values:
         values["keywords"] = _meta_keywords(meta)
-    head_no, lines = titles.take_doc_no_line(titles.drop_title_lines(lines, title, styled))
-    values["doc_no"] = values.get("doc_no") or head_no
+    values["doc_no"], lines = titles.take_doc_no_line(
+        titles.drop_title_lines(lines, title, styled), values.get("doc_no"))
     extra = _issued_extra(values, lines)
     values["body"] = "\n".join(lines) or names_text(attachments)
 

@@ -169,9 +169,10 @@ def drop_title_lines(lines: list[str], title: str | None, styled: list[str]) -> 
     return lines
 
 
-def take_doc_no_line(lines: list[str]) -> tuple[str | None, list[str]]:
-    """The 发文字号 line a document sets at the head of its text, under its
-    heading (`国发〔2018〕43号`), and the lines without it."""
+def take_doc_no_line(lines: list[str], labelled: str | None) -> tuple[str | None, list[str]]:
+    """The lines without the 发文字号 line a document sets at the head of its
+    text, under its heading (`国发〔2018〕43号`), and the doc_no: the labelled
+    one, else that line's."""
     if lines and _DOC_NO_LINE.match(squash(lines[0])):
-        return squash(lines[0]), lines[1:]
-    return None, lines
+        return labelled or squash(lines[0]), lines[1:]
+    return labelled, lines
