@@ -49,6 +49,10 @@ _JUNK_TAGS = ("script", "style", "noscript", "template", "iframe", "frame", "fra
               "object", "embed", "applet", "svg", "canvas", "select", "button",
               "textarea", "input", "form", "link", "map", "audio", "video")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# AngularJS marks what it hides with this class (its own stylesheet says
+# display:none); a saved rendering of such a portal (www.nfra.gov.cn) keeps the
+# hidden 红头 header with empty 索引号/文号 labels beside the visible article.
+_HIDDEN_CLASS = re.compile(r"(?:^|\s)ng-hide(?:$|\s)")
 # A closing </html> or </body> in the middle of a page (a server-side include)
 # makes libxml2 drop everything after it; they are implied at the end anyway.
 _STRAY_CLOSE = re.compile(r"</\s*(?:html|body)\s*>", re.I)
@@ -92,7 +96,8 @@ def _is_junk(el) -> bool:
         return True
     if tag in _JUNK_TAGS:
         return True
-    return el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style", "")))
+    return (el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style", "")))
+            or bool(_HIDDEN_CLASS.search(el.get("class", ""))))
 
 
 def _text(el) -> str:
