@@ -50,9 +50,7 @@ _JUNK_TAGS = ("script", "style", "noscript", "template", "iframe", "frame", "fra
               "object", "embed", "applet", "svg", "canvas", "select", "button",
               "textarea", "input", "form", "link", "map", "audio", "video")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-# AngularJS marks what it hides with this class (its own stylesheet says
-# display:none); a saved rendering of such a portal (www.nfra.gov.cn) keeps the
-# hidden 红头 header with empty 索引号/文号 labels beside the visible article.
+# AngularJS's display:none class; saved renderings (www.nfra.gov.cn) keep hidden 红头 headers.
 _HIDDEN_CLASS = re.compile(r"(?:^|\s)ng-hide(?:$|\s)")
 # A closing </html> or </body> in the middle of a page (a server-side include)
 # makes libxml2 drop everything after it; they are implied at the end anyway.
@@ -75,8 +73,6 @@ def _load(text: str):
     if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
         raise PageTooDeep("page nested too deeply: over 256 levels of elements")
     return root
-
-
 
 
 def _drop(el) -> None:
