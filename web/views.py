@@ -11,6 +11,7 @@ from archive.export import lines
 
 from . import timeline
 from .context import service
+from .links import HIGHLIGHT_BODY_CHARS, body_view
 from .params import ParamError, export_headers, parse_search, search_url_of
 from .security import download_headers, file_name, visitor_view
 
@@ -51,7 +52,8 @@ def document(doc_id: int):
     return render_template("doc.html", doc=doc, q=q, terms=page.terms,
                            back=results_url(request.args),
                            original=service().original_record(doc_id, data=False),
-                           paragraphs=[p for p in (doc["body"] or "").split("\n") if p.strip()],
+                           body=body_view(doc["body"], page.terms, doc.get("cites")),
+                           highlight_chars=HIGHLIGHT_BODY_CHARS,
                            related=page.related, history=page.history)
 
 
