@@ -28,8 +28,16 @@ MESSAGES = {404: "您访问的页面或文件不存在，可能已被移除或�
             500: "处理请求时出错，请稍后再试。"}
 
 
+JSON_PATHS = ("/healthz", "/export.jsonl")
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    """JSON for the API, the JSON Lines export, and a client that asks for
+    JSON rather than HTML (`Accept`); a page otherwise."""
+    if request.path.startswith("/api/") or request.path in JSON_PATHS:
+        return True
+    accept = request.accept_mimetypes
+    return accept.quality("application/json") > accept.quality("text/html")
 
 
 def respond(status: int, message: str, english: str | None = None):

@@ -56,14 +56,16 @@ class BodyView:
     the rest is shown plain."""
     paragraphs: list[Markup]
     cut: bool
+    limit: int
 
 
 def body_view(body: str | None, terms, cites: list[dict] | None,
-              limit: int = HIGHLIGHT_BODY_CHARS) -> BodyView:
+              limit: int | None = None) -> BodyView:
     """Highlighting and 文号 links grow with the body and the query; a body
     may hold 2,000,000 characters (archive.limits), so only its opening is
     marked, the request's deadline checked at every paragraph, and the rest
     escaped as plain text (cheap: one pass)."""
+    limit = HIGHLIGHT_BODY_CHARS if limit is None else limit
     terms, targets = list(terms or []), cite_targets(cites)
     out, used = [], 0
     for paragraph in (body or "").split("\n"):
@@ -77,7 +79,7 @@ def body_view(body: str | None, terms, cites: list[dict] | None,
         head = linked_paragraph(paragraph[:room], terms, targets)
         out.append(head + escape(paragraph[room:]) if len(paragraph) > room else head)
         used += len(paragraph)
-    return BodyView(out, used > limit)
+    return BodyView(out, used > limit, limit)
 
 
 def group_members(group_id: int) -> list[dict]:

@@ -11,7 +11,7 @@ from archive.export import lines
 
 from . import timeline
 from .context import service
-from .links import HIGHLIGHT_BODY_CHARS, body_view
+from .links import body_view
 from .params import ParamError, export_headers, parse_search, search_url_of
 from .security import download_headers, file_name, visitor_view
 
@@ -53,7 +53,6 @@ def document(doc_id: int):
                            back=results_url(request.args),
                            original=service().original_record(doc_id, data=False),
                            body=body_view(doc["body"], page.terms, doc.get("cites")),
-                           highlight_chars=HIGHLIGHT_BODY_CHARS,
                            related=page.related, history=page.history)
 
 
