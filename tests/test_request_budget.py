@@ -181,3 +181,31 @@ def test_revision_diff_of_long_bodies_is_bounded_and_exact(case):
     if case == "two-edits":
         changed = [c for c in changes if c["op"] != "equal"]
         assert len(changed) <= 4 and all(len(c["old"]) < 100 for c in changed)
+
+
+def test_costly_searches_share_a_narrow_lane_and_ordinary_ones_never_wait(app, client):
+    """While the lane's slot is taken, a costly search (long, or many words)
+    gets a 503 saying the server is busy — JSON for the API, a page for the
+    page — and an ordinary search is answered; once free, the costly one is."""
+    from web.admission import Lane
+    from web.context import LANE
+    before = app.extensions[LANE]
+    lane = app.extensions[LANE] = Lane(slots=1, wait=0.01)
+    many_words = " ".join(f"{WORD[:2]}{n}" for n in range(12))
+    long_word = WORD * 20
+    assert lane.slots.acquire(timeout=1)             # another costly search is running
+    try:
+        api = client.get("/api/search?q=" + quote(many_words))
+        facets = client.get("/api/facets?q=" + quote(long_word))
+        page = client.get("/?q=" + quote(long_word))
+        export = client.get("/export.csv?q=" + quote(many_words))
+        ordinary = client.get("/api/search?q=" + quote(WORD))
+    finally:
+        lane.slots.release()
+        app.extensions[LANE] = before
+    assert (api.status_code, facets.status_code, page.status_code, export.status_code) == \
+        (503, 503, 503, 503)
+    assert "busy" in api.get_json()["error"] and "busy" in facets.get_json()["error"]
+    assert "服务器正忙" in page.get_data(as_text=True) and page.mimetype == "text/html"
+    assert ordinary.status_code == 200 and ordinary.get_json()["total"] == 1
+    assert client.get("/api/search?q=" + quote(many_words)).status_code == 200

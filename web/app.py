@@ -14,7 +14,8 @@ from archive.search import SearchService
 from . import errors, helpers, links, security
 from .budget import RequestBudget
 from .api import bp as api_bp
-from .context import SERVICE
+from .admission import Lane
+from .context import LANE, SERVICE
 from .views import bp as pages_bp
 
 BUDGET = "archive.budget"
@@ -26,6 +27,7 @@ def create_app(home, service: SearchService | None = None) -> Flask:
     app.json.ensure_ascii = False        # the API's Chinese stays readable
     app.json.sort_keys = False           # same key order as `archive ... --json`
     app.extensions[SERVICE] = service or SearchService(Path(home))
+    app.extensions[LANE] = Lane()
     helpers.init_app(app)
     links.init_app(app)
     security.init_app(app)
