@@ -17,7 +17,7 @@ import web.links as links_mod
 from archive import jobs
 from archive.errors import RequestTimeout
 from archive.query import parse
-from archive.search import SearchRequest, SearchService
+from archive.search import SearchService
 from archive.versions_diff import word_changes
 from web import create_app
 

@@ -33,7 +33,8 @@ ENGLISH = {
 GENERIC = {True: "请求参数有误。", False: "处理请求时出错，请稍后再试。"}
 
 # HTTP status by code; other usage errors are 400, other errors 500.
-STATUS = {"timeout": 503, "request_timeout": 503, "no_index": 503, "no_archive": 503, "not_found": 404}
+STATUS = {"timeout": 503, "request_timeout": 503, "no_index": 503, "no_archive": 503,
+          "not_found": 404}
 
 
 def chinese(exc: ArchiveError) -> str:
