@@ -60,3 +60,33 @@ def test_a_job_record_keeps_a_bounded_number_of_problems_and_is_saved(tmp_path, 
     assert job["outcome"] == "partial" and job["counts"]["records_failed"] == 18
     assert len(job["errors"]) == 11
     assert "8 more problems (not kept)" in json.dumps(job["errors"][-1], ensure_ascii=False)
+
+
+# Pages shaped to make label matching or attribute handling super-linear
+# (issue 12, item 5), other shapes than tests/slowpages.py: speed is timed by
+# `scripts/parse_accuracy.py --slow`; here, that they parse and come out right.
+_PAGE_HEAD = ('<html><head><meta charset="utf-8"><title>关于防范慢页面的公告</title></head><body>'
+              '<div class="content"><h1>关于防范慢页面的公告</h1><p>公告正文只有这一段。</p></div>')
+
+
+def _parsed(data: bytes):
+    from archive.sources import parse_bytes
+    result = parse_bytes("hostile.html", data)
+    assert result.records, result.errors
+    return result.records[0]
+
+
+def test_thousands_of_definition_list_labels_are_metadata():
+    pairs = "".join(f"<dt>文号：</dt><dd>临政办〔2024〕{i}号</dd><dt>主题分类</dt><dd>类{i}</dd>"
+                    for i in range(6000))
+    record = _parsed((_PAGE_HEAD + f"<dl>{pairs}</dl></body></html>").encode())
+    assert record.doc_no == "临政办〔2024〕0号"
+    assert record.body == "公告正文只有这一段。"
+
+
+def test_an_element_with_tens_of_thousands_of_attributes():
+    attributes = " ".join(f'data-k{i}="v{i}"' for i in range(60_000))
+    record = _parsed((_PAGE_HEAD.replace('<div class="content">',
+                                         f'<div class="content" {attributes}>')
+                      + "</body></html>").encode())
+    assert (record.title, record.body) == ("关于防范慢页面的公告", "公告正文只有这一段。")
