@@ -23,7 +23,6 @@ No portal template is known by name. The parser works in steps:
 """
 from __future__ import annotations
 
-import html
 import re
 
 import lxml.etree as etree
@@ -60,29 +59,27 @@ class PageTooDeep(ValueError):
     """The page nests deeper than libxml2 parses (256 levels)."""
 
 
-# A start tag longer than MAX_TAG_CHARS keeps only its first class and id
-# (cut to HINT_CHARS): libxml2 compares each attribute with the ones before
-# it, so one element with 60,000 attributes parsed for over 40 s, past any
-# parse budget (the C call cannot be interrupted).  The text and the
-# content hints (class, id) are all this parser reads of a tag.
+# A start tag of more than MAX_TAG_ATTRIBUTES attributes keeps its first ones:
+# libxml2 compares each attribute with the ones before it, so one element
+# with 60,000 attributes parsed for over 40 s, past any parse budget (the C
+# call cannot be interrupted).  Only tags over MAX_TAG_CHARS are counted.
 MAX_TAG_CHARS = 4096
-HINT_CHARS = 256
+MAX_TAG_ATTRIBUTES = 200
 _LONG_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9:-]*)(\s[^<>]{%d,})>" % MAX_TAG_CHARS)
-_HINT_ATTR = re.compile(r"""\s(class|id)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
+_ATTRIBUTE = re.compile(r"""[^\s"'=<>/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
 
 
-def _short_tag(match: re.Match) -> str:
-    kept: dict[str, str] = {}
-    for hint in _HINT_ATTR.finditer(match.group(2)):
-        value = next(v for v in hint.groups()[1:] if v is not None)
-        kept.setdefault(hint.group(1).lower(), value[:HINT_CHARS])
-    attributes = "".join(f' {name}="{html.escape(value)}"' for name, value in kept.items())
-    return f"<{match.group(1)}{attributes}>"
+def _fewer_attributes(match: re.Match) -> str:
+    found = _ATTRIBUTE.finditer(match.group(2))
+    kept = [a.group() for _, a in zip(range(MAX_TAG_ATTRIBUTES + 1), found)]
+    if len(kept) <= MAX_TAG_ATTRIBUTES:
+        return match.group(0)
+    return f"<{match.group(1)} {' '.join(kept[:MAX_TAG_ATTRIBUTES])}>"
 
 
 def _load(text: str):
     text = _XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff")))
-    text = _LONG_TAG.sub(_short_tag, text)
+    text = _LONG_TAG.sub(_fewer_attributes, text)
     # The default parser caps nesting depth (libxml2's 256), so a hostile page
     # of 100,000 nested divs is cut short instead of exhausting memory or stack;
     # what lies below the cut is lost, so such a page fails with that reason
