@@ -42,6 +42,7 @@ from archive.parsers.render import LINE_SPACE as _LINE_SPACE
 from archive.parsers.render import Renderer as _Renderer
 from archive.parsers.render import cell_count as _cell_count
 from archive.parsers.render import tag_of as _tag
+from archive.parsers.tags import fewer_attributes
 
 # ---------------------------------------------------------------- loading
 
@@ -59,27 +60,8 @@ class PageTooDeep(ValueError):
     """The page nests deeper than libxml2 parses (256 levels)."""
 
 
-# A start tag of more than MAX_TAG_ATTRIBUTES attributes keeps its first ones:
-# libxml2 compares each attribute with the ones before it, so one element
-# with 60,000 attributes parsed for over 40 s, past any parse budget (the C
-# call cannot be interrupted).  Only tags over MAX_TAG_CHARS are counted.
-MAX_TAG_CHARS = 4096
-MAX_TAG_ATTRIBUTES = 200
-_LONG_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9:-]*)(\s[^<>]{%d,})>" % MAX_TAG_CHARS)
-_ATTRIBUTE = re.compile(r"""[^\s"'=<>/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
-
-
-def _fewer_attributes(match: re.Match) -> str:
-    found = _ATTRIBUTE.finditer(match.group(2))
-    kept = [a.group() for _, a in zip(range(MAX_TAG_ATTRIBUTES + 1), found)]
-    if len(kept) <= MAX_TAG_ATTRIBUTES:
-        return match.group(0)
-    return f"<{match.group(1)} {' '.join(kept[:MAX_TAG_ATTRIBUTES])}>"
-
-
 def _load(text: str):
-    text = _XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff")))
-    text = _LONG_TAG.sub(_fewer_attributes, text)
+    text = fewer_attributes(_XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff"))))
     # The default parser caps nesting depth (libxml2's 256), so a hostile page
     # of 100,000 nested divs is cut short instead of exhausting memory or stack;
     # what lies below the cut is lost, so such a page fails with that reason
