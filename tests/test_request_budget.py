@@ -209,3 +209,38 @@ def test_costly_searches_share_a_narrow_lane_and_ordinary_ones_never_wait(app, c
     assert "服务器正忙" in page.get_data(as_text=True) and page.mimetype == "text/html"
     assert ordinary.status_code == 200 and ordinary.get_json()["total"] == 1
     assert client.get("/api/search?q=" + quote(many_words)).status_code == 200
+
+
+def test_the_lane_is_shared_by_the_workers_of_one_server(tmp_path):
+    """Two workers (two Lanes on one folder of slot files): while one runs a
+    costly search the other's costly search is busy, its ordinary ones are
+    not; a worker killed while holding the slot frees it (flock)."""
+    import signal
+    import subprocess
+    import sys
+    from web.admission import Busy, Lane
+    first, second = Lane(wait=0.05, lock_dir=tmp_path), Lane(wait=0.05, lock_dir=tmp_path)
+    costly_q = WORD * 20
+    with first.admit(costly_q):
+        with pytest.raises(Busy):
+            with second.admit(costly_q):
+                pass
+        with second.admit(WORD):
+            pass
+    with second.admit(costly_q):
+        pass
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time\n"
+        f"fd = os.open({str(tmp_path / 'slot-0.lock')!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)\n")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(Busy):
+            with first.admit(costly_q):
+                pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+    with first.admit(costly_q):
+        pass
