@@ -43,6 +43,7 @@ from archive.parsers.render import LINE_SPACE as _LINE_SPACE
 from archive.parsers.render import Renderer as _Renderer
 from archive.parsers.render import cell_count as _cell_count
 from archive.parsers.render import tag_of as _tag
+from archive.parsers.tags import fewer_attributes
 
 # ---------------------------------------------------------------- loading
 
@@ -63,7 +64,7 @@ class PageTooDeep(ValueError):
 
 
 def _load(text: str):
-    text = _XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff")))
+    text = fewer_attributes(_XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff"))))
     # The default parser caps nesting depth (libxml2's 256), so a hostile page
     # of 100,000 nested divs is cut short instead of exhausting memory or stack;
     # what lies below the cut is lost, so such a page fails with that reason
