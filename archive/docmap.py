@@ -55,18 +55,18 @@ def compute_docmap(ix, previous: dict | None = None) -> tuple[dict, int]:
 
 
 def _read_segment(leaf, names) -> dict:
-    """One segment's arrays, from its columns; text columns as value lists."""
+    """One segment's arrays, from its columns; a text column as (codes, values)."""
     part = {name: np.asarray(column_values(leaf, name), dtype=np.int64) for name in names}
     part["status"] = np.asarray([STATUS_CODES.get(_text(v), 1)
                                  for v in column_values(leaf, "status")], dtype=np.int8)
     for name in CODED_COLUMNS:
-        part[name] = [_text(v) for v in column_values(leaf, name)]
+        part[name] = _codes([_text(v) for v in column_values(leaf, name)])[::-1]
     return part
 
 
 def _segment_slices(previous: dict | None, names) -> dict[str, dict]:
-    """segment id -> that segment's part of `previous` (text columns decoded
-    back to value lists), for a docmap that records its segments."""
+    """segment id -> that segment's part of `previous`, for a docmap that
+    records its segments."""
     if previous is None or "segments" not in previous or any(
             name not in previous for name in names):
         return {}
@@ -76,8 +76,8 @@ def _segment_slices(previous: dict | None, names) -> dict[str, dict]:
         end = start + size
         part = {name: previous[name][start:end] for name in (*names, "status")}
         for name in CODED_COLUMNS:
-            values = previous[f"{name}_values"]
-            part[name] = [str(values[code]) for code in previous[name][start:end].tolist()]
+            part[name] = (previous[name][start:end],
+                          [str(v) for v in previous[f"{name}_values"]])
         out[segment] = part
         start = end
     return out
@@ -92,12 +92,30 @@ def _assemble(parts: list[dict], names) -> dict:
     data["status"] = joined("status", np.int8)
     data["live"] = joined("live", bool)
     for name in CODED_COLUMNS:
-        values, codes = _codes([v for p in parts for v in p[name]])
+        values, codes = _merged_codes([p[name] for p in parts])
         data[name] = codes
         data[f"{name}_values"] = np.asarray(values, dtype=object)
     data["segments"] = np.asarray([p["segment"] for p in parts], dtype=str)
     data["segment_sizes"] = np.asarray([p["live"].size for p in parts], dtype=np.int64)
     return data
+
+
+def _merged_codes(coded: list[tuple[np.ndarray, list[str]]]) -> tuple[list[str], np.ndarray]:
+    """One value list for several (codes, values) columns, and the codes
+    into it: the values any document uses, in order of first use."""
+    index: dict[str, int] = {}
+    remapped = []
+    for codes, values in coded:
+        table = np.asarray([index.setdefault(v, len(index)) for v in values] or [0],
+                           dtype=np.int32)
+        remapped.append(table[codes])
+    codes = np.concatenate(remapped) if remapped else np.empty(0, dtype=np.int32)
+    merged = list(index)
+    used_values, first = np.unique(codes, return_index=True) if codes.size else ([], [])
+    order = np.asarray(used_values)[np.argsort(first)] if codes.size else np.empty(0, np.int64)
+    new_code = np.zeros(len(merged) or 1, dtype=np.int32)
+    new_code[order] = np.arange(order.size, dtype=np.int32)
+    return [merged[i] for i in order.tolist()], new_code[codes].astype(np.int32)
 
 
 def _codes(texts: list[str]) -> tuple[list[str], np.ndarray]:
