@@ -288,6 +288,15 @@ def indexed_forms(names, item: tuple) -> tuple[dict, int, dict]:
     return {k: v for k, v in doc.items() if k in names}, vid, folded
 
 
+def open_writer(ix, *args, **kwargs):
+    """`archive.pipeline.open_writer`, imported when a writer opens: the
+    pipeline (multiprocessing, the segment writer, Whoosh's writing module)
+    is write side, and a search imports this module."""
+    from .pipeline import open_writer as pipeline_writer
+
+    return pipeline_writer(ix, *args, **kwargs)
+
+
 class _Batch:
     """Documents on their way into both indexes of one generation."""
 
@@ -323,8 +332,6 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
     new generation is removed (a killed build's leftovers go at the next
     `_new_generation`).
     """
-    from .pipeline import open_writer      # write side: never imported by a search
-
     segmenter = segmenter or segmenter_for(home)
     started = time.monotonic()
     seq = archive.current_seq()
@@ -413,8 +420,6 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
     stats = IndexStats()
     if not changes:
         return stats
-    from .pipeline import open_writer
-
     ix = generation.open_whoosh()
     try:
         writer = open_writer(ix)

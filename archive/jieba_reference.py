@@ -11,8 +11,9 @@ a tenth of its time there).
 The domain dictionary's words are looked up once, at development time, into
 ``data/jieba_freq.txt`` (regenerate it with
 ``python -c 'import archive.analysis as a; a.write_frequency_table()'`` when
-``data/dict.txt`` changes; a test says so); the scan remains for words the table lacks (a user dictionary's)
-or for another jieba dict.txt than the one the table was made from.
+``data/dict.txt`` changes; a test says so); the scan remains for words the
+table lacks (a user dictionary's) or for another jieba dict.txt than the
+one the table was made from.
 """
 from __future__ import annotations
 
