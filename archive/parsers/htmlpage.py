@@ -432,9 +432,14 @@ def parse_html(text: str) -> Record:
     lines = _body_lines(container)
 
     values = pick_fields((p.label, p.value) for p in pairs)
+    if titles.contradicts(values.get("title"), _meta_value(meta, "title")):
+        values["title"] = None
+    issuer_shown = bool(collapse_ws(values.get("issuer") or ""))
     for field in _META_FIELDS:
         if not collapse_ws(values.get(field) or ""):
             values[field] = _meta_value(meta, field) or values.get(field)
+    if values.get("issuer") and not issuer_shown:
+        values["issuer"] = _issuer_not_site(values["issuer"], sites, tag_text)
     title = titles.strip_site_suffix(collapse_ws(values.get("title") or ""), sites)
     if not titles.acceptable(title):
         title = titles.guess_title(tag_text, headings, lines, sites)
@@ -460,6 +465,21 @@ def _issued_extra(values: dict, lines: list[str]) -> dict:
         return {}
     values["issued"] = closing_date(lines, values.get("issuer"))
     return {"issued_from": "落款"} if values["issued"] else {}
+
+
+def _issuer_not_site(issuer: str, sites: tuple[str, ...], tag_text: str) -> str | None:
+    """A ContentSource meta holding the portal's own name is no issuer: CMSs
+    fill it with the site name when the source was left empty (保定市人民政府网
+    on www.baoding.gov.cn, which shows no 来源).  The site is the SiteName meta
+    or the part of <title> beside the article title (`站名——标题`, `标题_站名`).
+    Only called when no label on the page named the issuer."""
+    name = titles.squash(issuer)
+    if any(name == titles.squash(site) for site in sites):
+        return None
+    parts = [titles.squash(p) for p in re.split(r"——|—|[|｜_]+|\s[-–]\s", tag_text)]
+    if len(parts) > 1 and name in (parts[0], parts[-1]):
+        return None
+    return issuer
 
 
 def _site_names(meta: dict[str, str]) -> tuple[str, ...]:

@@ -32,6 +32,14 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def contradicts(label_title: str | None, meta_title: str | None) -> bool:
+    """A labelled title sharing nothing with the CMS's ArticleTitle meta is some
+    other 名称 (a purchaser's in a procurement notice's contact lines), not the
+    page's title; one contained in the other (a site prefix, a 文号 suffix) agrees."""
+    label, meta = squash(label_title or ""), squash(meta_title or "")
+    return bool(label and meta) and label not in meta and meta not in label
+
+
 def strip_site_suffix(title: str, site_names: tuple[str, ...] = ()) -> str:
     """`title` without a trailing site name (repeatedly: `文_部门_站名`) or a
     leading one (`站名——文`)."""
