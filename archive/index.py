@@ -44,6 +44,7 @@ from .dates import date_code, filed_date
 from .docmap import compute_docmap, write_docmap
 from .fields import META_FIELDS, SEARCH_FIELDS
 from .pause import pause_point
+from .segment_merge import merge_by_tier
 from .whoosh_compat import break_writelock, toc_generation
 from .store import Archive, now_iso
 
@@ -443,7 +444,7 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
         batch.links.cancel()
         writer.cancel()
         raise
-    writer.commit()
+    writer.commit(mergetype=merge_by_tier)      # small segments only (archive.segment_merge)
     pause_point("sync-state")
     write_docmap(generation)
     state.update(seq=top, synced_at=now_iso(), documents=_live_count(generation))
