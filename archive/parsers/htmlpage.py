@@ -42,6 +42,7 @@ from archive.parsers.render import LINE_SPACE as _LINE_SPACE
 from archive.parsers.render import Renderer as _Renderer
 from archive.parsers.render import cell_count as _cell_count
 from archive.parsers.render import tag_of as _tag
+from archive.parsers.tags import fewer_attributes
 
 # ---------------------------------------------------------------- loading
 
@@ -49,6 +50,8 @@ _JUNK_TAGS = ("script", "style", "noscript", "template", "iframe", "frame", "fra
               "object", "embed", "applet", "svg", "canvas", "select", "button",
               "textarea", "input", "form", "link", "map", "audio", "video")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# AngularJS's display:none class; saved renderings (www.nfra.gov.cn) keep hidden 红头 headers.
+_HIDDEN_CLASS = re.compile(r"(?:^|\s)ng-hide(?:$|\s)")
 # A closing </html> or </body> in the middle of a page (a server-side include)
 # makes libxml2 drop everything after it; they are implied at the end anyway.
 _STRAY_CLOSE = re.compile(r"</\s*(?:html|body)\s*>", re.I)
@@ -60,7 +63,7 @@ class PageTooDeep(ValueError):
 
 
 def _load(text: str):
-    text = _XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff")))
+    text = fewer_attributes(_XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff"))))
     # The default parser caps nesting depth (libxml2's 256), so a hostile page
     # of 100,000 nested divs is cut short instead of exhausting memory or stack;
     # what lies below the cut is lost, so such a page fails with that reason
@@ -70,8 +73,6 @@ def _load(text: str):
     if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
         raise PageTooDeep("page nested too deeply: over 256 levels of elements")
     return root
-
-
 
 
 def _drop(el) -> None:
@@ -92,7 +93,8 @@ def _is_junk(el) -> bool:
         return True
     if tag in _JUNK_TAGS:
         return True
-    return el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style", "")))
+    return (el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style", "")))
+            or bool(_HIDDEN_CLASS.search(el.get("class", ""))))
 
 
 def _text(el) -> str:
