@@ -27,6 +27,9 @@ from pathlib import Path
 
 from whoosh.analysis import Token, Tokenizer
 
+from . import jieba_reference
+from .jieba_reference import replaced_frequency
+
 DATA_DIR = Path(__file__).with_name("data")
 DOMAIN_DICT = DATA_DIR / "dict.txt"
 DEFAULT_WORD_FREQ = 20000            # for user-dictionary lines without a frequency
@@ -191,27 +194,10 @@ def read_dictionary(path: Path) -> list[tuple[str, int]]:
 _TOTAL_PAD_WORD = "\U0010fffd\U0010fffd"      # noncharacters: in no real text
 
 
-def _replaced_frequency(words: list[tuple[str, int]]) -> int:
-    """Sum of the frequencies `words` overwrite, in load order: those of
-    jieba's main dictionary, then those of words added earlier in the list."""
-    try:
-        import jieba
-    except ImportError:                     # no reference to match: skip
-        return 0
-    wanted = {word for word, _ in words}
-    current: dict[str, int] = {}
-    path = Path(jieba.__file__).with_name("dict.txt")
-    if path.exists():
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                word, _, rest = line.partition(" ")
-                if word in wanted:
-                    current[word] = int(rest.split(" ", 1)[0])
-    replaced = 0
-    for word, freq in words:
-        replaced += current.get(word, 0)
-        current[word] = freq
-    return replaced
+def write_frequency_table() -> None:
+    """Rewrite jieba's frequencies of the domain dictionary's words
+    (`archive.jieba_reference`): run after editing data/dict.txt."""
+    jieba_reference.write_table([word for word, _ in read_dictionary(DOMAIN_DICT)])
 
 
 class Segmenter:
@@ -239,7 +225,7 @@ class Segmenter:
                 # keeps the old one in it; jieba-rs subtracts the old one.
                 # Put the difference back (as a word no text contains), or
                 # the two segment differently (应接尽接: 应接/尽/接 vs 应/接/尽/接).
-                replaced = _replaced_frequency(words)
+                replaced = replaced_frequency(words)
                 if replaced:
                     engine.add_word(_TOTAL_PAD_WORD, replaced, None)
                 self._jieba = engine

@@ -23,9 +23,12 @@ Segments = list[tuple[str, bool]]
 
 def match_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     """Merged [start, end) spans of `text` where any folded term occurs."""
+    terms = {t for t in terms if t}
+    if not terms:                       # folding a long text for nothing
+        return []
     folded, offsets = fold_with_offsets(text)
     spans = []
-    for term in {t for t in terms if t}:
+    for term in terms:
         start = folded.find(term)
         while start != -1:
             # End after the original character holding the term's last folded

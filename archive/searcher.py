@@ -21,7 +21,8 @@ from .analysis import SYNONYMS, WordTable, read_synonyms, segmenter_for
 from .errors import NoIndex, SearchTimeout
 from .facets import count_facets
 from .fields import DATE_FIELDS
-from .index import Generation, compute_docmap
+from .docmap import compute_docmap
+from .index import Generation
 from .matching import Matching, VerifiedSets, _Leaf, _member
 from .query import ParsedQuery, parse
 from .related import related_hits
