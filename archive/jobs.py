@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import index, limits, sources, walk
+from . import index, limits, walk
 from .children import die_with_parent, watch_parent
 from .config import Source
 # EXIT_* and Locked are re-exported: callers name them from here.
@@ -308,6 +308,10 @@ def _ingest_open(archive: Archive, handle, stat, key: str, raw: bytes | None, ro
         archive.touch_file(key, stat.st_size, stat.st_mtime)
         report.unchanged += 1
         return
+    # The parsers (lxml, ~200 regular expressions: 0.5 s) only for a file
+    # that changed: a reindex that finds nothing new never loads them.
+    from . import sources
+
     handle.seek(0)
     head = handle.read(sources.SNIFF_BYTES)
     handle.seek(0)
@@ -337,6 +341,8 @@ def _store_stream(archive: Archive, handle, where, sha: str, raw, report: JobRep
     stored one at a time inside the file's transaction (the peak memory is
     one record, whatever the file's size); a file past a whole-file limit is
     refused whole."""
+    from . import sources
+
     errors, warnings = limits.ErrorLog(), limits.ErrorLog()
 
     def records():
