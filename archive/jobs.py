@@ -246,7 +246,7 @@ class Walked:
 
 def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
                  include: list[str] | None = None, exclude: list[str] | None = None,
-                 quick: bool = True) -> Walked:
+                 quick: bool = True, follow_links: bool = True) -> Walked:
     """Ingest every file under `paths`; returns what the walk saw.
 
     With `quick`, a file whose size and mtime match the archive is taken as
@@ -261,7 +261,7 @@ def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
         if not os.path.lexists(root):
             report.fail(walk.path_key(root), "no such file or folder")
             continue
-        source = walk.SourceWalk(root)
+        source = walk.SourceWalk(root, follow_links)
         for path in source:
             if not _matches(path, source.top, include or [], exclude or []):
                 continue
@@ -493,7 +493,8 @@ def reindex(home: Path, sources: list[Source], full: bool = False, wait: float =
         for source in sources:
             root = Path(source.path)
             walked = ingest_files(archive, [root], report, progress,
-                                  source.include, source.exclude, quick=True)
+                                  source.include, source.exclude, quick=True,
+                                  follow_links=source.follow_links)
             if root.is_dir():
                 prefix = walk.path_key(root.resolve()) + os.sep
                 for key, row in archive.known_files().items():

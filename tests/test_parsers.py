@@ -5,6 +5,7 @@ import gzip
 import io
 import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -617,3 +618,23 @@ def test_label_title_agreeing_with_article_title_meta_is_kept():
     value = meta + "（某政办〔2024〕1号）"
     record = htmlpage.parse_html(_NOTICE.format(meta=meta, label="标题", value=value))
     assert record.title == value
+
+
+def test_angular_hidden_blocks_are_not_the_article():
+    """A saved rendering of an AngularJS portal (www.nfra.gov.cn, a real page in
+    tests/pages) keeps what the app hides under class="ng-hide": a hidden 红头
+    header whose 公文名称 line used to win as the body over the visible
+    Word-pasted penalty table, and an empty hidden attachment block."""
+    page = Path(__file__).parent / "pages" / "html" / "nfra_xzcf_2025_zhejiang52.html"
+    record = htmlpage.parse_html(page.read_text(encoding="utf-8"))
+    assert "公文名称" not in record.body
+    assert "附件信息" not in record.body
+    assert "中国太平洋财产保险股份有限公司温州分公司" in record.body
+    assert "警告并罚款14万元" in record.body
+
+
+def test_ng_hide_is_matched_as_a_class_token_only():
+    page = """<html><body><div class="ng-hidex"><p>这一段属于正文，类名只是以 ng-hide 开头的另一个名字，不是 AngularJS 的隐藏标记。</p>
+    <p>第二段同样是正文内容，解析器应当保留。</p></div></body></html>"""
+    record = htmlpage.parse_html(page)
+    assert "这一段属于正文" in record.body

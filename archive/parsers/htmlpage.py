@@ -31,17 +31,18 @@ import lxml.html
 from archive.dates import parse_date
 from archive.model import ParseResult, Record
 from archive.normalize import build_record, collapse_ws, label_field, pick_fields, strip_ws
-from archive.parsers.labels import LABEL_AT as _LABEL_AT
-from archive.parsers.labels import LABEL_ONLY as _LABEL_ONLY
+from archive.parsers.labels import LABEL_AT as _LABEL_AT, LABEL_ONLY as _LABEL_ONLY
 from archive.parsers import titles
 from archive.parsers.attachments import attachment_links, is_file_link, names_text
 from archive.parsers.closing import closing_date
+from archive.parsers.labels import before_counter as _before_counter
 from archive.parsers.labels import plausible as _plausible
 from archive.parsers.render import BLOCK_TAGS as _BLOCK_TAGS
 from archive.parsers.render import LINE_SPACE as _LINE_SPACE
 from archive.parsers.render import Renderer as _Renderer
 from archive.parsers.render import cell_count as _cell_count
 from archive.parsers.render import tag_of as _tag
+from archive.parsers.tags import fewer_attributes
 
 # ---------------------------------------------------------------- loading
 
@@ -49,6 +50,8 @@ _JUNK_TAGS = ("script", "style", "noscript", "template", "iframe", "frame", "fra
               "object", "embed", "applet", "svg", "canvas", "select", "button",
               "textarea", "input", "form", "link", "map", "audio", "video")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# AngularJS's display:none class; saved renderings (www.nfra.gov.cn) keep hidden 红头 headers.
+_HIDDEN_CLASS = re.compile(r"(?:^|\s)ng-hide(?:$|\s)")
 # A closing </html> or </body> in the middle of a page (a server-side include)
 # makes libxml2 drop everything after it; they are implied at the end anyway.
 _STRAY_CLOSE = re.compile(r"</\s*(?:html|body)\s*>", re.I)
@@ -60,7 +63,7 @@ class PageTooDeep(ValueError):
 
 
 def _load(text: str):
-    text = _XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff")))
+    text = fewer_attributes(_XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff"))))
     # The default parser caps nesting depth (libxml2's 256), so a hostile page
     # of 100,000 nested divs is cut short instead of exhausting memory or stack;
     # what lies below the cut is lost, so such a page fails with that reason
@@ -70,8 +73,6 @@ def _load(text: str):
     if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
         raise PageTooDeep("page nested too deeply: over 256 levels of elements")
     return root
-
-
 
 
 def _drop(el) -> None:
@@ -92,7 +93,8 @@ def _is_junk(el) -> bool:
         return True
     if tag in _JUNK_TAGS:
         return True
-    return el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style", "")))
+    return (el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style", "")))
+            or bool(_HIDDEN_CLASS.search(el.get("class", ""))))
 
 
 def _text(el) -> str:
@@ -204,7 +206,7 @@ def _pairs_in_run(text: str, el, is_tail: bool):
     matches = [m for m in _LABEL_AT.finditer(text) if m.group(2)]  # inline needs a colon
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        value = text[m.end():end]
+        value = _before_counter(text[m.end():end])
         if i + 1 == len(matches) and not is_tail and len(el) and m.end() == len(text.rstrip()):
             value = _first_child_value(el)  # 信息来源：<a>省发改委</a>
         yield m.group(1), value
@@ -228,9 +230,6 @@ def _label_pairs(root) -> list[_Pair]:
             if _plausible(field, value):
                 pairs.append(_Pair(label, strip_ws(value), field, owner))
     return pairs
-
-
-
 
 
 def _metadata_blocks(pairs: list[_Pair]) -> list:
@@ -424,6 +423,7 @@ def parse_html(text: str) -> Record:
     tag_text, headings = titles.title_tag(root), titles.heading_texts(body)
     attachments = attachment_links(body)
     pairs = _label_pairs(body)
+    above = titles.line_above(pairs[0].block) if pairs and not tag_text else None
     for block in _metadata_blocks(pairs):
         if block.getparent() is not None:
             _drop(block)
@@ -440,13 +440,16 @@ def parse_html(text: str) -> Record:
             values[field] = _meta_value(meta, field) or values.get(field)
     if values.get("issuer") and not issuer_shown:
         values["issuer"] = _issuer_not_site(values["issuer"], sites, tag_text)
+    styled = titles.styled_texts(container)
     title = titles.strip_site_suffix(collapse_ws(values.get("title") or ""), sites)
     if not titles.acceptable(title):
-        title = titles.guess_title(tag_text, headings, lines, sites)
+        title = (titles.guess_title(tag_text, headings, lines, sites)
+                 or titles.lead_heading(lines, styled) or above)
     values["title"] = title
     if not pairs and "keywords" not in values:
         values["keywords"] = _meta_keywords(meta)
-    lines = titles.drop_title_lines(lines, title, titles.styled_texts(container))
+    values["doc_no"], lines = titles.take_doc_no_line(
+        titles.drop_title_lines(lines, title, styled), values.get("doc_no"))
     extra = _issued_extra(values, lines)
     values["body"] = "\n".join(lines) or names_text(attachments)
 
