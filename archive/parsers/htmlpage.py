@@ -38,7 +38,8 @@ from archive.parsers.attachments import attachment_links, is_file_link, names_te
 from archive.parsers.byline import bylines, fill_from_byline
 from archive.parsers.closing import closing_date
 from archive.parsers.render import (BLOCK_TAGS as _BLOCK_TAGS, LINE_SPACE as _LINE_SPACE,
-                                    Renderer as _Renderer, cell_count as _cell_count, tag_of as _tag)
+                                    Renderer as _Renderer, cell_count as _cell_count,
+                                    tag_of as _tag)
 from archive.parsers.tags import fewer_attributes
 
 # ---------------------------------------------------------------- loading
