@@ -35,6 +35,7 @@ from archive.parsers.labels import LABEL_AT as _LABEL_AT, LABEL_ONLY as _LABEL_O
 from archive.parsers import titles
 from archive.parsers.attachments import attachment_links, is_file_link, names_text
 from archive.parsers.closing import closing_date
+from archive.parsers.metasource import info_line_stamp, issuer_meta
 from archive.parsers.labels import before_counter as _before_counter
 from archive.parsers.labels import plausible as _plausible
 from archive.parsers.render import BLOCK_TAGS as _BLOCK_TAGS
@@ -122,6 +123,8 @@ def _meta(root) -> dict[str, str]:
 
 def _meta_value(meta: dict[str, str], field: str) -> str | None:
     lowered = {k.lower(): v for k, v in meta.items()}
+    if field == "issuer":
+        return issuer_meta(lowered.get("contentsource"), lowered.get("source"))
     for name in _META_FIELDS.get(field, ()):
         value = lowered.get(name)
         if value and value.strip():
@@ -424,7 +427,9 @@ def parse_html(text: str) -> Record:
     attachments = attachment_links(body)
     pairs = _label_pairs(body)
     above = titles.line_above(pairs[0].block) if pairs and not tag_text else None
-    for block in _metadata_blocks(pairs):
+    meta_blocks = _metadata_blocks(pairs)
+    stamp = info_line_stamp([_text(b) for b in meta_blocks])
+    for block in meta_blocks:
         if block.getparent() is not None:
             _drop(block)
     _remove_chrome(body)
@@ -438,6 +443,7 @@ def parse_html(text: str) -> Record:
     for field in _META_FIELDS:
         if not collapse_ws(values.get(field) or ""):
             values[field] = _meta_value(meta, field) or values.get(field)
+    values["published"] = values.get("published") or stamp
     if values.get("issuer") and not issuer_shown:
         values["issuer"] = _issuer_not_site(values["issuer"], sites, tag_text)
     styled = titles.styled_texts(container)
