@@ -1,4 +1,7 @@
-"""Two small readings of a page's metadata that no label gives directly.
+"""Where a page's source and date come from when no label gives them.
+
+`site_names`/`issuer_not_site`: the portal's own name (SiteName meta, the
+site part of <title>) is never an issuer.
 
 `issuer_meta`: TRS/Hanweb heads may carry two source metas.  ContentSource is
 what the parser reads first, but it is sometimes only the site's own name
@@ -19,6 +22,7 @@ from __future__ import annotations
 import re
 
 from archive.dates import parse_date
+from archive.parsers import titles
 from archive.parsers.labels import site_name
 
 _STAMP = re.compile(r"(?<![:：\d])[\s\u3000\xa0]*(\d{4}-\d{1,2}-\d{1,2})[\sT\xa0]+\d{1,2}:\d{2}(?::\d{2})?")
@@ -48,3 +52,24 @@ def info_line_stamp(texts: list[str]) -> str | None:
             if date:
                 return date
     return None
+
+
+def issuer_not_site(issuer: str, sites: tuple[str, ...], tag_text: str) -> str | None:
+    """A ContentSource meta holding the portal's own name is no issuer: CMSs
+    fill it with the site name when the source was left empty (保定市人民政府网
+    on www.baoding.gov.cn, which shows no 来源).  The site is the SiteName meta
+    or the part of <title> beside the article title (`站名——标题`, `标题_站名`).
+    Only called when no label on the page named the issuer."""
+    name = titles.squash(issuer)
+    if any(name == titles.squash(site) for site in sites):
+        return None
+    parts = [titles.squash(p) for p in re.split(r"——|—|[|｜_]+|\s[-–]\s", tag_text)]
+    if len(parts) > 1 and name in (parts[0], parts[-1]):
+        return None
+    return issuer
+
+
+def site_names(meta: dict[str, str]) -> tuple[str, ...]:
+    """The SiteName / og:site_name metas' values."""
+    return tuple(v.strip() for k, v in meta.items()
+                 if k.lower() in ("sitename", "og:site_name") and v and v.strip())
