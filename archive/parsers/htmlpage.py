@@ -31,18 +31,15 @@ import lxml.html
 from archive.dates import parse_date
 from archive.model import ParseResult, Record
 from archive.normalize import build_record, collapse_ws, label_field, pick_fields, strip_ws
-from archive.parsers.labels import LABEL_AT as _LABEL_AT, LABEL_ONLY as _LABEL_ONLY
+from archive.parsers.labels import (LABEL_AT as _LABEL_AT, LABEL_ONLY as _LABEL_ONLY,
+                                    before_counter as _before_counter, plausible as _plausible)
 from archive.parsers import titles
 from archive.parsers.attachments import attachment_links, is_file_link, names_text
+from archive.parsers.byline import bylines, fill_from_byline
 from archive.parsers.closing import closing_date
 from archive.parsers.metasource import info_line_stamp, issuer_meta, issuer_not_site, site_names
-from archive.parsers.labels import before_counter as _before_counter
-from archive.parsers.labels import plausible as _plausible
-from archive.parsers.render import BLOCK_TAGS as _BLOCK_TAGS
-from archive.parsers.render import LINE_SPACE as _LINE_SPACE
-from archive.parsers.render import Renderer as _Renderer
-from archive.parsers.render import cell_count as _cell_count
-from archive.parsers.render import tag_of as _tag
+from archive.parsers.render import (BLOCK_TAGS as _BLOCK_TAGS, LINE_SPACE as _LINE_SPACE,
+                                    Renderer as _Renderer, cell_count as _cell_count, tag_of as _tag)
 from archive.parsers.tags import fewer_attributes
 
 # ---------------------------------------------------------------- loading
@@ -428,6 +425,7 @@ def parse_html(text: str) -> Record:
     pairs = _label_pairs(body)
     stamp = info_line_stamp([_text(b) for b in _metadata_blocks(pairs)])
     above = titles.line_above(pairs[0].block) if pairs and not tag_text else None
+    found_bylines = bylines(body)
     for block in _metadata_blocks(pairs):
         if block.getparent() is not None:
             _drop(block)
@@ -451,6 +449,7 @@ def parse_html(text: str) -> Record:
         title = (titles.guess_title(tag_text, headings, lines, sites)
                  or titles.lead_heading(lines, styled) or above)
     values["title"] = title
+    fill_from_byline(values, found_bylines)
     if not pairs and "keywords" not in values:
         values["keywords"] = _meta_keywords(meta)
     values["doc_no"], lines = titles.take_doc_no_line(
