@@ -8,7 +8,6 @@ writer lock, the user dictionary (``dict.txt``), the user synonyms
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +80,8 @@ def load(home: Path) -> Config:
     path = home / CONFIG_NAME
     if not path.exists():
         return config
+    import tomllib      # 16 ms: only for a home that has the file (every command reads it)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -102,7 +102,7 @@ def _assemble(parts: list[dict], names) -> dict:
 
 def _merged_codes(coded: list[tuple[np.ndarray, list[str]]]) -> tuple[list[str], np.ndarray]:
     """One value list for several (codes, values) columns, and the codes
-    into it: the values any document uses, in order of first use."""
+    into it: the values some document uses (the order of the lists)."""
     index: dict[str, int] = {}
     remapped = []
     for codes, values in coded:
@@ -111,11 +111,10 @@ def _merged_codes(coded: list[tuple[np.ndarray, list[str]]]) -> tuple[list[str],
         remapped.append(table[codes])
     codes = np.concatenate(remapped) if remapped else np.empty(0, dtype=np.int32)
     merged = list(index)
-    used_values, first = np.unique(codes, return_index=True) if codes.size else ([], [])
-    order = np.asarray(used_values)[np.argsort(first)] if codes.size else np.empty(0, np.int64)
+    used = np.flatnonzero(np.bincount(codes, minlength=len(merged)) if codes.size else [])
     new_code = np.zeros(len(merged) or 1, dtype=np.int32)
-    new_code[order] = np.arange(order.size, dtype=np.int32)
-    return [merged[i] for i in order.tolist()], new_code[codes].astype(np.int32)
+    new_code[used] = np.arange(used.size, dtype=np.int32)
+    return [merged[i] for i in used.tolist()], new_code[codes].astype(np.int32)
 
 
 def _codes(texts: list[str]) -> tuple[list[str], np.ndarray]:

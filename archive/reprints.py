@@ -254,9 +254,10 @@ def _unaffected(data, keys, filled, old_edges, changed, old_sigs):
     for band in range(BANDS):
         joined = keys[rows[usable & filled[rows, band]], band]
         left = gone_keys[gone_filled[:, band], band]
-        only.append(np.unique(np.concatenate([joined, left])))
+        only.append(np.sort(np.concatenate([joined, left])))
     at = np.searchsorted(data["doc"], old_edges[:, 1])
-    keep = ~np.isin(old_edges[:, 1], changed) & ~np.isin(old_edges[:, 2], changed)
+    changed = np.sort(changed)
+    keep = ~_among(old_edges[:, 1], changed) & ~_among(old_edges[:, 2], changed)
     for band in range(BANDS):
         in_band = keep & (old_edges[:, 0] == band)
         keep[in_band] = ~_among(keys[at[in_band], band], only[band])
@@ -327,29 +328,55 @@ class ReprintWriter:
 
     def finish(self) -> dict:
         self._hash_pending()
-        parts = list(self.parts)
-        changed = np.concatenate([p["doc"] for p in parts]) if parts else np.empty(0, np.int64)
+        new = _joined(self.parts)                # the changed bulletins, by doc id
         old_edges = old_sigs = None
+        data = new
         if self.old is not None:
-            keep = ~np.isin(self.old["doc"], changed)
-            parts.insert(0, {k: self.old[k][keep] for k in _COLUMNS})
             if "edges" in self.old:        # else (an older file) every bucket is formed
                 old_edges = self.old["edges"]
-                gone = ~keep & self.old["valid"] & self.old["active"]
-                old_sigs = self.old["sig"][gone]
-        data = ({k: np.concatenate([p[k] for p in parts]) for k in _COLUMNS} if parts else
-                {"doc": np.empty(0, np.int64), "sig": np.empty((0, BINS), np.uint32),
-                 "num": np.empty((0, NUMBERS), np.uint32), "valid": np.empty(0, bool),
-                 "title": np.empty(0, dtype=f"<U{TITLE_CHARS}"),
-                 "active": np.empty(0, bool)})
-        order = np.argsort(data["doc"], kind="stable")
-        data = {k: v[order] for k, v in data.items()}
-        data["group"], data["edges"] = group_with_edges(data, old_edges, changed, old_sigs)
+            data, old_sigs = _merged(self.old, new)
+        data["group"], data["edges"] = group_with_edges(data, old_edges, new["doc"], old_sigs)
         tmp = self.path.with_name(self.path.name + ".tmp.npz")
         np.savez(tmp, **data)
         os.replace(tmp, self.path)
-        sizes = np.unique(data["group"], return_counts=True)[1]
+        groups = np.sort(data["group"])
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if groups.size else groups
+        sizes = np.diff(np.r_[starts, groups.size])
         return {"groups": int((sizes > 1).sum()), "grouped": int(sizes[sizes > 1].sum())}
+
+
+def _joined(parts: list[dict]) -> dict:
+    """The rows of `parts` as one table sorted by doc id."""
+    if not parts:
+        return {"doc": np.empty(0, np.int64), "sig": np.empty((0, BINS), np.uint32),
+                "num": np.empty((0, NUMBERS), np.uint32), "valid": np.empty(0, bool),
+                "title": np.empty(0, dtype=f"<U{TITLE_CHARS}"), "active": np.empty(0, bool)}
+    data = {k: np.concatenate([p[k] for p in parts]) for k in _COLUMNS}
+    order = np.argsort(data["doc"], kind="stable")
+    return {k: v[order] for k, v in data.items()}
+
+
+def _merged(old: dict, new: dict) -> tuple[dict, np.ndarray]:
+    """`old`'s rows with `new`'s in place of those of the same doc id, and
+    new doc ids added (a table sorted by doc id); and the signatures of the
+    replaced rows that were grouped.  `old`'s arrays are written in place:
+    no copy of the whole table (three copies of every column took 0.35 s at
+    53k bulletins)."""
+    docs = old["doc"]
+    at = np.minimum(np.searchsorted(docs, new["doc"]), max(docs.size - 1, 0))
+    found = (docs[at] == new["doc"]) if docs.size else np.zeros(new["doc"].size, bool)
+    replaced = at[found]
+    usable = old["valid"][replaced] & old["active"][replaced]
+    old_sigs = old["sig"][replaced[usable]]                 # a copy, before the writes
+    data = {k: old[k] for k in _COLUMNS}
+    for k in _COLUMNS:
+        data[k][replaced] = new[k][found]
+    if not found.all():
+        data = {k: np.concatenate([data[k], new[k][~found]]) for k in _COLUMNS}
+        if docs.size and new["doc"][~found].min() < docs[-1]:
+            order = np.argsort(data["doc"], kind="stable")
+            data = {k: v[order] for k, v in data.items()}
+    return data, old_sigs
 
 
 def _load(path: Path, keys: tuple[str, ...] | None = None) -> dict | None:

@@ -31,17 +31,16 @@ import lxml.html
 from archive.dates import parse_date
 from archive.model import ParseResult, Record
 from archive.normalize import build_record, collapse_ws, label_field, pick_fields, strip_ws
-from archive.parsers.labels import LABEL_AT as _LABEL_AT, LABEL_ONLY as _LABEL_ONLY
+from archive.parsers.labels import (LABEL_AT as _LABEL_AT, LABEL_ONLY as _LABEL_ONLY,
+                                    before_counter as _before_counter, plausible as _plausible)
 from archive.parsers import titles
 from archive.parsers.attachments import attachment_links, is_file_link, names_text
+from archive.parsers.byline import bylines, fill_from_byline
 from archive.parsers.closing import closing_date
-from archive.parsers.labels import before_counter as _before_counter
-from archive.parsers.labels import plausible as _plausible
-from archive.parsers.render import BLOCK_TAGS as _BLOCK_TAGS
-from archive.parsers.render import LINE_SPACE as _LINE_SPACE
-from archive.parsers.render import Renderer as _Renderer
-from archive.parsers.render import cell_count as _cell_count
-from archive.parsers.render import tag_of as _tag
+from archive.parsers.metasource import info_line_stamp, issuer_meta, issuer_not_site, site_names
+from archive.parsers.render import (BLOCK_TAGS as _BLOCK_TAGS, LINE_SPACE as _LINE_SPACE,
+                                    Renderer as _Renderer, cell_count as _cell_count,
+                                    tag_of as _tag)
 from archive.parsers.tags import fewer_attributes
 
 # ---------------------------------------------------------------- loading
@@ -64,10 +63,8 @@ class PageTooDeep(ValueError):
 
 def _load(text: str):
     text = fewer_attributes(_XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff"))))
-    # The default parser caps nesting depth (libxml2's 256), so a hostile page
-    # of 100,000 nested divs is cut short instead of exhausting memory or stack;
-    # what lies below the cut is lost, so such a page fails with that reason
-    # rather than being stored with an empty or partial body.
+    # libxml2's depth cap (256) cuts a page of 100,000 nested divs short; what lies
+    # below is lost, so such a page fails with that reason, not a partial body.
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
     root = lxml.html.document_fromstring(text, parser=parser)
     if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
@@ -122,6 +119,8 @@ def _meta(root) -> dict[str, str]:
 
 def _meta_value(meta: dict[str, str], field: str) -> str | None:
     lowered = {k.lower(): v for k, v in meta.items()}
+    if field == "issuer":
+        return issuer_meta(lowered.get("contentsource"), lowered.get("source"))
     for name in _META_FIELDS.get(field, ()):
         value = lowered.get(name)
         if value and value.strip():
@@ -419,11 +418,13 @@ def parse_html(text: str) -> Record:
     body = root.find(".//body")
     body = body if body is not None else root
 
-    sites = _site_names(meta)
+    sites = site_names(meta)
     tag_text, headings = titles.title_tag(root), titles.heading_texts(body)
     attachments = attachment_links(body)
     pairs = _label_pairs(body)
+    stamp = info_line_stamp([_text(b) for b in _metadata_blocks(pairs)])
     above = titles.line_above(pairs[0].block) if pairs and not tag_text else None
+    found_bylines = bylines(body)
     for block in _metadata_blocks(pairs):
         if block.getparent() is not None:
             _drop(block)
@@ -438,14 +439,16 @@ def parse_html(text: str) -> Record:
     for field in _META_FIELDS:
         if not collapse_ws(values.get(field) or ""):
             values[field] = _meta_value(meta, field) or values.get(field)
+    values["published"] = values.get("published") or stamp
     if values.get("issuer") and not issuer_shown:
-        values["issuer"] = _issuer_not_site(values["issuer"], sites, tag_text)
+        values["issuer"] = issuer_not_site(values["issuer"], sites, tag_text)
     styled = titles.styled_texts(container)
     title = titles.strip_site_suffix(collapse_ws(values.get("title") or ""), sites)
     if not titles.acceptable(title):
         title = (titles.guess_title(tag_text, headings, lines, sites)
                  or titles.lead_heading(lines, styled) or above)
     values["title"] = title
+    fill_from_byline(values, found_bylines)
     if not pairs and "keywords" not in values:
         values["keywords"] = _meta_keywords(meta)
     values["doc_no"], lines = titles.take_doc_no_line(
@@ -468,26 +471,6 @@ def _issued_extra(values: dict, lines: list[str]) -> dict:
         return {}
     values["issued"] = closing_date(lines, values.get("issuer"))
     return {"issued_from": "落款"} if values["issued"] else {}
-
-
-def _issuer_not_site(issuer: str, sites: tuple[str, ...], tag_text: str) -> str | None:
-    """A ContentSource meta holding the portal's own name is no issuer: CMSs
-    fill it with the site name when the source was left empty (保定市人民政府网
-    on www.baoding.gov.cn, which shows no 来源).  The site is the SiteName meta
-    or the part of <title> beside the article title (`站名——标题`, `标题_站名`).
-    Only called when no label on the page named the issuer."""
-    name = titles.squash(issuer)
-    if any(name == titles.squash(site) for site in sites):
-        return None
-    parts = [titles.squash(p) for p in re.split(r"——|—|[|｜_]+|\s[-–]\s", tag_text)]
-    if len(parts) > 1 and name in (parts[0], parts[-1]):
-        return None
-    return issuer
-
-
-def _site_names(meta: dict[str, str]) -> tuple[str, ...]:
-    return tuple(v.strip() for k, v in meta.items()
-                 if k.lower() in ("sitename", "og:site_name") and v and v.strip())
 
 
 def parse(text: str, encoding: str | None = None) -> ParseResult:

@@ -75,3 +75,12 @@ def issuer_like(value: str) -> bool:
 def is_label(text: str) -> bool:
     """True when `text` is nothing but a label (and maybe its colon)."""
     return LABEL_ONLY.match(text) is not None
+
+
+# A website naming itself as the source (`内乡县政府网站`, `…门户`, `…政府网`).
+_SITE_NAME = re.compile(r"(?:网站|门户|政府网)$")
+
+
+def site_name(value: str) -> bool:
+    """True when a source value names a website, not an office."""
+    return _SITE_NAME.search(collapse_ws(value)) is not None
