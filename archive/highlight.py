@@ -8,7 +8,6 @@ snippet never cuts a mark or a highlighted word in half.
 """
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from html import escape
 
 from .analysis import fold_with_offsets
