@@ -230,6 +230,7 @@ class Matching:
             return self.universe
         if isinstance(node, Word):
             leaf = self.leaf(node)
+            _check_deadline()
             if leaf.cited is not None:
                 return leaf.cited
             found = [self.candidates(v) for v in leaf.variants]
