@@ -173,6 +173,17 @@ def _date_code(record: dict) -> int:
     return int(digits.ljust(8, "0")) if digits.isdigit() else 0
 
 
+def document_rows(doc_id: int, status: str, record: dict) -> tuple[tuple, list[tuple]]:
+    """(its `keys` row, its `refs` rows) of one bulletin: what it can be cited
+    by and what it cites."""
+    title, doc_no = record.get("title"), record.get("doc_no")
+    key = (doc_id, normalize_doc_no(doc_no), title_key(title), title, doc_no,
+           _date_code(record), int(status == "active"))
+    refs = [(doc_id, n, r.kind, r.doc_no, r.title, r.doc_no_key, r.title_key)
+            for n, r in enumerate(extract(title, record.get("body")))]
+    return key, refs
+
+
 class CitationWriter:
     """Replaces the references of changed bulletins in a generation's file."""
 
@@ -188,17 +199,16 @@ class CitationWriter:
         self.refs = self.docs = 0
 
     def add(self, doc_id: int, status: str, record: dict) -> None:
-        title, doc_no = record.get("title"), record.get("doc_no")
+        self.store(document_rows(doc_id, status, record))
+
+    def store(self, rows: tuple) -> None:
+        """A bulletin's rows, as `document_rows` makes them (maybe elsewhere:
+        the build's workers extract, this process only inserts)."""
+        key, refs = rows
         if not self.full:
-            self.db.execute("DELETE FROM refs WHERE src=?", (doc_id,))
-        self.db.execute("INSERT OR REPLACE INTO keys VALUES (?,?,?,?,?,?,?)",
-                        (doc_id, normalize_doc_no(doc_no), title_key(title), title, doc_no,
-                         _date_code(record), int(status == "active")))
-        refs = extract(title, record.get("body"))
-        self.db.executemany(
-            "INSERT INTO refs VALUES (?,?,?,?,?,?,?)",
-            [(doc_id, n, r.kind, r.doc_no, r.title, r.doc_no_key, r.title_key)
-             for n, r in enumerate(refs)])
+            self.db.execute("DELETE FROM refs WHERE src=?", (key[0],))
+        self.db.execute("INSERT OR REPLACE INTO keys VALUES (?,?,?,?,?,?,?)", key)
+        self.db.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?)", refs)
         self.refs += len(refs)
         self.docs += 1
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import queue
 import traceback
 from pathlib import Path
 
@@ -56,6 +57,12 @@ class _Feed:
             self.flush(results)
         return fields
 
+    def end_batch(self, results) -> None:
+        """Send back what `prepare` derived from the batch (`take`), if anything."""
+        take = getattr(self.prepare, "take", None)
+        if take is not None:
+            results.put(("derived", take()))
+
     def flush(self, results) -> None:
         if len(self.builder):
             results.put(("grams", self.builder.write(Path(self.grams_dir),
@@ -72,6 +79,7 @@ def _work(storage, indexname: str, jobs, results, kwargs: dict, max_postings: in
         while (batch := jobs.get()) is not None:
             for item in batch:
                 writer.add_document(**feed.fields(item, results))
+            feed.end_batch(results)
             if len(writer.pool) >= max_postings:
                 results.put(("segment", writer._finalize_segment()))
                 writer = FastSegmentWriter(ix, _lk=False, **kwargs)
@@ -94,8 +102,13 @@ class PipelineWriter(FastSegmentWriter):
     """
 
     def __init__(self, ix, procs: int = 2, max_postings: int | None = None, prepare=None,
-                 grams_dir: Path | None = None, gram_docs: int = 4000, **kwargs):
+                 grams_dir: Path | None = None, gram_docs: int = 4000, on_derived=None,
+                 **kwargs):
         super().__init__(ix, **kwargs)
+        self.on_derived = on_derived
+        self.new_segments: list = []
+        self.gram_segments: list = []
+        self.done = 0
         max_postings = max_postings or SEGMENT_POSTINGS
         context = multiprocessing.get_context("fork")
         self.jobs = context.Queue(2 * procs)
@@ -121,20 +134,35 @@ class PipelineWriter(FastSegmentWriter):
         if len(self.batch) >= BATCH_DOCS:
             self.jobs.put(self.batch)
             self.batch = []
+            self._drain()
+
+    def _drain(self) -> None:
+        """Handle what the workers sent so far, without waiting: derived rows
+        are stored as they come, so they never pile up in the queue."""
+        while True:
+            try:
+                message = self.results.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(*message)
+
+    def _handle(self, kind: str, value) -> None:
+        if kind == "error":
+            raise RuntimeError(f"an index worker failed:\n{value}")
+        if kind == "done":
+            self.done += 1
+        elif kind == "grams":
+            self.gram_segments.append(value)
+        elif kind == "derived":
+            if self.on_derived is not None:
+                self.on_derived(value)
+        else:
+            self.new_segments.append(value)
 
     def _collect(self) -> tuple[list, list]:
-        segments, gram_segments, done = [], [], 0
-        while done < len(self.tasks):
-            kind, value = self.results.get()
-            if kind == "error":
-                raise RuntimeError(f"an index worker failed:\n{value}")
-            if kind == "done":
-                done += 1
-            elif kind == "grams":
-                gram_segments.append(value)
-            else:
-                segments.append(value)
-        return segments, gram_segments
+        while self.done < len(self.tasks):
+            self._handle(*self.results.get())
+        return self.new_segments, self.gram_segments
 
     def commit(self, mergetype=None, optimize=False, merge=True):
         if self.batch:
@@ -173,8 +201,8 @@ def open_writer(ix, procs: int = 1, limitmb: int = 256, **pipeline):
     file: a reader opening a compound file copies each part into memory
     (0.15 s and 300 MB per process at 53k bulletins, measured on a cold CLI
     search), while separate files are read through the page cache.
-    `pipeline` arguments (prepare, grams_dir, gram_docs) go to the
-    `PipelineWriter`; one process adds documents itself.
+    `pipeline` arguments (prepare, grams_dir, gram_docs, on_derived) go to
+    the `PipelineWriter`; one process adds documents itself.
     """
     if procs > 1:
         return PipelineWriter(ix, procs=procs, compound=False, **pipeline)

@@ -7,13 +7,17 @@ group of one.
 
 Method (standard near-duplicate detection, vectorised with numpy):
 
-* text: the body (NFKC, lower case) with everything but letters, digits and CJK removed
-  (so layout, punctuation and full/half width do not matter); bodies shorter
-  than MIN_CHARS are never grouped (a two-line notice says too little);
+* text: the folded body as indexed (`archive.analysis.fold`: NFKC, case,
+  繁→简) with everything but letters, digits and CJK removed (so layout,
+  punctuation, width and script do not matter); bodies shorter than
+  MIN_CHARS are never grouped (a two-line notice says too little);
 * shingles: every SHINGLE consecutive characters, hashed to 64 bits;
 * signature: one-permutation MinHash with BINS bins (the top 6 bits of a
-  shingle's hash choose its bin, the minimum of the low 32 bits is kept) —
-  one hash per shingle instead of one per shingle and permutation;
+  shingle's hash choose its bin, the minimum of the low 32 bits is taken) —
+  one hash per shingle instead of one per shingle and permutation; the low
+  16 bits of each minimum are kept (b-bit MinHash: two different minima
+  agree by chance once in 65,536 bins, far below what moves a similarity
+  across THRESHOLD, and the file is half the size);
 * candidates: LSH banding (BANDS bands of ROWS bins; two bulletins sharing a
   band are candidates), each candidate then checked by the signatures'
   estimated Jaccard similarity >= THRESHOLD over the bins either fills;
@@ -39,13 +43,17 @@ and figures) fall below it.  Measured on the development corpus: see README
 The signatures and groups of an index generation are in `reprints.npz`,
 written by the full build and updated by every sync (changed bulletins get
 new signatures, then all groups are recomputed from the signatures: about
-a second at 53k bulletins).
+a second at 53k bulletins).  Signatures are computed where the body is
+folded (the build's index workers, `archive.prepare`), in batches
+(`hash_entries`); this process only keeps them.  Stored compactly: 16-bit
+signatures, numbers and titles as ragged columns (a count per row, then the
+values), about 200 bytes a bulletin where fixed-width columns took 900
+(48 MB at 53k bulletins).
 """
 from __future__ import annotations
 
 import os
 import re
-import unicodedata
 import zlib
 from pathlib import Path
 
@@ -58,7 +66,7 @@ BANDS, ROWS = 16, 4
 THRESHOLD = 0.7
 MIN_CHARS = 100
 BATCH = 2000                       # bulletins hashed in one numpy pass
-_EMPTY_BIN = np.uint32(0xFFFFFFFF)
+_EMPTY_BIN = np.uint16(0xFFFF)
 _NON_TEXT = re.compile(r"[\W_]+")
 # Numbers in digits and in Chinese numerals (十四届, 二次会议, 第六十六次).
 _NUMBER = re.compile(r"[0-9]+|[〇零一二两三四五六七八九十百千]+")
@@ -67,12 +75,10 @@ NUMBER_SHARE = 0.9
 _BASE = np.uint64(1_000_003)
 
 
-def shingle_text(body: str | None) -> str:
-    """What is compared: letters, digits and CJK of the body, NFKC and
-    lower-cased (full/half width and case do not matter).  Not the full fold
-    (繁→简): it is computed in the build's reading process, and a copy keeps
-    its script."""
-    return _NON_TEXT.sub("", unicodedata.normalize("NFKC", body or "").lower())
+def shingle_text(folded_body: str | None) -> str:
+    """What is compared: letters, digits and CJK of the folded body (full/half
+    width, case and script do not matter)."""
+    return _NON_TEXT.sub("", folded_body or "")
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -85,9 +91,9 @@ def _mix(h: np.ndarray) -> np.ndarray:
 
 
 def signatures(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(signatures (n, BINS) uint32, long-enough mask) of shingle texts."""
+    """(signatures (n, BINS) uint16, long-enough mask) of shingle texts."""
     n = len(texts)
-    sigs = np.full((n, BINS), _EMPTY_BIN, dtype=np.uint32)
+    sigs = np.full((n, BINS), _EMPTY_BIN, dtype=np.uint16)
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
     valid = lengths >= MIN_CHARS
     if not valid.any():
@@ -105,9 +111,11 @@ def signatures(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         h = _mix(h[whole])
     bins = (h >> np.uint64(64 - 6)).astype(np.int64)      # BINS == 64 == 2**6
     values = (h & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    flat = np.full(len(kept) * BINS, _EMPTY_BIN, dtype=np.uint32)
+    flat = np.full(len(kept) * BINS, 0xFFFFFFFF, dtype=np.uint32)
     np.minimum.at(flat, owner[:m][whole] * BINS + bins, values)
-    sigs[rows] = flat.reshape(len(kept), BINS)
+    low = (flat & 0xFFFF).astype(np.uint16)
+    low[(low == _EMPTY_BIN) & (flat != 0xFFFFFFFF)] = _EMPTY_BIN - 1   # a value, not "empty"
+    sigs[rows] = low.reshape(len(kept), BINS)
     return sigs, valid
 
 
@@ -160,14 +168,19 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
         labels = new
 
 
+def numbers_of(text: str) -> list[int]:
+    """The first NUMBERS distinct digit runs of a text, hashed (never 0).
+    Dates, counts and amounts are what tells two bulletins of one template
+    apart when their wording is the same."""
+    return list(dict.fromkeys(zlib.crc32(n.encode()) or 1
+                              for n in _NUMBER.findall(text)))[:NUMBERS]
+
+
 def number_sets(texts: list[str]) -> np.ndarray:
-    """(n, NUMBERS) uint32: the first NUMBERS distinct digit runs of each text
-    (values + 1, 0 = none).  Dates, counts and amounts are what tells two
-    bulletins of one template apart when their wording is the same."""
+    """(n, NUMBERS) uint32: `numbers_of` each text, 0 = none."""
     out = np.zeros((len(texts), NUMBERS), dtype=np.uint32)
     for row, text in enumerate(texts):
-        found = list(dict.fromkeys(zlib.crc32(n.encode()) or 1
-                                   for n in _NUMBER.findall(text)))[:NUMBERS]
+        found = numbers_of(text)
         out[row, :len(found)] = found
     return out
 
@@ -184,19 +197,23 @@ def group(data: dict) -> np.ndarray:
 
     A pair is near-duplicate when its shingles' estimated Jaccard similarity
     is >= THRESHOLD and the one with fewer numbers shares >= NUMBER_SHARE of
-    them with the other.
+    them with the other (`data` as `ReprintWriter` keeps it: numbers and
+    titles ragged, made dense for the candidate pairs only).
     """
     usable = np.flatnonzero(data["valid"] & data["active"])
-    sigs, nums = data["sig"], data["num"]
+    sigs = data["sig"]
     pairs = candidate_pairs(sigs[usable])
     if pairs.size:
         a, b = usable[pairs[:, 0]], usable[pairs[:, 1]]
         close = similarity(sigs[a], sigs[b]) >= THRESHOLD
         a, b = a[close], b[close]
-        close = number_containment(nums[a], nums[b]) >= NUMBER_SHARE
+        numbers = _Ragged(data["num_counts"], data["num"])
+        close = number_containment(numbers.dense(a, NUMBERS), numbers.dense(b, NUMBERS)) \
+            >= NUMBER_SHARE
         a, b = a[close], b[close]
-        close = np.array([titles_agree(data["title"][i], data["title"][j])
-                          for i, j in zip(a, b)], dtype=bool)
+        titles = _Ragged(data["title_len"], data["title"])
+        close = np.array([titles_agree(titles.text(i), titles.text(j))
+                          for i, j in zip(a.tolist(), b.tolist())], dtype=bool)
         pairs = np.stack([a[close], b[close]], axis=1) if a.size else np.empty((0, 2), int)
     labels = components(data["doc"].size, pairs)
     return data["doc"][labels]
@@ -204,9 +221,12 @@ def group(data: dict) -> np.ndarray:
 
 # ------------------------------------------------------------------ storage --
 
-_COLUMNS = ("doc", "sig", "num", "title", "valid", "active")
 TITLE_CHARS = 96
 _TITLE_PREFIX = re.compile(r"^(?:\[[^\]]{0,12}\]|【[^】]{0,12}】)+")
+# Columns of a row each, and ragged columns: (count per row, values).
+_FIXED = ("doc", "sig", "valid", "active")
+_RAGGED = (("num_counts", "num"), ("title_len", "title"))
+LAYOUT = 2                         # 1: fixed-width numbers and titles, 32-bit signatures
 
 
 def title_text(title: str | None) -> str:
@@ -224,34 +244,90 @@ def titles_agree(a: str, b: str) -> bool:
     return not a or not b or a in b or b in a
 
 
+class _Ragged:
+    """A ragged column: `counts[i]` values of row i, rows one after another."""
+
+    def __init__(self, counts: np.ndarray, values: np.ndarray):
+        self.counts, self.values = counts, values
+        self.starts = np.cumsum(counts, dtype=np.int64) - counts
+
+    def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(counts, values) of `rows`, in that order."""
+        counts = self.counts[rows].astype(np.int64)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        return self.counts[rows], self.values[np.repeat(self.starts[rows], counts) + within]
+
+    def dense(self, rows: np.ndarray, width: int) -> np.ndarray:
+        out = np.zeros((rows.size, width), dtype=self.values.dtype)
+        counts, values = self.take(rows)
+        counts = counts.astype(np.int64)
+        out[np.repeat(np.arange(rows.size), counts),
+            np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)] = values
+        return out
+
+    def text(self, row: int) -> str:
+        start = int(self.starts[row])
+        return self.values[start:start + int(self.counts[row])].tobytes().decode("utf-8")
+
+
+def entry(doc_id: int, status: str, folded_body: str | None, title: str | None) -> tuple:
+    """What a bulletin contributes, before hashing (see `hash_entries`)."""
+    return doc_id, status == "active", shingle_text(folded_body), title_text(title)
+
+
+def hash_entries(entries: list[tuple]) -> dict:
+    """The stored columns of a batch of `entry` tuples (one numpy pass)."""
+    texts = [e[2] for e in entries]
+    sigs, valid = signatures(texts)
+    numbers = [numbers_of(t) for t in texts]
+    titles = [e[3].encode("utf-8") for e in entries]
+    return {"doc": np.fromiter((e[0] for e in entries), dtype=np.int64, count=len(entries)),
+            "sig": sigs, "valid": valid,
+            "active": np.fromiter((e[1] for e in entries), dtype=bool, count=len(entries)),
+            "num_counts": np.fromiter(map(len, numbers), dtype=np.uint8, count=len(entries)),
+            "num": np.fromiter((n for row in numbers for n in row), dtype=np.uint32),
+            "title_len": np.fromiter(map(len, titles), dtype=np.uint16, count=len(entries)),
+            "title": np.frombuffer(b"".join(titles), dtype=np.uint8)}
+
+
+def _rows(part: dict, rows: np.ndarray) -> dict:
+    out = {k: part[k][rows] for k in _FIXED}
+    for counts, values in _RAGGED:
+        out[counts], out[values] = _Ragged(part[counts], part[values]).take(rows)
+    return out
+
+
+def _concatenate(parts: list[dict]) -> dict:
+    if not parts:
+        parts = [hash_entries([])]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
 class ReprintWriter:
     """Signatures of changed bulletins into a generation, then its groups."""
 
     def __init__(self, generation_path: Path, full: bool):
         self.path = Path(generation_path) / FILE_NAME
         self.old = None if full else _load(self.path)
-        if self.old is not None and "title" not in self.old:
-            self.old = None                # an older layout: it cannot be merged into
-        self.pending: list[tuple[int, bool, str]] = []
+        if self.old is not None and not current_layout(self.old):
+            self.old = None                # an older layout: `links.missing` backfills it
+        self.pending: list[tuple] = []
         self.parts: list[dict] = []
 
-    def add(self, doc_id: int, status: str, body: str | None, title: str | None) -> None:
-        self.pending.append((doc_id, status == "active", shingle_text(body),
-                             title_text(title)))
+    def add(self, doc_id: int, status: str, folded_body: str | None, title: str | None) -> None:
+        self.pending.append(entry(doc_id, status, folded_body, title))
         if len(self.pending) >= BATCH:
             self._hash_pending()
 
+    def add_part(self, part: dict) -> None:
+        """Columns `hash_entries` made (maybe in another process)."""
+        if part["doc"].size:
+            self.parts.append(part)
+
     def _hash_pending(self) -> None:
-        if not self.pending:
-            return
-        texts = [p[2] for p in self.pending]
-        sigs, valid = signatures(texts)
-        self.parts.append({
-            "doc": np.fromiter((p[0] for p in self.pending), dtype=np.int64),
-            "sig": sigs, "num": number_sets(texts), "valid": valid,
-            "title": np.array([p[3] for p in self.pending], dtype=f"<U{TITLE_CHARS}"),
-            "active": np.fromiter((p[1] for p in self.pending), dtype=bool)})
-        self.pending = []
+        if self.pending:
+            self.parts.append(hash_entries(self.pending))
+            self.pending = []
 
     def finish(self) -> dict:
         self._hash_pending()
@@ -259,21 +335,29 @@ class ReprintWriter:
         if self.old is not None:
             changed = (np.concatenate([p["doc"] for p in parts]) if parts
                        else np.empty(0, np.int64))
-            keep = ~np.isin(self.old["doc"], changed)
-            parts.insert(0, {k: self.old[k][keep] for k in _COLUMNS})
-        data = ({k: np.concatenate([p[k] for p in parts]) for k in _COLUMNS} if parts else
-                {"doc": np.empty(0, np.int64), "sig": np.empty((0, BINS), np.uint32),
-                 "num": np.empty((0, NUMBERS), np.uint32), "valid": np.empty(0, bool),
-                 "title": np.empty(0, dtype=f"<U{TITLE_CHARS}"),
-                 "active": np.empty(0, bool)})
-        order = np.argsort(data["doc"], kind="stable")
-        data = {k: v[order] for k, v in data.items()}
+            parts.insert(0, _rows(self.old, np.flatnonzero(~np.isin(self.old["doc"], changed))))
+        data = _concatenate(parts)
+        data = _rows(data, np.argsort(data["doc"], kind="stable"))
         data["group"] = group(data)
+        data["layout"] = np.array(LAYOUT)
         tmp = self.path.with_name(self.path.name + ".tmp.npz")
         np.savez(tmp, **data)
         os.replace(tmp, self.path)
         sizes = np.unique(data["group"], return_counts=True)[1]
         return {"groups": int((sizes > 1).sum()), "grouped": int(sizes[sizes > 1].sum())}
+
+
+def current_layout(data: dict | None) -> bool:
+    return data is not None and "layout" in data and int(data["layout"]) == LAYOUT
+
+
+def stored_layout_is_current(generation_path: Path) -> bool:
+    """False for a file written before the current layout (rebuilt by a backfill)."""
+    try:
+        with np.load(Path(generation_path) / FILE_NAME) as data:
+            return "layout" in data.files and int(data["layout"]) == LAYOUT
+    except (FileNotFoundError, ValueError, OSError):
+        return False
 
 
 def _load(path: Path, keys: tuple[str, ...] | None = None) -> dict | None:
