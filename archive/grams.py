@@ -82,7 +82,11 @@ def needs_verification(word: str) -> bool:
     return len(word) > 2 or any(_breaks(_codepoints(word)))
 
 
-_SEPARATORS = str.maketrans({FIELD_SEP: " ", DOC_SEP: " "})
+def _without_separators(text: str) -> str:
+    # `in` is a fast scan; a translate of every field cost 4% of a build worker.
+    if FIELD_SEP in text or DOC_SEP in text:
+        return text.replace(FIELD_SEP, " ").replace(DOC_SEP, " ")
+    return text
 
 
 def layout(fields: dict[str, str]) -> str:
@@ -92,7 +96,7 @@ def layout(fields: dict[str, str]) -> str:
     holds them (hostile input) has them turned into spaces so that the field
     boundaries stay where they belong.
     """
-    return FIELD_SEP.join((fields.get(name) or "").translate(_SEPARATORS) for name in FIELDS)
+    return FIELD_SEP.join(_without_separators(fields.get(name) or "") for name in FIELDS)
 
 
 class SegmentBuilder:

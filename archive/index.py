@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -289,6 +290,26 @@ class _Batch:
             self.links.cancel()
 
 
+class _Background:
+    """`function(*args)` run in a thread; `result()` waits and re-raises."""
+
+    def __init__(self, function, *args):
+        self.error: BaseException | None = None
+
+        def run():
+            try:
+                function(*args)
+            except BaseException as exc:       # handed to the caller
+                self.error = exc
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def result(self, raise_error: bool = True) -> None:
+        self.thread.join()
+        if self.error is not None and raise_error:
+            raise self.error
+
+
 def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
             procs: int | None = None, progress=None, verify: bool = True) -> Generation:
     """Build a fresh generation from the archive alone, verify it, switch to it.
@@ -311,6 +332,10 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
                          gram_docs=GRAM_SEGMENT_DOCS, on_derived=batch.absorb)
     count = 0
     committed = False
+    # The query dictionary table depends on the dictionaries alone: written
+    # in a thread while this process mostly waits on the workers (2 s at
+    # the end of every build before).
+    words_table = _Background(WordTable.build, generation.words_path, segmenter)
     try:
         batch.open(writer)
         for item in archive.all_docs():
@@ -327,7 +352,7 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
         committed = True
         link_counts = batch.finish_links()
         write_docmap(generation)
-        WordTable.build(generation.words_path, segmenter)
+        words_table.result()
         vocabulary.build(generation.vocab_path, batch.derived.vocabulary)
         generation.write_state({"seq": seq, "dictionary": segmenter.signature(),
                                 "built_at": now_iso(), "documents": count, "links": link_counts,
@@ -344,6 +369,7 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
                 os.close(fd)
         pause_point("rebuild-switch")
     except BaseException:
+        words_table.result(raise_error=False)
         batch.cancel_links()
         if not committed:
             try:
