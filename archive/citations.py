@@ -152,16 +152,20 @@ def _first_of_each(refs: list[Reference]) -> list[Reference]:
 
 # ------------------------------------------------------------------ storage --
 
-SCHEMA = """
+TABLES = """
 CREATE TABLE IF NOT EXISTS refs (
     src INTEGER NOT NULL, pos INTEGER NOT NULL, kind TEXT NOT NULL,
     doc_no TEXT, title TEXT, doc_no_key TEXT, title_key TEXT);
-CREATE INDEX IF NOT EXISTS refs_src ON refs(src);
-CREATE INDEX IF NOT EXISTS refs_doc_no ON refs(doc_no_key);
-CREATE INDEX IF NOT EXISTS refs_title ON refs(title_key);
 CREATE TABLE IF NOT EXISTS keys (
     doc INTEGER PRIMARY KEY, doc_no_key TEXT, title_key TEXT, title TEXT, doc_no TEXT,
     date INTEGER NOT NULL, active INTEGER NOT NULL);
+"""
+# A full build creates the indexes after its inserts: built in one sorted
+# pass they are smaller and quicker than grown row by row.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS refs_src ON refs(src);
+CREATE INDEX IF NOT EXISTS refs_doc_no ON refs(doc_no_key);
+CREATE INDEX IF NOT EXISTS refs_title ON refs(title_key);
 CREATE INDEX IF NOT EXISTS keys_doc_no ON keys(doc_no_key);
 CREATE INDEX IF NOT EXISTS keys_title ON keys(title_key);
 """
@@ -193,7 +197,7 @@ class CitationWriter:
             self.path.unlink(missing_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        self.db.executescript(TABLES if full else TABLES + INDEXES)
         self.db.execute("BEGIN")
         self.full = full
         self.refs = self.docs = 0
@@ -213,6 +217,10 @@ class CitationWriter:
         self.docs += 1
 
     def finish(self) -> None:
+        if self.full:
+            for statement in INDEXES.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
         self.db.execute("COMMIT")
         self.db.close()
 
