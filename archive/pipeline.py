@@ -70,19 +70,22 @@ class _Feed:
             self.builder = grams.SegmentBuilder()
 
 
-def _work(storage, indexname: str, jobs, results, kwargs: dict, max_postings: int,
+def _work(storage, indexname: str, jobs, results, kwargs: dict, limits: tuple[int, int],
           feed: _Feed) -> None:
-    """A worker: add batches, finish a segment whenever the pool is full."""
+    """A worker: add batches, finish a segment whenever the pool is full
+    (`limits`: postings of its first segment, of the others)."""
     try:
         ix = storage.open_index(indexname)
         writer = FastSegmentWriter(ix, _lk=False, **kwargs)
+        limit = limits[0]
         while (batch := jobs.get()) is not None:
             for item in batch:
                 writer.add_document(**feed.fields(item, results))
             feed.end_batch(results)
-            if len(writer.pool) >= max_postings:
+            if len(writer.pool) >= limit:
                 results.put(("segment", writer._finalize_segment()))
                 writer = FastSegmentWriter(ix, _lk=False, **kwargs)
+                limit = limits[1]
         feed.flush(results)
         if writer.docnum:
             results.put(("segment", writer._finalize_segment()))
@@ -117,9 +120,13 @@ class PipelineWriter(FastSegmentWriter):
         self.grams_dir = grams_dir
         first = 1 + max((int(seg["name"]) for seg in
                          grams.read_manifest(grams_dir)["segments"]), default=0) if grams_dir else 0
+        # Worker n finishes its first segment at (n + 1) / procs of the
+        # limit: the workers, fed alike, would otherwise write their segments
+        # (their memory peak) at the same moment.
         self.tasks = [context.Process(
             target=_work, daemon=True,
-            args=(self.storage, self.indexname, self.jobs, self.results, kwargs, max_postings,
+            args=(self.storage, self.indexname, self.jobs, self.results, kwargs,
+                  (max_postings * (n + 1) // procs, max_postings),
                   _Feed(prepare, grams_dir, gram_docs, itertools.count(first + n, procs))))
             for n in range(procs)]
         for task in self.tasks:
