@@ -3,20 +3,25 @@
 The process that reads the archive hands its rows to one worker per core in
 batches of `BATCH_DOCS`, through a queue of at most two batches per worker:
 when the workers fall behind, the reader waits, so the documents in flight
-are bounded whatever the corpus size.  Each worker folds the fields, writes
-substring-index segments of `gram_docs` documents (with `prepare`:
-`archive.index.indexed_forms`), segments the text (`archive.index.WordsField`)
-and keeps its postings in a `ColumnPool`; when the pool holds
-`SEGMENT_POSTINGS` postings it writes them as a finished Whoosh segment and
-starts a new one.  Segments are never merged: every posting is written once.
+are bounded whatever the corpus size.  Each worker turns rows into index
+forms (with `prepare`: `archive.prepare.RowForms` — folding, segmentation,
+citations, reprint signatures, vocabulary entries), writes substring-index
+segments of `gram_docs` documents and keeps its postings in a `ColumnPool`;
+when the pool holds `SEGMENT_POSTINGS` postings it writes them as a
+finished Whoosh segment and starts a new one.  Segments are never merged:
+every posting is written once.  After each batch the worker sends back
+what `prepare.take()` derived (link rows, vocabulary counts); the reader
+stores it as it arrives (`on_derived`), so nothing piles up in the queue.
 
 Memory is bounded per worker by one pool (~9 bytes a posting while adding,
-~30 while the segment is written: sort keys, permutation, sorted columns;
-Python lists for 65,536 postings at a time) plus the segment's vocabulary,
-about 200 MB at SEGMENT_POSTINGS (the development corpus averages ~190
-postings a bulletin), and one gram segment build (`archive.grams`).
-`commit` adds the gram segments to the manifest, then publishes all Whoosh
-segments in one TOC, as `MpWriter(multisegment=True)` does.
+~25 while the segment is written: packed sort keys, uint32 columns; Python
+lists for 65,536 postings at a time) plus the segment's vocabulary and the
+segmenter's dictionary (~70 MB), and one gram segment build
+(`archive.grams`); the workers' first segments are cut at different sizes
+so their write peaks do not meet.  The reader holds the vocabulary counts
+and the reprint signatures (~250 bytes a bulletin).  `commit` adds the gram
+segments to the manifest, then publishes all Whoosh segments in one TOC, as
+`MpWriter(multisegment=True)` does.
 
 Workers are forked: a worker blocked on its queue is killed with its parent
 (`archive.jobs._after_fork`), and `cancel` terminates them.
@@ -198,6 +203,9 @@ class PipelineWriter(FastSegmentWriter):
             if task.is_alive():
                 task.terminate()
             task.join()
+        # Batches still buffered for dead workers: without this the process
+        # hangs at exit, joining the queue's feeder thread.
+        self.jobs.cancel_join_thread()
         super().cancel()
 
 
