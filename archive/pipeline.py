@@ -40,7 +40,7 @@ from . import grams
 from .writer import FastSegmentWriter
 
 BATCH_DOCS = 200
-SEGMENT_POSTINGS = 4_000_000      # ~21,000 bulletins of the development corpus
+SEGMENT_POSTINGS = 2_000_000      # ~10,500 bulletins of the development corpus
 
 
 class _Feed:
