@@ -27,6 +27,9 @@ from pathlib import Path
 
 from whoosh.analysis import Token, Tokenizer
 
+from . import jieba_reference
+from .jieba_reference import replaced_frequency
+
 DATA_DIR = Path(__file__).with_name("data")
 DOMAIN_DICT = DATA_DIR / "dict.txt"
 DEFAULT_WORD_FREQ = 20000            # for user-dictionary lines without a frequency
@@ -105,6 +108,9 @@ def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     character may fold to several: ﬁ -> fi).
     """
     table = _fold_table()
+    folded = _fold_one_to_one(text, table)
+    if folded is not None:
+        return folded, range(len(text) + 1)
     folded = text.translate(table)
     if len(folded) == len(text):
         # The usual case (no ligatures, no ㈱): no character folds to none
@@ -121,6 +127,35 @@ def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     offsets = np.repeat(np.arange(len(text)), lengths).tolist()
     offsets.append(len(text))
     return folded, offsets
+
+
+_ONE_TO_ONE = None          # code point -> folded code point; -1 unknown, -2 not one char
+
+
+def _fold_one_to_one(text: str, table: _FoldTable) -> str | None:
+    """`text.translate(table)` as one array lookup when every character of
+    `text` folds to exactly one character (the usual case); None otherwise.
+
+    str.translate looks a non-Latin-1 table up character by character:
+    folding a page's ten snippets' text took a third of the highlighting
+    time on the bench mix.  2,500 characters: 0.80 ms translated, 0.13 ms
+    looked up.
+    The array (4.5 MB) is filled from `table` as characters are first seen."""
+    import numpy as np
+
+    global _ONE_TO_ONE
+    if _ONE_TO_ONE is None:
+        _ONE_TO_ONE = np.full(0x110000, -1, dtype=np.int32)
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    mapped = _ONE_TO_ONE[points]
+    if (mapped == -1).any():
+        for code in np.unique(points[mapped == -1]).tolist():
+            folded = table[code]
+            _ONE_TO_ONE[code] = ord(folded) if len(folded) == 1 else -2
+        mapped = _ONE_TO_ONE[points]
+    if (mapped < 0).any():
+        return None
+    return mapped.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def is_word_char(ch: str) -> bool:
@@ -159,27 +194,10 @@ def read_dictionary(path: Path) -> list[tuple[str, int]]:
 _TOTAL_PAD_WORD = "\U0010fffd\U0010fffd"      # noncharacters: in no real text
 
 
-def _replaced_frequency(words: list[tuple[str, int]]) -> int:
-    """Sum of the frequencies `words` overwrite, in load order: those of
-    jieba's main dictionary, then those of words added earlier in the list."""
-    try:
-        import jieba
-    except ImportError:                     # no reference to match: skip
-        return 0
-    wanted = {word for word, _ in words}
-    current: dict[str, int] = {}
-    path = Path(jieba.__file__).with_name("dict.txt")
-    if path.exists():
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                word, _, rest = line.partition(" ")
-                if word in wanted:
-                    current[word] = int(rest.split(" ", 1)[0])
-    replaced = 0
-    for word, freq in words:
-        replaced += current.get(word, 0)
-        current[word] = freq
-    return replaced
+def write_frequency_table() -> None:
+    """Rewrite jieba's frequencies of the domain dictionary's words
+    (`archive.jieba_reference`): run after editing data/dict.txt."""
+    jieba_reference.write_table([word for word, _ in read_dictionary(DOMAIN_DICT)])
 
 
 class Segmenter:
@@ -207,7 +225,7 @@ class Segmenter:
                 # keeps the old one in it; jieba-rs subtracts the old one.
                 # Put the difference back (as a word no text contains), or
                 # the two segment differently (应接尽接: 应接/尽/接 vs 应/接/尽/接).
-                replaced = _replaced_frequency(words)
+                replaced = replaced_frequency(words)
                 if replaced:
                     engine.add_word(_TOTAL_PAD_WORD, replaced, None)
                 self._jieba = engine

@@ -8,7 +8,6 @@ writer lock, the user dictionary (``dict.txt``), the user synonyms
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +27,10 @@ EXAMPLE = '''\
 # path = "/srv/bulletins/portal-export"
 # include = ["*.html", "*.htm", "*.txt", "*.jsonl", "*.jsonl.gz"]
 # exclude = ["drafts/*"]
+# Symbolic links whose target lies inside `path` are followed (the target
+# is ingested once); false skips them.  A link out of `path` is never
+# followed, whatever this says.
+# follow_links = true
 
 # [analysis]
 # Words jieba must keep whole (place and official names), one per line:
@@ -53,6 +56,7 @@ class Source:
     path: Path
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
+    follow_links: bool = True         # links inside `path` (never out of it)
 
 
 @dataclass
@@ -76,6 +80,8 @@ def load(home: Path) -> Config:
     path = home / CONFIG_NAME
     if not path.exists():
         return config
+    import tomllib      # 16 ms: only for a home that has the file (every command reads it)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -88,8 +94,11 @@ def load(home: Path) -> Config:
     for item in data.get("source", []):
         if "path" not in item:
             raise ConfigError(f"{path}: every [[source]] needs a path")
+        follow = item.get("follow_links", True)
+        if not isinstance(follow, bool):
+            raise ConfigError(f"{path}: follow_links must be true or false, not {follow!r}")
         config.sources.append(Source(rel(item["path"]), list(item.get("include", [])),
-                                           list(item.get("exclude", []))))
+                                     list(item.get("exclude", [])), follow))
     analysis = data.get("analysis", {})
     if "dictionary" in analysis:
         config.dictionary = rel(analysis["dictionary"])

@@ -51,6 +51,12 @@ class SearchTimeout(QueryError):
     exit_code = EXIT_FAILED
 
 
+class RequestTimeout(SearchTimeout):
+    """A request (a document page, an export, facets) that ran past the
+    server's per-request budget outside any search (web: 503)."""
+    code = "request_timeout"
+
+
 class ConfigError(UsageError):
     """archive.toml cannot be read or says something impossible."""
     code = "config"

@@ -51,7 +51,7 @@ FIELDS: tuple[Field, ...] = (
           max_chars=200),
     Field("published", "发布日期",
           ("发布日期", "published", "发布时间", "公开日期", "公开时间", "上网日期", "上网时间",
-           "时间"),
+           "公示日期", "时间"),
           ("发布日期", "发布时间", "published"), kind="date"),
     Field("keywords", "主题词", ("主题词", "keywords", "关键词", "关键字"),
           ("主题词", "关键词", "keywords"), kind="keywords", searchable=True,

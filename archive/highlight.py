@@ -23,9 +23,12 @@ Segments = list[tuple[str, bool]]
 
 def match_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     """Merged [start, end) spans of `text` where any folded term occurs."""
+    terms = {t for t in terms if t}
+    if not terms:                       # folding a long text for nothing
+        return []
     folded, offsets = fold_with_offsets(text)
     spans = []
-    for term in {t for t in terms if t}:
+    for term in terms:
         start = folded.find(term)
         while start != -1:
             # End after the original character holding the term's last folded
@@ -106,6 +109,7 @@ def _best_window(text, spans, width, taken, starts=None, texts=None):
     texts = texts if texts is not None else [text[s:e] for s, e in spans]
     best, best_score = None, 0
     size = len(text)
+    distinct = len(set(texts))
     for start, _ in spans[:MAX_WINDOW_STARTS]:
         if taken and any(lo <= start < hi for lo, hi in taken):
             continue
@@ -122,6 +126,8 @@ def _best_window(text, spans, width, taken, starts=None, texts=None):
         i, j = bisect_left(starts, lo), bisect_left(starts, hi)
         if j > i and spans[j - 1][1] > hi:          # spans never overlap: only the
             j -= 1                                   # last one can run past `hi`
+        if min(j - i, distinct) * 100 + (j - i) <= best_score:
+            continue                # cannot win: spare counting its distinct terms
         score = len(set(texts[i:j])) * 100 + (j - i)
         if score > best_score:
             best, best_score = (lo, hi), score

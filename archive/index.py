@@ -38,20 +38,19 @@ from whoosh import fields as wf
 from whoosh import columns, formats, index as windex
 from whoosh.system import pack_uint
 
-from . import grams, links, reprints, vocabulary
+from . import grams, vocabulary
 from .analysis import JiebaTokenizer, Segmenter, WordTable, fold, is_word, segmenter_for
+from .docmap import compute_docmap, write_docmap
 # Re-exported: the forms of a row were defined here (tests and scripts name them so).
 from .forms import display_fields, folded_fields, whoosh_document  # noqa: F401
 from .pause import pause_point
-from .pipeline import open_writer
-from .prepare import Derived, RowForms
-from .whoosh_compat import break_writelock, column_values, toc_generation
+from .segment_merge import merge_by_tier
+from .whoosh_compat import break_writelock, toc_generation
 from .store import Archive, now_iso
 
 INDEX_DIR = "index"
 CURRENT = "CURRENT"
 GRAM_SEGMENT_DOCS = 4000          # bounds the memory of one gram segment build (~200 MB)
-STATUS_CODES = {"active": 0, "withdrawn": 1}
 
 
 # ------------------------------------------------------------------ schema --
@@ -244,13 +243,26 @@ class IndexStats:
     seconds: float = 0.0
 
 
+def open_writer(ix, *args, **kwargs):
+    """`archive.pipeline.open_writer`, imported when a writer opens: the
+    pipeline (multiprocessing, the segment writer, Whoosh's writing module)
+    is write side, and a search imports this module."""
+    from .pipeline import open_writer as pipeline_writer
+
+    return pipeline_writer(ix, *args, **kwargs)
+
+
 class _Batch:
     """Documents on their way into both indexes of one generation, with their
     link rows and vocabulary: added here (a sync, a one-process build) or
     by the pipeline's workers (`RowForms` runs there, `absorb` here)."""
 
     def __init__(self, generation: Generation, full: bool, segmenter: Segmenter, names):
+        from .prepare import RowForms    # write side: never imported by a search
+        from .reprints import BATCH
+
         self.generation, self.full = generation, full
+        self.link_batch = BATCH
         self.grams = grams.SegmentBuilder()
         self.forms = RowForms(names, segmenter, vocabulary=full)
         self.writer = self.links = self.derived = None
@@ -258,6 +270,9 @@ class _Batch:
     def open(self, writer) -> None:
         """Start writing.  Called after the workers are forked: the citation
         file's SQLite connection must not cross a fork."""
+        from . import links
+        from .prepare import Derived
+
         self.writer = writer
         self.links = links.LinkWriter(self.generation.path, self.full)   # citations, reprints
         self.derived = Derived(self.links)
@@ -274,7 +289,7 @@ class _Batch:
             self.writer.add_document(**doc)
         if len(self.grams) >= GRAM_SEGMENT_DOCS:
             self.flush_grams()
-        if len(self.forms) >= reprints.BATCH:
+        if len(self.forms) >= self.link_batch:
             self.absorb(self.forms.take())
 
     def flush_grams(self) -> None:
@@ -400,6 +415,8 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
     for path in index_root(home).glob("gen-*"):   # a killed rebuild's leftovers: never live
         if path.name[4:].isdigit() and int(path.name[4:]) > live_number:
             shutil.rmtree(path, ignore_errors=True)
+    from . import links
+
     state = generation.state()
     changes = list(archive.changes_since(state.get("seq", 0)))
     if links.missing(generation.path):          # built before citations and groups
@@ -431,7 +448,7 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
         batch.cancel_links()
         writer.cancel()
         raise
-    writer.commit()
+    writer.commit(mergetype=merge_by_tier)      # small segments only (archive.segment_merge)
     pause_point("sync-state")
     write_docmap(generation)
     state.update(seq=top, synced_at=now_iso(), documents=_live_count(generation))
@@ -443,63 +460,6 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
 def _live_count(generation: Generation) -> int:
     with generation.open_whoosh().reader() as reader:
         return reader.doc_count()
-
-
-# ----------------------------------------------------------------- docmap --
-
-def compute_docmap(ix) -> tuple[dict, int]:
-    """Arrays aligned with Whoosh document numbers, and the Whoosh generation."""
-    with ix.reader() as reader:
-        size = reader.doc_count_all()
-        live = np.zeros(size, dtype=bool)
-        live[list(reader.all_doc_ids())] = True
-        issuers, issuer_codes = _coded_column(reader, "issuer")
-        topics, topic_codes = _coded_column(reader, "topic")
-        data = {
-            "vid": np.asarray(column_values(reader, "vid"), dtype=np.int64),
-            "doc": np.asarray(column_values(reader, "doc"), dtype=np.int64),
-            "date": np.asarray(column_values(reader, "date"), dtype=np.int64),
-            **{name: np.asarray(column_values(reader, name), dtype=np.int64)
-               for name in ("issued", "published") if name in reader.schema},
-            "issuer": issuer_codes, "topic": topic_codes,
-            "status": np.asarray([STATUS_CODES.get(_text(v), 1)
-                                  for v in column_values(reader, "status")], dtype=np.int8),
-            "live": live,
-            "issuer_values": np.asarray(issuers, dtype=object),
-            "topic_values": np.asarray(topics, dtype=object),
-        }
-        return data, reader.generation()
-
-
-def write_docmap(generation: Generation) -> Path:
-    """Compute the docmap of the generation's Whoosh index and save it."""
-    data, whoosh_generation = compute_docmap(generation.open_whoosh())
-    path = generation.docmap_path(whoosh_generation)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **data)
-    os.replace(tmp, path)
-    for old in generation.path.glob("docmap-*.npz"):
-        if old != path:
-            old.unlink(missing_ok=True)
-    return path
-
-
-def _text(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else (value or "")
-
-
-def _coded_column(reader, name: str):
-    values: list[str] = []
-    codes_of: dict[str, int] = {}
-    codes = []
-    for raw in column_values(reader, name):
-        text = _text(raw)
-        code = codes_of.get(text)
-        if code is None:
-            code = codes_of[text] = len(values)
-            values.append(text)
-        codes.append(code)
-    return values, np.asarray(codes, dtype=np.int32)
 
 
 # ------------------------------------------------------------ verification --

@@ -54,13 +54,15 @@ def _pattern(parts: list[str]) -> re.Pattern:
     return re.compile(gap.join(re.escape(p.encode("utf-8")) for p in parts))
 
 
-def near_keys(gram_index, parts: list[str], field: str | None, check) -> np.ndarray:
-    """Keys (version ids) of the documents holding `parts` close together."""
+def near_keys(gram_index, parts: list[str], field: str | None, check,
+              among: np.ndarray | None = None) -> np.ndarray:
+    """Keys (version ids) of the documents holding `parts` close together
+    (`among`: sorted keys, the only documents looked at)."""
     pattern = _pattern(parts)
     found = []
     for segment in gram_index.segments:
         check()
-        local = segment.candidates(*parts)
+        local = segment.among(segment.candidates(*parts), among)
         if not local.size:
             continue
         local = segment.select(local, field,

@@ -11,10 +11,14 @@ For the records of one file, in order:
 2. else the first unclaimed one of the file with the same *content key*
    (`content_key`: URL, else 发文字号, else title + date, else the content
    hash) and no other 索引号;
-3. else, when another file holds an active bulletin with the same 索引号
+3. else, when another file holds an active bulletin with the same identity
    and the very same content, that bulletin (a *duplicate*: the file joins
-   its `doc_sources`); the same 索引号 with other content is a reported
-   *conflict*, and both are kept;
+   its `doc_sources`, the summary counts it under `duplicates`).  The
+   identity is the 索引号, or for a record without one its content key (so
+   the same news item in a portal export and in a mirror is one bulletin
+   too).  The same 索引号 with other content is a reported *conflict*, and
+   both are kept; the same content key with other content is simply two
+   bulletins (two news items may share a title and a date);
 4. else a new bulletin.
 
 The file's bulletins left unclaimed are withdrawn, unless another file
@@ -107,7 +111,7 @@ def reconcile(db, file_id: int, ingest_id: int, records, stamp: str,
             seen.add(match["id"])
             _refresh(db, match, ingest_id, record, content, key, stamp, outcome)
             continue
-        twin = _twin(db, file_id, record, content, outcome)
+        twin = _twin(db, file_id, record, content, key, outcome)
         if twin is not None:
             db.execute("INSERT OR REPLACE INTO doc_sources(doc_id, file_id, source_line)"
                        " VALUES (?,?,?)", (twin, file_id, record.source_line))
@@ -165,13 +169,18 @@ def _add_version(db, doc_id: int, ingest_id: int, record: Record, content: str,
                (vid, record.index_no, record.source_line, key, next_seq(db), stamp,
                 doc_id))
 
-def _twin(db, file_id: int, record: Record, content: str,
+def _twin(db, file_id: int, record: Record, content: str, key: str,
           outcome: FileOutcome) -> int | None:
-    """The active bulletin of another file with this 索引号 and this very
-    content (a duplicate: its id), else None; a different content with
-    the same 索引号 is a conflict, reported."""
+    """The active bulletin of another file with this identity (索引号, else
+    content key) and this very content (a duplicate: its id), else None; a
+    different content with the same 索引号 is a conflict, reported."""
     if not record.index_no:
-        return None
+        row = db.execute(
+            "SELECT d.id FROM docs d JOIN versions v ON v.id = d.current_vid"
+            " WHERE d.content_key=? AND d.file_id<>? AND d.status='active'"
+            " AND COALESCE(d.index_no, '')='' AND v.sha256=? ORDER BY d.id LIMIT 1",
+            (key, file_id, content)).fetchone()
+        return row["id"] if row is not None else None
     others = db.execute(
         "SELECT d.id, f.path, v.sha256 FROM docs d JOIN files f ON f.id = d.file_id"
         " JOIN versions v ON v.id = d.current_vid"

@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .errors import QueryError, SearchTimeout
+from .errors import QueryError, RequestTimeout, SearchTimeout
 from .highlight import to_html
 from .public import public_fields
 from .query import MAX_INPUT_CHARS, MAX_QUERY_CHARS, ParsedQuery, date_bound
@@ -37,6 +37,16 @@ def _check_deadline() -> None:
         raise SearchTimeout(f"search took longer than {SEARCH_TIME_LIMIT:g} s and was "
                             "stopped: use fewer or longer words, or add filters",
                             seconds=SEARCH_TIME_LIMIT)
+
+
+def check_request_deadline() -> None:
+    """For the loops of a request outside a search (a document page's
+    paragraphs, related documents, an export's records): past the request's
+    deadline, stop with `RequestTimeout`."""
+    end = getattr(_deadline, "at", None)
+    if end is not None and time.perf_counter() > end:
+        raise RequestTimeout("request took longer than its time budget and was stopped: "
+                             "try again later, or with a shorter query")
 
 
 @contextmanager

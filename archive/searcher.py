@@ -21,8 +21,9 @@ from .analysis import SYNONYMS, WordTable, read_synonyms, segmenter_for
 from .errors import NoIndex, SearchTimeout
 from .facets import count_facets
 from .fields import DATE_FIELDS
-from .index import Generation, compute_docmap
-from .matching import Matching, _Leaf, _member
+from .docmap import compute_docmap
+from .index import Generation
+from .matching import Matching, VerifiedSets, _Leaf, _member
 from .query import ParsedQuery, parse
 from .related import related_hits
 from .request import (SEARCH_TIME_LIMIT, Hit, SearchRequest, SearchResult, _check_deadline,
@@ -65,6 +66,8 @@ class Searcher(Matching):
         self.citations = citations.Citations(generation.path, self.groups.group_of)
         self.vocabulary = (Vocabulary(generation.vocab_path)
                            if generation.vocab_path.exists() else None)
+        self.corrections_cache = suggest.WordCache()   # typed word -> alternatives
+        self.verified_sets = VerifiedSets()           # string -> docnums (archive.matching)
 
     def _load_docmap(self) -> None:
         path = self.generation.docmap_path(self.whoosh_generation)
@@ -215,7 +218,8 @@ class Searcher(Matching):
         exactly: +100, in the title: +1), then BM25F (`archive.ranking`)."""
         tiers = np.zeros(docs.size, dtype=np.int64)
         for leaf in leaves:
-            tiers += 100 * _member(docs, leaf.exact) + _member(docs, leaf.title)
+            tiers += 100 * _member(docs, self.leaf_docs(leaf, docs))
+            tiers += _member(docs, self.title_docs(leaf, docs))
         _check_deadline()
         scores = ranking.bm25f(self.postings, words, docs)
         at = ranking.order(docs, tiers, scores, self.date[docs], start, end)

@@ -8,14 +8,15 @@ its record, versions and diffs, originals, citations, related bulletins.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import NoIndex
+from .errors import NoIndex, RequestTimeout
 from .highlight import highlight_all, snippets
 from .index import current_generation, live_version
 from .query import parse
-from .request import Hit, SearchRequest, SearchResult
+from .request import Hit, SearchRequest, SearchResult, check_request_deadline
 from .searcher import Searcher
 from .store import Archive, Original, StoredDoc
 
@@ -24,6 +25,9 @@ from .store import Archive, Original, StoredDoc
 # ~35 ms on the page's first view; the result is cached.
 RELATED_PREFIX_CHARS = 1000
 RELATED_CACHE_SIZE = 2048         # pages' related lists kept per service
+EXPORT_CHUNK = 500                # records read from the archive at a time
+EXPORT_STREAM_SECONDS = 600.0     # an export's stream, after its search (53k records: ~30 s)
+MAX_HIGHLIGHT_TERMS = 32          # the query's 16 distinct words, with a synonym each
 
 
 @dataclass
@@ -80,8 +84,10 @@ class SearchService:
         return self.searcher().search(request).facets
 
     def terms(self, q: str) -> list[str]:
-        """The folded strings a search for `q` highlights (synonyms, split words)."""
-        return self.searcher().highlight_terms(parse(q))
+        """The folded strings a search for `q` highlights (synonyms, split
+        words), at most MAX_HIGHLIGHT_TERMS: every term is one pass over the
+        text it marks."""
+        return self.searcher().highlight_terms(parse(q))[:MAX_HIGHLIGHT_TERMS]
 
     def _highlight(self, result: SearchResult) -> None:
         docs = self.archive.get_many([h.id for h in result.hits + result.partial])
@@ -98,7 +104,9 @@ class SearchService:
         doc = self.archive.get(doc_id)
         if doc is None:
             return None
-        return {**doc.as_json(), **self.citation_links(doc_id)}
+        data = {**doc.as_json(), **self.citation_links(doc_id)}
+        check_request_deadline()
+        return data
 
     def citation_links(self, doc_id: int) -> dict:
         """{"cites": [...], "cited_by": [...]} from the live index (empty without one)."""
@@ -172,22 +180,34 @@ class SearchService:
         doc = self.archive.get(doc_id)
         if doc is None:
             return None
-        return DocumentPage({**doc.as_json(), **self.citation_links(doc_id)},
-                            self.archive.versions(doc_id)[1:],
-                            self.related(doc_id, doc=doc), self.terms(q))
+        data = {**doc.as_json(), **self.citation_links(doc_id)}
+        check_request_deadline()          # each stage grows with the body or the archive
+        history = self.archive.versions(doc_id)[1:]
+        related = self.related(doc_id, doc=doc)
+        check_request_deadline()
+        return DocumentPage(data, history, related, self.terms(q))
 
     def export(self, request: SearchRequest):
         """Every matching bulletin as full public JSON records, in order.
 
-        The search runs now (so NoIndex / QueryError reach the caller here,
-        not on first iteration); the records are read lazily."""
+        The search runs now, under the caller's deadline (so NoIndex,
+        QueryError and a timeout reach the caller here, before anything is
+        sent); the records are read lazily, in chunks, while the stream is
+        consumed — after the web request's budget has ended — so the stream
+        keeps its own limit, EXPORT_STREAM_SECONDS, checked at every chunk
+        (past it the stream stops: a download cut short, never a stalled
+        worker)."""
         request.all, request.highlight = True, False
         result = self.searcher().search(request)
         return self._export_records([h.id for h in result.hits])
 
     def _export_records(self, ids: list[int]):
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+        until = time.perf_counter() + EXPORT_STREAM_SECONDS
+        for start in range(0, len(ids), EXPORT_CHUNK):
+            if time.perf_counter() > until:
+                raise RequestTimeout(f"export stopped after {start} records: it took longer "
+                                     f"than {EXPORT_STREAM_SECONDS:g} s")
+            chunk = ids[start:start + EXPORT_CHUNK]
             docs = self.archive.get_many(chunk)
             for doc_id in chunk:
                 if doc_id in docs:

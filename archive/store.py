@@ -16,7 +16,8 @@ files) is `archive.reconcile`.
 
 Schema versions (`meta.schema`), migrated on open by a writer: 1 the first;
 2 adds `docs.content_key`, `files.raw_path` (a path's bytes when they are
-not UTF-8) and `doc_sources` (the other files of a duplicated bulletin).
+not UTF-8) and `doc_sources` (the other files of a duplicated bulletin);
+3 indexes `docs.content_key` alone (duplicates without 索引号 across files).
 """
 from __future__ import annotations
 
@@ -105,7 +106,7 @@ CREATE TABLE IF NOT EXISTS doc_sources (
 CREATE INDEX IF NOT EXISTS doc_sources_by_file ON doc_sources(file_id);
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Columns added after version 1: (table, column, declaration).
 _ADDED_COLUMNS = (("docs", "content_key", "TEXT"), ("files", "raw_path", "BLOB"))
 
@@ -176,6 +177,8 @@ class Archive:
                 key = content_key(Record.from_dict(json.loads(text)), sha)
                 db.execute("UPDATE docs SET content_key=? WHERE id=?", (key, doc_id))
             db.execute("CREATE INDEX IF NOT EXISTS docs_by_key ON docs(file_id, content_key)")
+            # 3: a bulletin without 索引号 is found in other files by content key
+            db.execute("CREATE INDEX IF NOT EXISTS docs_by_content_key ON docs(content_key)")
             db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)",
                        (str(SCHEMA_VERSION),))
 

@@ -52,14 +52,73 @@ def field_changes(old: dict, new: dict) -> dict[str, list]:
     return out
 
 
+MAX_DIFF_CHARS = 20_000   # of the changed middle, compared word by word (see word_changes)
+EDGE_CHARS = 16           # the shared prefix and suffix are cut this far from a change
+
+
 def word_changes(old_text: str, new_text: str, segmenter) -> list[dict]:
-    """[{op, old, new}] covering both texts in order; equal runs merged."""
-    a = segmenter.cut(old_text or "")
-    b = segmenter.cut(new_text or "")
+    """[{op, old, new}] covering both texts in order; equal runs merged.
+
+    Only the middle between the texts' common prefix and suffix is
+    segmented and compared (a revision usually touches a few places).
+    When that middle is longer than MAX_DIFF_CHARS on either side, its
+    paragraphs are compared first and only changed blocks of at most
+    MAX_DIFF_CHARS word by word (a longer block is one "replace"): word
+    difflib is quadratic in the worst case, and two versions of a
+    2,000,000-character body kept a document page busy for minutes."""
+    old_text, new_text = old_text or "", new_text or ""
+    head = max(0, _common_prefix(old_text, new_text) - EDGE_CHARS)
+    room = min(len(old_text), len(new_text)) - head
+    tail = max(0, _common_prefix(old_text[::-1][:room], new_text[::-1][:room]) - EDGE_CHARS)
+    a_mid, b_mid = old_text[head:len(old_text) - tail], new_text[head:len(new_text) - tail]
+    out = [{"op": "equal", "old": old_text[:head], "new": old_text[:head]}] if head else []
+    if max(len(a_mid), len(b_mid)) <= MAX_DIFF_CHARS:
+        out += _by_words(a_mid, b_mid, segmenter)
+    else:                         # paragraphs first, words inside small changed blocks
+        a, b = a_mid.splitlines(keepends=True), b_mid.splitlines(keepends=True)
+        # autojunk: a paragraph repeated thousands of times anchors nothing
+        # (without it, 24,000 copies of one line are quadratic here too).
+        matcher = difflib.SequenceMatcher(None, a, b, autojunk=True)
+        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+            old, new = "".join(a[i1:i2]), "".join(b[j1:j2])
+            if op != "replace" or max(len(old), len(new)) > MAX_DIFF_CHARS:
+                out.append({"op": op, "old": old, "new": new})
+            else:
+                out += _by_words(old, new, segmenter)
+    if tail:
+        out.append({"op": "equal", "old": old_text[-tail:], "new": old_text[-tail:]})
+    return _merged(out)
+
+
+def _by_words(old: str, new: str, segmenter) -> list[dict]:
+    a, b = segmenter.cut(old), segmenter.cut(new)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    out = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        out.append({"op": op, "old": "".join(a[i1:i2]), "new": "".join(b[j1:j2])})
+    return [{"op": op, "old": "".join(a[i1:i2]), "new": "".join(b[j1:j2])}
+            for op, i1, i2, j1, j2 in matcher.get_opcodes()]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix, by bisection on slices (each
+    comparison a C-level memcmp: 21 of them for 2,000,000 characters)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _merged(changes: list[dict]) -> list[dict]:
+    """Adjacent equal runs joined (the edges cut around the middle)."""
+    out: list[dict] = []
+    for change in changes:
+        if out and change["op"] == "equal" and out[-1]["op"] == "equal":
+            joined = out[-1]["old"] + change["old"]
+            out[-1] = {"op": "equal", "old": joined, "new": joined}
+        else:
+            out.append(change)
     return out
 
 

@@ -9,7 +9,12 @@ bulletin.  Rules:
 
 * a symbolic link is followed only when its target lies inside the source
   root (then the target is the file ingested, once); a link out of the root,
-  or a dangling one, is skipped with a warning;
+  or a dangling one, is skipped with a warning.  Following links inside the
+  root is the default (mirrors of portal exports link shared folders); a
+  source with ``follow_links = false`` in ``archive.toml`` skips every link
+  (quietly when it points inside, with the same warning when out);
+* a link loop ends: a folder already walked (by its resolved path) is not
+  walked again;
 * a folder that cannot be listed is a failure of that folder (the job ends
   "partial", exit 3), and nothing under it is withdrawn;
 * names starting with a dot are skipped below folders;
@@ -63,8 +68,9 @@ class SourceWalk:
     `unreadable` the keys of folders whose content is unknown.
     """
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, follow_links: bool = True):
         self.root = Path(root)
+        self.follow_links = follow_links
         self.problems: list[tuple[str, str, bool]] = []
         self.unreadable: list[str] = []
         self._visited: set[str] = set()
@@ -125,7 +131,7 @@ class SourceWalk:
             self.problems.append((path_key(link), "symbolic link out of the source folder "
                                   f"(to {path_key(target)}): not followed", False))
             return None
-        return target
+        return target if self.follow_links else None
 
 
 def _reason(exc: BaseException) -> str:

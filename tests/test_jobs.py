@@ -13,7 +13,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from archive import grams, index, jobs
+from archive import grams, index, jobs, sources
 from archive.cli import main
 from archive.search import SearchRequest, SearchService
 from archive.store import Archive
@@ -39,8 +39,8 @@ def test_incremental_add_change_delete_restore(tmp_path, monkeypatch):
 
     # Nothing changed: recognised by size and mtime, nothing parsed.
     parsed = []
-    real_parse = jobs.sources.iter_stream_records     # JSON Lines are streamed
-    monkeypatch.setattr(jobs.sources, "iter_stream_records",
+    real_parse = sources.iter_stream_records     # JSON Lines are streamed
+    monkeypatch.setattr(sources, "iter_stream_records",
                         lambda *a: parsed.append(a) or real_parse(*a))
     again = reindex(home, src)
     assert (again.added, again.updated, again.unchanged, again.indexed) == (0, 0, 3, 0)
@@ -367,14 +367,14 @@ def test_a_page_past_its_parse_budget_fails_with_the_reason(tmp_path, monkeypatc
     src.mkdir()
     (src / "a-endless.html").write_text("<html><body><p>永不结束</p></body></html>")
     write_file(src, "b-after.jsonl", [5])
-    real_parse = jobs.sources.htmlpage.parse
+    real_parse = sources.htmlpage.parse
 
     def endless(text, encoding=None):
         while "永不结束" in text:             # a parser stuck on its input
             pass
         return real_parse(text, encoding)
 
-    monkeypatch.setattr(jobs.sources.htmlpage, "parse", endless)
+    monkeypatch.setattr(sources.htmlpage, "parse", endless)
     monkeypatch.setattr(jobs.limits, "PAGE_PARSE_SECONDS", 0.3)
     report = jobs.ingest(home, [src])
     assert report.exit_code == 3 and report.added == 1

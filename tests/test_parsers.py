@@ -5,6 +5,7 @@ import gzip
 import io
 import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -596,3 +597,44 @@ def test_site_name_before_the_title_is_dropped_but_a_dash_phrase_stays():
     assert strip_site_suffix("保定市人民政府网——关于做好防汛工作的通知") == "关于做好防汛工作的通知"
     kept = "大变局中的中国与世界——写在新中国成立70周年之际"
     assert strip_site_suffix(kept) == kept
+
+
+# A 名称 label in a procurement notice's contact lines names the purchaser, not
+# the page (www.ccgp.gov.cn); the ArticleTitle meta is the page's own title.
+_NOTICE = ("<html><head><meta name='ArticleTitle' content='{meta}'></head><body>"
+           "<h2>{meta}</h2><div class='content'><p>一、项目编号：LK-1</p>"
+           "<p>{label}：{value}</p><p>二、公告期限：自本公告发布之日起1个工作日。</p>"
+           "</div></body></html>")
+
+
+def test_label_title_unrelated_to_article_title_meta_is_not_the_title():
+    meta = "某某乡太阳能路灯采购的中标(成交)结果公告"
+    record = htmlpage.parse_html(_NOTICE.format(meta=meta, label="名 称", value="某某乡人民政府"))
+    assert record.title == meta
+
+
+def test_label_title_agreeing_with_article_title_meta_is_kept():
+    meta = "关于做好春节工作的通知"
+    value = meta + "（某政办〔2024〕1号）"
+    record = htmlpage.parse_html(_NOTICE.format(meta=meta, label="标题", value=value))
+    assert record.title == value
+
+
+def test_angular_hidden_blocks_are_not_the_article():
+    """A saved rendering of an AngularJS portal (www.nfra.gov.cn, a real page in
+    tests/pages) keeps what the app hides under class="ng-hide": a hidden 红头
+    header whose 公文名称 line used to win as the body over the visible
+    Word-pasted penalty table, and an empty hidden attachment block."""
+    page = Path(__file__).parent / "pages" / "html" / "nfra_xzcf_2025_zhejiang52.html"
+    record = htmlpage.parse_html(page.read_text(encoding="utf-8"))
+    assert "公文名称" not in record.body
+    assert "附件信息" not in record.body
+    assert "中国太平洋财产保险股份有限公司温州分公司" in record.body
+    assert "警告并罚款14万元" in record.body
+
+
+def test_ng_hide_is_matched_as_a_class_token_only():
+    page = """<html><body><div class="ng-hidex"><p>这一段属于正文，类名只是以 ng-hide 开头的另一个名字，不是 AngularJS 的隐藏标记。</p>
+    <p>第二段同样是正文内容，解析器应当保留。</p></div></body></html>"""
+    record = htmlpage.parse_html(page)
+    assert "这一段属于正文" in record.body

@@ -259,9 +259,9 @@ def test_each_distinct_string_is_looked_up_once(service, monkeypatch):
     calls = []
     original = grams.GramIndex.find
 
-    def counting(self, word, field=None, check=None):
+    def counting(self, word, field=None, check=None, among=None):
         calls.append((word, field))
-        return original(self, word, field, check)
+        return original(self, word, field, check, among)
 
     monkeypatch.setattr(grams.GramIndex, "find", counting)
     result = searcher.search(SearchRequest(q=" ".join(["营商环境会议"] * 120)))

@@ -310,6 +310,29 @@ def test_or_and_not_against_brute_force(oracle, data):
         assert got <= high, f"{q!r} returns {sorted(got - high)}"
 
 
+@PROPERTY
+@given(data=st.data())
+def test_nested_and_or_not_against_brute_force(oracle, data):
+    """Words inside an AND are verified only within what the others' gram
+    postings allow (archive.matching): nested and repeated words must still
+    give exactly the brute-force sets, and the tiers of an OR over an AND
+    count every word a hit contains, whichever branch matched it."""
+    w1, w2, w3 = (data.draw(substrings(oracle)) for _ in range(3))
+    a1, a2, a3 = (oracle.allowed(w) for w in (w1, w2, w3))
+    e1, e2, e3 = (oracle.exact(w) for w in (w1, w2, w3))
+    for q, low, high in ((f"{w1} OR ({w2} {w3})", e1 | (e2 & e3), a1 | (a2 & a3)),
+                         (f"({w1} {w2}) -{w3}", (e1 & e2) - a3, (a1 & a2) - e3),
+                         (f"{w1} ({w2} OR {w1}) NOT ({w3} {w2})",
+                          e1 - (a3 & a2), a1 - (e3 & e2)),
+                         (f"{w1} {w2} {w3} {w1}", e1 & e2 & e3, a1 & a2 & a3)):
+        got = set(oracle.run(q))
+        assert low <= got, f"{q!r} misses {sorted(low - got)}"
+        assert got <= high, f"{q!r} returns {sorted(got - high)}"
+    ids = oracle.run(f"{w1} OR ({w2} {w3})")
+    tiers = [tier(oracle, d, list(dict.fromkeys([w1, w2, w3]))) for d in ids]
+    assert tiers == sorted(tiers, reverse=True), (w1, w2, w3, list(zip(ids, tiers)))
+
+
 def test_not_alone_is_the_complement(oracle):
     assert set(oracle.run("-人大")) == set(oracle.ids) - set(oracle.run("人大"))
 

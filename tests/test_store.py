@@ -376,7 +376,8 @@ def test_migration_gives_existing_archives_content_keys(tmp_path):
     migrated = Archive(home)
     keys = [r[0] for r in migrated.db.execute("SELECT content_key FROM docs ORDER BY id")]
     assert keys == [f"title:{r['title']}|{r['published']}" for r in records]
-    assert migrated.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "2"
+    assert migrated.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "3"
+    assert "docs_by_content_key" in {r[1] for r in migrated.db.execute("PRAGMA index_list(docs)")}
     migrated.close()
     write_jsonl(src / "news.jsonl", records[::-1])
     report = jobs.ingest(home, [src])

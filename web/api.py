@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from .context import service
+from .context import costly, service
 from .params import parse_search
 from .security import visitor_view
 from .views import MAX_ID
@@ -21,12 +21,16 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/api/search")
 def search():
-    return jsonify(service().search(parse_search(request.args)).to_json())
+    req = parse_search(request.args)
+    with costly(req.q):
+        return jsonify(service().search(req).to_json())
 
 
 @bp.get("/api/facets")
 def facets():
-    return jsonify(service().facets(parse_search(request.args)))
+    req = parse_search(request.args)
+    with costly(req.q):
+        return jsonify(service().facets(req))
 
 
 @bp.get("/api/doc/<int:doc_id>")

@@ -14,18 +14,22 @@ from archive.search import SearchService
 from . import errors, helpers, links, security
 from .budget import RequestBudget
 from .api import bp as api_bp
-from .context import SERVICE
+from .admission import Lane
+from .context import LANE, SERVICE
 from .views import bp as pages_bp
 
 BUDGET = "archive.budget"
 
 
-def create_app(home, service: SearchService | None = None) -> Flask:
+def create_app(home, service: SearchService | None = None, lane_dir=None) -> Flask:
+    """The app for data home `home`; `lane_dir`: the folder of the slot files
+    the forked workers of one server share (`web.admission`)."""
     app = Flask("web")
     app.config["ARCHIVE_HOME"] = Path(home)
     app.json.ensure_ascii = False        # the API's Chinese stays readable
     app.json.sort_keys = False           # same key order as `archive ... --json`
     app.extensions[SERVICE] = service or SearchService(Path(home))
+    app.extensions[LANE] = Lane(lock_dir=lane_dir)
     helpers.init_app(app)
     links.init_app(app)
     security.init_app(app)

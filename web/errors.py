@@ -4,7 +4,8 @@
     404  an unknown route or bulletin
     503  no index (or no archive) in the data home yet; a search cut by its
          time limit — the library's typed errors (`archive.errors`), worded
-         in Chinese by their code (`web.messages`)
+         in Chinese by their code (`web.messages`); a costly search that
+         found no free slot (`web.admission`)
     500  anything else
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from archive.errors import ArchiveError
 
 from . import messages
+from .admission import Busy
 from .params import ParamError
 
 log = logging.getLogger(__name__)
@@ -28,8 +30,21 @@ MESSAGES = {404: "您访问的页面或文件不存在，可能已被移除或�
             500: "处理请求时出错，请稍后再试。"}
 
 
+JSON_PATHS = ("/healthz", "/export.jsonl")
+
+
+BUSY = ("服务器正忙于处理其他复杂检索，请稍后再试，或换用更短、更少的检索词。",
+        "the server is busy with other complex searches: try again later, or with "
+        "a shorter query")
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    """JSON for the API, the JSON Lines export, and a client that asks for
+    JSON rather than HTML (`Accept`); a page otherwise."""
+    if request.path.startswith("/api/") or request.path in JSON_PATHS:
+        return True
+    accept = request.accept_mimetypes
+    return accept.quality("application/json") > accept.quality("text/html")
 
 
 def respond(status: int, message: str, english: str | None = None):
@@ -48,6 +63,10 @@ def init_app(app) -> None:
     @app.errorhandler(ParamError)
     def bad_params(exc):
         return respond(400, str(exc))
+
+    @app.errorhandler(Busy)
+    def busy(exc):
+        return respond(503, BUSY[0], BUSY[1])
 
     @app.errorhandler(ArchiveError)
     def library_error(exc):

@@ -19,6 +19,7 @@ CHINESE = {
     "month_needs_year": "选择月份（month）时须同时给出年份（year）",
     "bad_date": "无法识别的日期“{value}”，可写 2024、2024-03 或 2024-03-18",
     "timeout": "检索用时过长，已停止：请换用更少或更长的检索词，或加上筛选条件后再试。",
+    "request_timeout": "处理此请求用时过长，已停止：请稍后再试，或换用更短的检索词。",
     "no_index": "档案尚未建立索引：请先运行 archive ingest 导入文件。",
     "no_archive": "数据目录中没有档案：请先运行 archive ingest 导入文件。",
     "not_found": "没有编号为 {doc_id} 的文件。",
@@ -32,7 +33,8 @@ ENGLISH = {
 GENERIC = {True: "请求参数有误。", False: "处理请求时出错，请稍后再试。"}
 
 # HTTP status by code; other usage errors are 400, other errors 500.
-STATUS = {"timeout": 503, "no_index": 503, "no_archive": 503, "not_found": 404}
+STATUS = {"timeout": 503, "request_timeout": 503, "no_index": 503, "no_archive": 503,
+          "not_found": 404}
 
 
 def chinese(exc: ArchiveError) -> str:

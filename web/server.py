@@ -40,9 +40,11 @@ address but loopback).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -126,6 +128,7 @@ def _serve_forked(home, host: str, port: int, workers: int, threads: int) -> Non
           f"({workers} processes × {threads} threads; Ctrl+C to stop)", flush=True)
     children: set[int] = set()
     supervisor = os.getpid()
+    lane_dir = tempfile.mkdtemp(prefix="archive-lane-")   # slot files of costly searches
 
     def start_worker() -> None:
         pid = os.fork()
@@ -136,7 +139,7 @@ def _serve_forked(home, host: str, port: int, workers: int, threads: int) -> Non
             watch_parent(supervisor)
             code = 0
             try:
-                app = create_app(Path(home))
+                app = create_app(Path(home), lane_dir=lane_dir)
                 watch_stalls(app.extensions[BUDGET])
                 make_server(home, threads=threads, sockets=[listener], app=app).run()
             except BaseException as exc:        # say why, or the parent loops blind
@@ -176,3 +179,4 @@ def _serve_forked(home, host: str, port: int, workers: int, threads: int) -> Non
             except ChildProcessError:
                 pass
         listener.close()
+        shutil.rmtree(lane_dir, ignore_errors=True)

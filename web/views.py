@@ -10,7 +10,8 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from archive.export import lines
 
 from . import timeline
-from .context import service
+from .context import costly, service
+from .links import body_view
 from .params import ParamError, export_headers, parse_search, search_url_of
 from .security import download_headers, file_name, visitor_view
 
@@ -24,7 +25,8 @@ SEARCH_PARAMS = ("q", "issuer", "topic", "year", "month", "from", "to", "sort", 
 def search():
     req = parse_search(request.args)
     req.collapse = True               # one entry per reprint group, the rest expands
-    result = service().search(req)
+    with costly(req.q):
+        result = service().search(req)
     return render_template("search.html", result=result, req=req, q=req.q,
                            timeline=timeline.build(result))
 
@@ -51,7 +53,7 @@ def document(doc_id: int):
     return render_template("doc.html", doc=doc, q=q, terms=page.terms,
                            back=results_url(request.args),
                            original=service().original_record(doc_id, data=False),
-                           paragraphs=[p for p in (doc["body"] or "").split("\n") if p.strip()],
+                           body=body_view(doc["body"], page.terms, doc.get("cites")),
                            related=page.related, history=page.history)
 
 
@@ -104,8 +106,9 @@ def export(fmt: str):
     """Every bulletin of the result set (all pages), streamed."""
     req = parse_search(request.args)
     headers = export_headers(request.args)
-    records = service().export(req)
-    first = next(records, None)          # errors (no index...) before the headers
+    with costly(req.q):
+        records = service().export(req)
+        first = next(records, None)      # errors (no index...) before the headers
     chunks = lines(chain([first], records) if first is not None else [], fmt, headers)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     response = Response(stream_with_context(c.encode("utf-8") for c in chunks),

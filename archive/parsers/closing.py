@@ -14,6 +14,7 @@ import unicodedata
 
 from archive.dates import parse_date
 from archive.normalize import collapse_ws
+from archive.parsers.labels import site_name
 
 _HZ = "〇零○Ｏ一二两三四五六七八九十"
 _DATE = (rf"(?:\d{{4}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
@@ -100,7 +101,7 @@ def closing_date(lines: list[str], issuer: str | None) -> str | None:
     if not _closes_body(tail, index):
         return None
     issuer = re.sub(r"\s+", "", issuer or "")
-    if issuer and _ORG_END.search(issuer) and _score(signer, issuer) < 4:
+    if issuer and _ORG_END.search(issuer) and not site_name(issuer) and _score(signer, issuer) < 4:
         return None
     return date
 

@@ -31,17 +31,16 @@ import lxml.html
 from archive.dates import parse_date
 from archive.model import ParseResult, Record
 from archive.normalize import build_record, collapse_ws, label_field, pick_fields, strip_ws
-from archive.parsers.labels import LABEL_AT as _LABEL_AT
-from archive.parsers.labels import LABEL_ONLY as _LABEL_ONLY
+from archive.parsers.labels import (LABEL_AT as _LABEL_AT, LABEL_ONLY as _LABEL_ONLY,
+                                    before_counter as _before_counter, plausible as _plausible)
 from archive.parsers import titles
 from archive.parsers.attachments import attachment_links, is_file_link, names_text
+from archive.parsers.byline import bylines, fill_from_byline
 from archive.parsers.closing import closing_date
-from archive.parsers.labels import plausible as _plausible
-from archive.parsers.render import BLOCK_TAGS as _BLOCK_TAGS
-from archive.parsers.render import LINE_SPACE as _LINE_SPACE
-from archive.parsers.render import Renderer as _Renderer
-from archive.parsers.render import cell_count as _cell_count
-from archive.parsers.render import tag_of as _tag
+from archive.parsers.metasource import info_line_stamp, issuer_meta, issuer_not_site, site_names
+from archive.parsers.render import (BLOCK_TAGS as _BLOCK_TAGS, LINE_SPACE as _LINE_SPACE,
+                                    Renderer as _Renderer, cell_count as _cell_count, tag_of as _tag)
+from archive.parsers.tags import fewer_attributes
 
 # ---------------------------------------------------------------- loading
 
@@ -49,6 +48,8 @@ _JUNK_TAGS = ("script", "style", "noscript", "template", "iframe", "frame", "fra
               "object", "embed", "applet", "svg", "canvas", "select", "button",
               "textarea", "input", "form", "link", "map", "audio", "video")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# AngularJS's display:none class; saved renderings (www.nfra.gov.cn) keep hidden 红头 headers.
+_HIDDEN_CLASS = re.compile(r"(?:^|\s)ng-hide(?:$|\s)")
 # A closing </html> or </body> in the middle of a page (a server-side include)
 # makes libxml2 drop everything after it; they are implied at the end anyway.
 _STRAY_CLOSE = re.compile(r"</\s*(?:html|body)\s*>", re.I)
@@ -60,7 +61,7 @@ class PageTooDeep(ValueError):
 
 
 def _load(text: str):
-    text = _XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff")))
+    text = fewer_attributes(_XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff"))))
     # The default parser caps nesting depth (libxml2's 256), so a hostile page
     # of 100,000 nested divs is cut short instead of exhausting memory or stack;
     # what lies below the cut is lost, so such a page fails with that reason
@@ -70,8 +71,6 @@ def _load(text: str):
     if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
         raise PageTooDeep("page nested too deeply: over 256 levels of elements")
     return root
-
-
 
 
 def _drop(el) -> None:
@@ -92,7 +91,8 @@ def _is_junk(el) -> bool:
         return True
     if tag in _JUNK_TAGS:
         return True
-    return el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style", "")))
+    return (el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style", "")))
+            or bool(_HIDDEN_CLASS.search(el.get("class", ""))))
 
 
 def _text(el) -> str:
@@ -120,6 +120,8 @@ def _meta(root) -> dict[str, str]:
 
 def _meta_value(meta: dict[str, str], field: str) -> str | None:
     lowered = {k.lower(): v for k, v in meta.items()}
+    if field == "issuer":
+        return issuer_meta(lowered.get("contentsource"), lowered.get("source"))
     for name in _META_FIELDS.get(field, ()):
         value = lowered.get(name)
         if value and value.strip():
@@ -204,7 +206,7 @@ def _pairs_in_run(text: str, el, is_tail: bool):
     matches = [m for m in _LABEL_AT.finditer(text) if m.group(2)]  # inline needs a colon
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        value = text[m.end():end]
+        value = _before_counter(text[m.end():end])
         if i + 1 == len(matches) and not is_tail and len(el) and m.end() == len(text.rstrip()):
             value = _first_child_value(el)  # 信息来源：<a>省发改委</a>
         yield m.group(1), value
@@ -228,9 +230,6 @@ def _label_pairs(root) -> list[_Pair]:
             if _plausible(field, value):
                 pairs.append(_Pair(label, strip_ws(value), field, owner))
     return pairs
-
-
-
 
 
 def _metadata_blocks(pairs: list[_Pair]) -> list:
@@ -420,10 +419,13 @@ def parse_html(text: str) -> Record:
     body = root.find(".//body")
     body = body if body is not None else root
 
-    sites = _site_names(meta)
+    sites = site_names(meta)
     tag_text, headings = titles.title_tag(root), titles.heading_texts(body)
     attachments = attachment_links(body)
     pairs = _label_pairs(body)
+    stamp = info_line_stamp([_text(b) for b in _metadata_blocks(pairs)])
+    above = titles.line_above(pairs[0].block) if pairs and not tag_text else None
+    found_bylines = bylines(body)
     for block in _metadata_blocks(pairs):
         if block.getparent() is not None:
             _drop(block)
@@ -432,16 +434,26 @@ def parse_html(text: str) -> Record:
     lines = _body_lines(container)
 
     values = pick_fields((p.label, p.value) for p in pairs)
+    if titles.contradicts(values.get("title"), _meta_value(meta, "title")):
+        values["title"] = None
+    issuer_shown = bool(collapse_ws(values.get("issuer") or ""))
     for field in _META_FIELDS:
         if not collapse_ws(values.get(field) or ""):
             values[field] = _meta_value(meta, field) or values.get(field)
+    values["published"] = values.get("published") or stamp
+    if values.get("issuer") and not issuer_shown:
+        values["issuer"] = issuer_not_site(values["issuer"], sites, tag_text)
+    styled = titles.styled_texts(container)
     title = titles.strip_site_suffix(collapse_ws(values.get("title") or ""), sites)
     if not titles.acceptable(title):
-        title = titles.guess_title(tag_text, headings, lines, sites)
+        title = (titles.guess_title(tag_text, headings, lines, sites)
+                 or titles.lead_heading(lines, styled) or above)
     values["title"] = title
+    fill_from_byline(values, found_bylines)
     if not pairs and "keywords" not in values:
         values["keywords"] = _meta_keywords(meta)
-    lines = titles.drop_title_lines(lines, title, titles.styled_texts(container))
+    values["doc_no"], lines = titles.take_doc_no_line(
+        titles.drop_title_lines(lines, title, styled), values.get("doc_no"))
     extra = _issued_extra(values, lines)
     values["body"] = "\n".join(lines) or names_text(attachments)
 
@@ -460,11 +472,6 @@ def _issued_extra(values: dict, lines: list[str]) -> dict:
         return {}
     values["issued"] = closing_date(lines, values.get("issuer"))
     return {"issued_from": "落款"} if values["issued"] else {}
-
-
-def _site_names(meta: dict[str, str]) -> tuple[str, ...]:
-    return tuple(v.strip() for k, v in meta.items()
-                 if k.lower() in ("sitename", "og:site_name") and v and v.strip())
 
 
 def parse(text: str, encoding: str | None = None) -> ParseResult:

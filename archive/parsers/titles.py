@@ -25,11 +25,22 @@ _PREFIX = re.compile(r"^(?P<site>[\u4e00-\u9fff]{2,20}(?:网|网站))\s*(?:—�
 _BREADCRUMB = re.compile(
     r"(?:首页|当前位置|您的位置|所在位置).*(?:>|»|＞|›|/)|(?:>|»|＞|›).*(?:>|»|＞|›)")
 _PUNCT_ONLY = re.compile(r"^[\W_]*$")
-_DOC_NO_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}[〔\[［【(（]\d{4}[〕\]］】)）]第?\d+号$")
+_SENTENCE_END = re.compile(r"[。；！？:：]$")
+_LABELLED = re.compile(r"[:：]")
+# The agency prefix may be left out: 北京监管局 sets `〔2022〕64号` alone (www.csrc.gov.cn).
+_DOC_NO_LINE = re.compile(r"^[\u4e00-\u9fff]{0,12}[〔\[［【(（]\d{4}[〕\]］】)）]第?\d+号$")
 
 
 def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
+
+
+def contradicts(label_title: str | None, meta_title: str | None) -> bool:
+    """A labelled title sharing nothing with the CMS's ArticleTitle meta is some
+    other 名称 (a purchaser's in a procurement notice's contact lines), not the
+    page's title; one contained in the other (a site prefix, a 文号 suffix) agrees."""
+    label, meta = squash(label_title or ""), squash(meta_title or "")
+    return bool(label and meta) and label not in meta and meta not in label
 
 
 def strip_site_suffix(title: str, site_names: tuple[str, ...] = ()) -> str:
@@ -90,6 +101,40 @@ def guess_title(tag_text: str, headings: list[str], lead_lines: list[str],
     return strip_site_suffix(best, site_names) if best else None
 
 
+def line_above(el) -> str | None:
+    """The text line right above `el` (the 发布时间/来源 line), when it reads
+    as a heading: where a page with neither <title> nor h1 sets its title
+    (www.yuhang.gov.cn puts it in a table cell above the date line)."""
+    node = el
+    while node is not None and node.getparent() is not None:
+        for sib in node.itersiblings(preceding=True):
+            if not isinstance(sib.tag, str):
+                continue
+            text = collapse_ws(sib.text_content())
+            if text:
+                return text if _heading_like(text) else None
+        node = node.getparent()
+    return None
+
+
+def lead_heading(lines: list[str], styled: list[str]) -> str | None:
+    """A title set inside the article as its first centred or bold lines
+    (`建德市…采购项目` / `预中标结果公示`), for a page with no <title> and
+    no heading element: up to three such lines, joined."""
+    picked = []
+    for line in lines[:3]:
+        if _LABELLED.search(line) or not any(squash(line) in text for text in styled):
+            break
+        picked.append(line)
+    title = "".join(picked)
+    return title if picked and _heading_like(title) else None
+
+
+def _heading_like(text: str) -> bool:
+    return (4 <= len(text) <= 120 and acceptable(text) and not _SENTENCE_END.search(text)
+            and not _LABELLED.search(text))
+
+
 def _lead_candidates(lines: list[str]) -> list[str]:
     """The first one to four body lines joined, for titles set inside the article."""
     return ["".join(lines[:n]) for n in range(1, min(4, len(lines)) + 1)]
@@ -120,12 +165,14 @@ def drop_title_lines(lines: list[str], title: str | None, styled: list[str]) -> 
         lead = squash("".join(lines[:n]))
         if lead == target and (any(lead in text for text in styled) or all(
                 any(squash(line) in text for text in styled) for line in lines[:n])):
-            return _drop_doc_no_line(lines[n:])
+            return lines[n:]
     return lines
 
 
-def _drop_doc_no_line(lines: list[str]) -> list[str]:
-    """The 发文字号 line a document sets under its heading (`国发〔2018〕43号`)."""
+def take_doc_no_line(lines: list[str], labelled: str | None) -> tuple[str | None, list[str]]:
+    """The lines without the 发文字号 line a document sets at the head of its
+    text, under its heading (`国发〔2018〕43号`), and the doc_no: the labelled
+    one, else that line's."""
     if lines and _DOC_NO_LINE.match(squash(lines[0])):
-        return lines[1:]
-    return lines
+        return labelled or squash(lines[0]), lines[1:]
+    return labelled, lines
