@@ -107,8 +107,10 @@ def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     to the original span [offsets[i], offsets[j - 1] + 1) (one original
     character may fold to several: ﬁ -> fi).
     """
+    from .fold_lookup import fold_one_to_one
+
     table = _fold_table()
-    folded = _fold_one_to_one(text, table)
+    folded = fold_one_to_one(text, table)
     if folded is not None:
         return folded, range(len(text) + 1)
     folded = text.translate(table)
@@ -127,35 +129,6 @@ def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     offsets = np.repeat(np.arange(len(text)), lengths).tolist()
     offsets.append(len(text))
     return folded, offsets
-
-
-_ONE_TO_ONE = None          # code point -> folded code point; -1 unknown, -2 not one char
-
-
-def _fold_one_to_one(text: str, table: _FoldTable) -> str | None:
-    """`text.translate(table)` as one array lookup when every character of
-    `text` folds to exactly one character (the usual case); None otherwise.
-
-    str.translate looks a non-Latin-1 table up character by character:
-    folding a page's ten snippets' text took a third of the highlighting
-    time on the bench mix.  2,500 characters: 0.80 ms translated, 0.13 ms
-    looked up.
-    The array (4.5 MB) is filled from `table` as characters are first seen."""
-    import numpy as np
-
-    global _ONE_TO_ONE
-    if _ONE_TO_ONE is None:
-        _ONE_TO_ONE = np.full(0x110000, -1, dtype=np.int32)
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    mapped = _ONE_TO_ONE[points]
-    if (mapped == -1).any():
-        for code in np.unique(points[mapped == -1]).tolist():
-            folded = table[code]
-            _ONE_TO_ONE[code] = ord(folded) if len(folded) == 1 else -2
-        mapped = _ONE_TO_ONE[points]
-    if (mapped < 0).any():
-        return None
-    return mapped.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def is_word_char(ch: str) -> bool:

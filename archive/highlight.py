@@ -8,7 +8,6 @@ snippet never cuts a mark or a highlighted word in half.
 """
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from html import escape
 
 from .analysis import fold_with_offsets
@@ -99,39 +98,64 @@ MAX_WINDOW_STARTS = 200           # windows tried per snippet (a law may hold 1,
 
 def _best_window(text, spans, width, taken, starts=None, texts=None):
     """The window around a match holding the most distinct terms, then the
-    most matches; spans are sorted and merged, so bisection finds a window's
-    spans and its edges.  Linear in the matches, not quadratic.
+    most matches, the earliest on a tie; spans are sorted and merged, so
+    bisection finds a window's spans and its edges.
+
+    Every candidate window's edges and match count come from array
+    bisections at once; distinct terms are counted only for windows whose
+    bound (count, capped by the distinct terms there are) can still win,
+    best bounds first.  A page of ten laws with hundreds of matches each
+    spent ~18 ms here when each window was measured in Python.
 
     `starts` and `texts` (each span's start and text) may be passed in when
-    several windows are chosen from the same spans: half of a page's
-    highlighting time went to rebuilding them per window (bench mix)."""
+    several windows are chosen from the same spans."""
+    import numpy as np
+
     starts = starts if starts is not None else [s for s, _ in spans]
     texts = texts if texts is not None else [text[s:e] for s, e in spans]
-    best, best_score = None, 0
-    size = len(text)
-    distinct = len(set(texts))
-    for start, _ in spans[:MAX_WINDOW_STARTS]:
-        if taken and any(lo <= start < hi for lo, hi in taken):
+    n = min(len(spans), MAX_WINDOW_STARTS)
+    if not n:
+        return None
+    lo, hi, first, last = _windows(np.asarray(starts), np.asarray([e for _, e in spans]),
+                                   n, width, len(text))
+    keep = np.ones(n, dtype=bool)
+    at = np.asarray(starts[:n])
+    for t_lo, t_hi in taken or ():
+        keep &= ~((t_lo <= at) & (at < t_hi)) & ~((lo < t_hi) & (t_lo < hi))
+    count = last - first
+    bound = np.minimum(count, len(set(texts))) * 100 + count
+    best, best_score, best_at = None, 0, n
+    for k in np.argsort(-bound, kind="stable").tolist():
+        if bound[k] < best_score:
+            break                                  # nothing after can win
+        if not keep[k] or (bound[k] == best_score and k > best_at):
             continue
-        lo = max(0, start - width // 3)
-        hi = min(size, lo + width)
-        first = bisect_right(starts, lo) - 1        # a span that holds `lo`?
-        if first >= 0 and spans[first][0] < lo < spans[first][1]:
-            lo = spans[first][0]                     # widen to whole marks
-        last = bisect_left(starts, hi) - 1
-        if last >= 0 and spans[last][0] < hi < spans[last][1]:
-            hi = spans[last][1]
-        if taken and any(lo < t_hi and t_lo < hi for t_lo, t_hi in taken):
-            continue
-        i, j = bisect_left(starts, lo), bisect_left(starts, hi)
-        if j > i and spans[j - 1][1] > hi:          # spans never overlap: only the
-            j -= 1                                   # last one can run past `hi`
-        if min(j - i, distinct) * 100 + (j - i) <= best_score:
-            continue                # cannot win: spare counting its distinct terms
-        score = len(set(texts[i:j])) * 100 + (j - i)
-        if score > best_score:
-            best, best_score = (lo, hi), score
+        score = len(set(texts[first[k]:last[k]])) * 100 + int(count[k])
+        if score > best_score or (score == best_score and score and k < best_at):
+            best, best_score, best_at = (int(lo[k]), int(hi[k])), score, k
     return best
+
+
+def _windows(span_starts, span_ends, n: int, width: int, size: int):
+    """Edges (widened to whole marks) and first / past-last span of the
+    windows placed a third of `width` before each of the first `n` spans."""
+    import numpy as np
+
+    lo = np.maximum(0, span_starts[:n] - width // 3)
+    hi = np.minimum(size, lo + width)
+    inside = np.searchsorted(span_starts, lo, "right") - 1        # a span that holds lo?
+    held = np.maximum(inside, 0)
+    lo = np.where((inside >= 0) & (span_starts[held] < lo) & (lo < span_ends[held]),
+                  span_starts[held], lo)
+    inside = np.searchsorted(span_starts, hi, "left") - 1
+    held = np.maximum(inside, 0)
+    hi = np.where((inside >= 0) & (span_starts[held] < hi) & (hi < span_ends[held]),
+                  span_ends[held], hi)
+    first = np.searchsorted(span_starts, lo, "left")
+    last = np.searchsorted(span_starts, hi, "left")
+    # Spans never overlap: only the last one can run past `hi`.
+    last = last - ((last > first) & (span_ends[np.maximum(last - 1, 0)] > hi))
+    return lo, hi, first, last
 
 
 def to_html(segments: Segments) -> str:

@@ -42,6 +42,10 @@ _EMPTY = np.empty(0, dtype=np.int64)
 # A restriction covering more than this share of the archive is dropped:
 # verifying everything once costs less than set differences on large arrays.
 _WITHIN_SHARE = 0.5
+# A word in this many hits has its title tier verified over the whole archive
+# (titles are tested in memory, ~0.2 µs each) and remembered across searches,
+# rather than among the hits of each search.
+_TITLES_WHOLE = 1000
 
 
 class _Verified:
@@ -128,8 +132,9 @@ class Matching:
         verified once in a search are not verified again."""
         state = self._cached(("verified", folded, fieldname), _Verified)
         if not state.complete:
-            known = self.verified_sets.get((folded, fieldname))
-            if known is not None:
+            known = (self.verified_sets.get((folded, fieldname))
+                     if needs_text(folded, fieldname) else self.candidates(folded))
+            if known is not None:           # postings alone are exact, or remembered
                 state.found, state.complete = known, True
         if not state.complete and (within is None
                                    or within.size > _WITHIN_SHARE * self.universe.size):
@@ -200,6 +205,9 @@ class Matching:
         if leaf.cited is not None or leaf.fieldname not in (None, "title"):
             return _EMPTY
         having = self.leaf_docs(leaf, within)
+        if having.size >= _TITLES_WHOLE:        # verify every title once: remembered
+            return _intersect([having, _union([self.exact(v, "title")
+                                               for v in leaf.variants])])
         return _union([self.exact(v, "title", having) for v in leaf.variants])
 
     def near(self, word: Word, within: np.ndarray | None = None) -> np.ndarray:
@@ -228,7 +236,7 @@ class Matching:
             parts = self._near_parts(node) if relaxed else []
             return _union(found + ([self.candidates(*parts)] if parts else []))
         if isinstance(node, And):
-            positive = [i for i in node.items if not isinstance(i, Not)]
+            positive = _distinct([i for i in node.items if not isinstance(i, Not)])
             return _intersect([self.bound(i, relaxed) for i in positive]) if positive \
                 else self.universe
         if isinstance(node, Or):
@@ -263,8 +271,10 @@ class Matching:
                       within: np.ndarray | None) -> np.ndarray:
         """Each item verified only among the documents the items before it
         (and the postings of all of them) left."""
-        positive = [i for i in node.items if not isinstance(i, Not)]
-        negative = [i.item for i in node.items if isinstance(i, Not)]
+        # A AND A is A: a word repeated 200 times is one intersection, not 200
+        # over arrays as large as the archive (1.5 s for 新闻联播 × 200).
+        positive = _distinct([i for i in node.items if not isinstance(i, Not)])
+        negative = _distinct([i.item for i in node.items if isinstance(i, Not)])
         result = self.universe if within is None else within
         if positive:
             result = _intersect([result, self.bound(node, relaxed)])
@@ -308,6 +318,11 @@ class Matching:
         words = dict.fromkeys((w.text, w.field, w.quoted, w.doc_no) for w in parsed.words())
         return list(dict.fromkeys(t for text, field, quoted, doc_no in words
                                   for t in self.variants(Word(text, field, quoted, doc_no))))
+
+
+def _distinct(nodes: list) -> list:
+    """`nodes` without repeats (query nodes are dataclasses: equal when alike)."""
+    return list({repr(n): n for n in nodes}.values())
 
 
 def _warn(parsed: ParsedQuery, message: str) -> None:

@@ -244,3 +244,14 @@ def test_the_lane_is_shared_by_the_workers_of_one_server(tmp_path):
         holder.wait(10)
     with first.admit(costly_q):
         pass
+
+
+def test_a_page_shows_a_bounded_part_of_a_long_body_and_says_so(client, big_id, monkeypatch):
+    monkeypatch.setattr(links_mod, "SHOWN_BODY_CHARS", 3000)
+    body = body_of(page(client, big_id))
+    assert "第0段" in body and "第2399段" not in body
+    assert 0 < body.count("<p>") < 150
+    assert f"正文共 {len(long_body('第1200段：本段在修订时改写，增加了新的考核要求。')):,} 字" in body
+    assert "本页显示前 3,000 字" in body
+    monkeypatch.undo()
+    assert "本页显示前" not in body_of(page(client, big_id))

@@ -365,6 +365,7 @@ def test_migration_gives_existing_archives_content_keys(tmp_path):
     archive = Archive(home)
     with archive.transaction() as db:                 # back to schema 1
         db.execute("DROP INDEX docs_by_key")
+        db.execute("DROP INDEX docs_by_content_key")
         db.execute("ALTER TABLE docs DROP COLUMN content_key")
         db.execute("ALTER TABLE files DROP COLUMN raw_path")
         db.execute("DROP TABLE doc_sources")

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 HEAVY_CHARS = 48                 # a query longer than this is costly
 HEAVY_TOKENS = 6                 # so is one of more space-separated parts
 HEAVY_SLOTS = 1                  # costly searches running at once, in the whole server
-HEAVY_WAIT_SECONDS = 2.0         # waited for a slot before "busy"
+HEAVY_WAIT_SECONDS = 0.5         # waited for a slot before "busy" (waiting holds a thread)
 LOCK_POLL_SECONDS = 0.02
 
 

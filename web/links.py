@@ -21,6 +21,7 @@ from .context import service
 
 DIFF_CONTEXT = 40                 # characters of unchanged text kept around a change
 HIGHLIGHT_BODY_CHARS = 100_000    # of a body, marked and linked on its page; the rest plain
+SHOWN_BODY_CHARS = 200_000        # of a body, on its page; the rest in the original and JSON
 MAX_CHANGE_SHOWN = 2000           # characters of one changed run shown in the revision log
 MAX_REVISIONS = 5                 # version pairs shown on a document page
 
@@ -53,10 +54,13 @@ def linked_paragraph(text: str, terms: list[str], targets: dict[str, int]) -> Ma
 class BodyView:
     """A document page's body: `paragraphs` as HTML, of which the first
     HIGHLIGHT_BODY_CHARS characters are highlighted and linked; `cut` when
-    the rest is shown plain."""
+    the rest is shown plain; `hidden` characters past SHOWN_BODY_CHARS are
+    left to the original and the JSON."""
     paragraphs: list[Markup]
     cut: bool
     limit: int
+    hidden: int = 0
+    shown: int = 0
 
 
 def body_view(body: str | None, terms, cites: list[dict] | None,
@@ -64,11 +68,15 @@ def body_view(body: str | None, terms, cites: list[dict] | None,
     """Highlighting and 文号 links grow with the body and the query; a body
     may hold 2,000,000 characters (archive.limits), so only its opening is
     marked, the request's deadline checked at every paragraph, and the rest
-    escaped as plain text (cheap: one pass)."""
+    escaped as plain text (cheap: one pass).  The page shows the first
+    SHOWN_BODY_CHARS: the HTML of a whole 2,000,000-character body (6 MB)
+    cost ~1 s a view, and hostile clients could ask for it at will."""
     limit = HIGHLIGHT_BODY_CHARS if limit is None else limit
     terms, targets = list(terms or []), cite_targets(cites)
+    body = body or ""
+    shown = body[:SHOWN_BODY_CHARS]
     out, used = [], 0
-    for paragraph in (body or "").split("\n"):
+    for paragraph in shown.split("\n"):
         if not paragraph.strip():
             continue
         room = limit - used
@@ -79,7 +87,7 @@ def body_view(body: str | None, terms, cites: list[dict] | None,
         head = linked_paragraph(paragraph[:room], terms, targets)
         out.append(head + escape(paragraph[room:]) if len(paragraph) > room else head)
         used += len(paragraph)
-    return BodyView(out, used > limit, limit)
+    return BodyView(out, used > limit, limit, len(body) - len(shown), len(shown))
 
 
 def group_members(group_id: int) -> list[dict]:

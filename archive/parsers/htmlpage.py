@@ -39,7 +39,8 @@ from archive.parsers.byline import bylines, fill_from_byline
 from archive.parsers.closing import closing_date
 from archive.parsers.metasource import info_line_stamp, issuer_meta, issuer_not_site, site_names
 from archive.parsers.render import (BLOCK_TAGS as _BLOCK_TAGS, LINE_SPACE as _LINE_SPACE,
-                                    Renderer as _Renderer, cell_count as _cell_count, tag_of as _tag)
+                                    Renderer as _Renderer, cell_count as _cell_count,
+                                    tag_of as _tag)
 from archive.parsers.tags import fewer_attributes
 
 # ---------------------------------------------------------------- loading
@@ -62,10 +63,8 @@ class PageTooDeep(ValueError):
 
 def _load(text: str):
     text = fewer_attributes(_XML_DECL.sub("", _STRAY_CLOSE.sub("", text.lstrip("\ufeff"))))
-    # The default parser caps nesting depth (libxml2's 256), so a hostile page
-    # of 100,000 nested divs is cut short instead of exhausting memory or stack;
-    # what lies below the cut is lost, so such a page fails with that reason
-    # rather than being stored with an empty or partial body.
+    # libxml2's depth cap (256) cuts a page of 100,000 nested divs short; what lies
+    # below is lost, so such a page fails with that reason, not a partial body.
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
     root = lxml.html.document_fromstring(text, parser=parser)
     if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):

@@ -25,7 +25,8 @@ from archive.dates import parse_date
 from archive.parsers import titles
 from archive.parsers.labels import site_name
 
-_STAMP = re.compile(r"(?<![:：\d])[\s\u3000\xa0]*(\d{4}-\d{1,2}-\d{1,2})[\sT\xa0]+\d{1,2}:\d{2}(?::\d{2})?")
+_STAMP = re.compile(r"(?<![:：\d])[\s\u3000\xa0]*(\d{4}-\d{1,2}-\d{1,2})"
+                    r"[\sT\xa0]+\d{1,2}:\d{2}(?::\d{2})?")
 
 
 def issuer_meta(content_source: str | None, source: str | None) -> str | None:
