@@ -95,7 +95,11 @@ def needs_verification(word: str) -> bool:
     return len(word) > 2 or any(_breaks(_codepoints(word)))
 
 
-_SEPARATORS = str.maketrans({FIELD_SEP: " ", DOC_SEP: " "})
+def _without_separators(text: str) -> str:
+    # `in` is a fast scan; a translate of every field cost 4% of a build worker.
+    if FIELD_SEP in text or DOC_SEP in text:
+        return text.replace(FIELD_SEP, " ").replace(DOC_SEP, " ")
+    return text
 
 
 def layout(fields: dict[str, str]) -> str:
@@ -105,7 +109,7 @@ def layout(fields: dict[str, str]) -> str:
     holds them (hostile input) has them turned into spaces so that the field
     boundaries stay where they belong.
     """
-    return FIELD_SEP.join((fields.get(name) or "").translate(_SEPARATORS) for name in FIELDS)
+    return FIELD_SEP.join(_without_separators(fields.get(name) or "") for name in FIELDS)
 
 
 class SegmentBuilder:
@@ -136,12 +140,24 @@ class SegmentBuilder:
         points = _codepoints(joined)
         ok = ~_breaks(points)
         pair_ok = ok[:-1] & ok[1:]
-        docs = doc_of_char.astype(np.uint64)
-        uni = (points[ok].astype(np.uint64) << self.DOC_BITS) | docs[ok]
-        bi = ((points[:-1][pair_ok].astype(np.uint64) + 1) * _RADIX + points[1:][pair_ok])
-        bi = (bi << self.DOC_BITS) | docs[:-1][pair_ok]
-        packed = _sorted_unique(np.concatenate((uni, bi)))
-        del uni, bi
+        # Unigram and bigram keys written into one array (no 64-bit copy of
+        # the document column, no concatenation): ~24 bytes a character
+        # less at the peak of a build worker.
+        n_uni = int(np.count_nonzero(ok))
+        packed = np.empty(n_uni + int(np.count_nonzero(pair_ok)), dtype=np.uint64)
+        uni = packed[:n_uni]
+        uni[:] = points[ok]
+        uni <<= np.uint64(self.DOC_BITS)
+        uni |= doc_of_char[ok]
+        bi = packed[n_uni:]
+        bi[:] = points[:-1][pair_ok]
+        bi += np.uint64(1)
+        bi *= np.uint64(_RADIX)
+        bi += points[1:][pair_ok]
+        bi <<= np.uint64(self.DOC_BITS)
+        bi |= doc_of_char[:-1][pair_ok]
+        del uni, bi, ok, pair_ok, points
+        packed = _sorted_unique(packed)
         codes = packed >> np.uint64(self.DOC_BITS)
         # Local doc numbers fit 16 bits in segments of up to 65,536 documents
         # (the indexer writes 4,000, index.GRAM_SEGMENT_DOCS): half the size of

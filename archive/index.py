@@ -27,10 +27,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +40,9 @@ from whoosh.system import pack_uint
 
 from . import grams, vocabulary
 from .analysis import JiebaTokenizer, Segmenter, WordTable, fold, is_word, segmenter_for
-from .dates import date_code, filed_date
 from .docmap import compute_docmap, write_docmap
-from .fields import META_FIELDS, SEARCH_FIELDS
+# Re-exported: the forms of a row were defined here (tests and scripts name them so).
+from .forms import display_fields, folded_fields, whoosh_document  # noqa: F401
 from .pause import pause_point
 from .segment_merge import merge_by_tier
 from .whoosh_compat import break_writelock, toc_generation
@@ -75,10 +75,12 @@ class WordsField(wf.FieldType):
         self.vector = None
         self.column_type = None
 
-    def word_counts(self, value: str) -> Counter:
+    def word_counts(self, value: str | list[str]) -> Counter:
         """Every token of the folded value with its count, punctuation
-        included (`is_word` tells; the writer checks each distinct token once)."""
-        return Counter(self.segmenter.cut(value))
+        included (`is_word` tells; the writer checks each distinct token once).
+        The value may come segmented already: the build's workers cut each
+        text once, for Whoosh and for the vocabulary (`archive.prepare`)."""
+        return Counter(value if isinstance(value, list) else self.segmenter.cut(value))
 
     is_word = staticmethod(is_word)
 
@@ -110,43 +112,6 @@ def make_schema(segmenter: Segmenter) -> wf.Schema:
         published=wf.COLUMN(columns.NumericColumn("i")),    # 发布日期 alone
         hit=wf.STORED(),
     )
-
-
-def display_fields(doc_id: int, record: dict) -> dict:
-    """The small record kept in Whoosh for result lists (no body, no url;
-    stored forms: `Hit.to_json` gives the public ones)."""
-    return {"id": doc_id, **{name: record.get(name) for name in META_FIELDS},
-            "keywords": record.get("keywords") or []}
-
-
-def folded_fields(record: dict) -> dict[str, str]:
-    """Folded searchable text per field, the layout of the gram index.
-
-    Attachment names are searched as body text (an attachment-only bulletin
-    already has them as its body)."""
-    body = record.get("body") or ""
-    names = [a.get("name") or "" for a in record.get("attachments") or []]
-    values = dict(record, keywords=" ".join(record.get("keywords") or []),
-                  body="\n".join([body] + [n for n in names if n and n not in body]))
-    return {name: fold(values.get(name) or "") for name in SEARCH_FIELDS}
-
-
-# Searchable fields that are neither title nor body: Whoosh's `meta` field.
-_META_SEARCH = tuple(name for name in SEARCH_FIELDS if name not in ("title", "body"))
-
-
-def whoosh_document(doc_id: int, vid: int, status: str, record: dict,
-                    folded: dict[str, str]) -> dict:
-    meta = " ".join(folded[name] for name in _META_SEARCH)
-    return {
-        "id": str(doc_id), "vid": vid, "doc": doc_id,
-        "title": folded["title"], "body": folded["body"],
-        "meta": meta, "issuer": record.get("issuer") or "", "topic": record.get("topic") or "",
-        "status": status, "date": date_code(filed_date(record)),
-        "issued": date_code(record.get("issued")),
-        "published": date_code(record.get("published")),
-        "hit": display_fields(doc_id, record),
-    }
 
 
 # ------------------------------------------------------------- generations --
@@ -278,17 +243,6 @@ class IndexStats:
     seconds: float = 0.0
 
 
-def indexed_forms(names, item: tuple) -> tuple[dict, int, dict]:
-    """(Whoosh fields, gram key, folded fields) of an archive row
-    (doc id, vid, status, record): what both indexes are given."""
-    doc_id, vid, status, record = item
-    folded = folded_fields(record)
-    doc = whoosh_document(doc_id, vid, status, record, folded)
-    # A generation built before a column existed keeps its schema until
-    # `reindex --full`: leave out what it cannot store.
-    return {k: v for k, v in doc.items() if k in names}, vid, folded
-
-
 def open_writer(ix, *args, **kwargs):
     """`archive.pipeline.open_writer`, imported when a writer opens: the
     pipeline (multiprocessing, the segment writer, Whoosh's writing module)
@@ -299,30 +253,76 @@ def open_writer(ix, *args, **kwargs):
 
 
 class _Batch:
-    """Documents on their way into both indexes of one generation."""
+    """Documents on their way into both indexes of one generation, with their
+    link rows and vocabulary: added here (a sync, a one-process build) or
+    by the pipeline's workers (`RowForms` runs there, `absorb` here)."""
 
-    def __init__(self, generation: Generation, writer, full: bool):
-        self.generation = generation
-        self.writer = writer
-        from . import links           # write side: never imported by a search
+    def __init__(self, generation: Generation, full: bool, segmenter: Segmenter, names):
+        from .prepare import RowForms    # write side: never imported by a search
+        from .reprints import BATCH
 
+        self.generation, self.full = generation, full
+        self.link_batch = BATCH
         self.grams = grams.SegmentBuilder()
-        self.links = links.LinkWriter(generation.path, full)     # citations, reprints
+        self.forms = RowForms(names, segmenter, vocabulary=full)
+        self.writer = self.links = self.derived = None
 
-    def add(self, doc_id: int, vid: int, status: str, record: dict, update: bool) -> None:
-        doc, _, folded = indexed_forms(self.writer.schema.names(), (doc_id, vid, status, record))
-        self.grams.add(vid, folded)
-        self.links.add(doc_id, status, record)
+    def open(self, writer) -> None:
+        """Start writing.  Called after the workers are forked: the citation
+        file's SQLite connection must not cross a fork."""
+        from . import links
+        from .prepare import Derived
+
+        self.writer = writer
+        self.links = links.LinkWriter(self.generation.path, self.full)   # citations, reprints
+        self.derived = Derived(self.links)
+
+    def absorb(self, taken: dict) -> None:
+        self.derived(taken)
+
+    def add(self, item: tuple, update: bool) -> None:
+        doc, key, folded = self.forms(item)
+        self.grams.add(key, folded)
         if update:
             self.writer.update_document(**doc)
         else:
             self.writer.add_document(**doc)
         if len(self.grams) >= GRAM_SEGMENT_DOCS:
             self.flush_grams()
+        if len(self.forms) >= self.link_batch:
+            self.absorb(self.forms.take())
 
     def flush_grams(self) -> None:
         grams.add_segment(self.generation.grams_dir, self.grams)
         self.grams = grams.SegmentBuilder()
+
+    def finish_links(self) -> dict:
+        self.absorb(self.forms.take())
+        return self.links.finish()
+
+    def cancel_links(self) -> None:
+        if self.links is not None:
+            self.links.cancel()
+
+
+class _Background:
+    """`function(*args)` run in a thread; `result()` waits and re-raises."""
+
+    def __init__(self, function, *args):
+        self.error: BaseException | None = None
+
+        def run():
+            try:
+                function(*args)
+            except BaseException as exc:       # handed to the caller
+                self.error = exc
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def result(self, raise_error: bool = True) -> None:
+        self.thread.join()
+        if self.error is not None and raise_error:
+            raise self.error
 
 
 def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
@@ -339,34 +339,36 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
     generation = _new_generation(home, make_schema(segmenter))
     ix = generation.open_whoosh()
     procs = procs or min(2, os.cpu_count() or 1)
-    # With several processes, folding, the substring index and segmentation
-    # all happen in the workers; this process only reads the archive.
-    writer = open_writer(ix, procs, prepare=partial(indexed_forms, set(ix.schema.names())),
-                         grams_dir=generation.grams_dir, gram_docs=GRAM_SEGMENT_DOCS)
-    batch = _Batch(generation, writer, full=True)
-    add = getattr(writer, "add_item", None)
+    batch = _Batch(generation, full=True, segmenter=segmenter, names=ix.schema.names())
+    # With several processes, folding, the substring index, segmentation,
+    # citations and signatures all happen in the workers (`archive.prepare`);
+    # this process reads the archive and stores what comes back.
+    writer = open_writer(ix, procs, prepare=batch.forms, grams_dir=generation.grams_dir,
+                         gram_docs=GRAM_SEGMENT_DOCS, on_derived=batch.absorb)
     count = 0
     committed = False
+    # The query dictionary table depends on the dictionaries alone: written
+    # in a thread while this process mostly waits on the workers (2 s at
+    # the end of every build before).
+    words_table = _Background(WordTable.build, generation.words_path, segmenter)
     try:
-        for doc_id, vid, status, record in archive.all_docs():
-            if add:
-                add((doc_id, vid, status, record))
-                batch.links.add(doc_id, status, record)       # citations, reprints
+        batch.open(writer)
+        for item in archive.all_docs():
+            if procs > 1:
+                writer.add_item(item)
             else:
-                batch.add(doc_id, vid, status, record, update=False)
+                batch.add(item, update=False)
             count += 1
             if progress:
                 progress(1)
         batch.flush_grams()
-        link_counts = batch.links.finish()
         pause_point("rebuild-commit")
-        writer.commit()
+        writer.commit()               # the workers' last rows arrive before it returns
         committed = True
+        link_counts = batch.finish_links()
         write_docmap(generation)
-        WordTable.build(generation.words_path, segmenter)
-        vocabulary.build(generation.vocab_path,
-                         vocabulary.generation_texts(grams.GramIndex(generation.grams_dir)),
-                         segmenter)
+        words_table.result()
+        vocabulary.build(generation.vocab_path, batch.derived.vocabulary)
         generation.write_state({"seq": seq, "dictionary": segmenter.signature(),
                                 "built_at": now_iso(), "documents": count, "links": link_counts,
                                 "build_seconds": round(time.monotonic() - started, 2)})
@@ -382,7 +384,8 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
                 os.close(fd)
         pause_point("rebuild-switch")
     except BaseException:
-        batch.links.cancel()
+        words_table.result(raise_error=False)
+        batch.cancel_links()
         if not committed:
             try:
                 writer.cancel()
@@ -429,19 +432,20 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
         # held by a dead writer's orphan: a new lock file is a new lock.
         break_writelock(generation.whoosh_dir)
         writer = open_writer(ix)
-    batch = _Batch(generation, writer, full=False)
+    batch = _Batch(generation, full=False, segmenter=segmenter, names=ix.schema.names())
+    batch.open(writer)
     top = state.get("seq", 0)
     try:
         for doc_id, status, vid, record, seq in changes:
-            batch.add(doc_id, vid, status, record, update=True)
+            batch.add((doc_id, vid, status, record), update=True)
             stats.indexed += status == "active"
             stats.removed += status != "active"
             top = max(top, seq)
         batch.flush_grams()           # grams before Whoosh: see module docstring
-        state["links"] = batch.links.finish()     # idempotent like the grams
+        state["links"] = batch.finish_links()     # idempotent like the grams
         pause_point("sync-commit")
     except BaseException:
-        batch.links.cancel()
+        batch.cancel_links()
         writer.cancel()
         raise
     writer.commit(mergetype=merge_by_tier)      # small segments only (archive.segment_merge)

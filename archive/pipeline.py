@@ -3,20 +3,25 @@
 The process that reads the archive hands its rows to one worker per core in
 batches of `BATCH_DOCS`, through a queue of at most two batches per worker:
 when the workers fall behind, the reader waits, so the documents in flight
-are bounded whatever the corpus size.  Each worker folds the fields, writes
-substring-index segments of `gram_docs` documents (with `prepare`:
-`archive.index.indexed_forms`), segments the text (`archive.index.WordsField`)
-and keeps its postings in a `ColumnPool`; when the pool holds
-`SEGMENT_POSTINGS` postings it writes them as a finished Whoosh segment and
-starts a new one.  Segments are never merged: every posting is written once.
+are bounded whatever the corpus size.  Each worker turns rows into index
+forms (with `prepare`: `archive.prepare.RowForms` — folding, segmentation,
+citations, reprint signatures, vocabulary entries), writes substring-index
+segments of `gram_docs` documents and keeps its postings in a `ColumnPool`;
+when the pool holds `SEGMENT_POSTINGS` postings it writes them as a
+finished Whoosh segment and starts a new one.  Segments are never merged:
+every posting is written once.  After each batch the worker sends back
+what `prepare.take()` derived (link rows, vocabulary counts); the reader
+stores it as it arrives (`on_derived`), so nothing piles up in the queue.
 
 Memory is bounded per worker by one pool (~9 bytes a posting while adding,
-~30 while the segment is written: sort keys, permutation, sorted columns;
-Python lists for 65,536 postings at a time) plus the segment's vocabulary,
-about 200 MB at SEGMENT_POSTINGS (the development corpus averages ~190
-postings a bulletin), and one gram segment build (`archive.grams`).
-`commit` adds the gram segments to the manifest, then publishes all Whoosh
-segments in one TOC, as `MpWriter(multisegment=True)` does.
+~25 while the segment is written: packed sort keys, uint32 columns; Python
+lists for 65,536 postings at a time) plus the segment's vocabulary and the
+segmenter's dictionary (~70 MB), and one gram segment build
+(`archive.grams`); the workers' first segments are cut at different sizes
+so their write peaks do not meet.  The reader holds the vocabulary counts
+and the reprint signatures (~900 bytes a bulletin).  `commit` adds the gram
+segments to the manifest, then publishes all Whoosh segments in one TOC, as
+`MpWriter(multisegment=True)` does.
 
 Workers are forked: a worker blocked on its queue is killed with its parent
 (`archive.jobs._after_fork`), and `cancel` terminates them.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import queue
 import traceback
 from pathlib import Path
 
@@ -34,7 +40,7 @@ from . import grams
 from .writer import FastSegmentWriter
 
 BATCH_DOCS = 200
-SEGMENT_POSTINGS = 4_000_000      # ~21,000 bulletins of the development corpus
+SEGMENT_POSTINGS = 2_000_000      # ~10,500 bulletins of the development corpus
 
 
 class _Feed:
@@ -56,6 +62,12 @@ class _Feed:
             self.flush(results)
         return fields
 
+    def end_batch(self, results) -> None:
+        """Send back what `prepare` derived from the batch (`take`), if anything."""
+        take = getattr(self.prepare, "take", None)
+        if take is not None:
+            results.put(("derived", take()))
+
     def flush(self, results) -> None:
         if len(self.builder):
             results.put(("grams", self.builder.write(Path(self.grams_dir),
@@ -63,18 +75,22 @@ class _Feed:
             self.builder = grams.SegmentBuilder()
 
 
-def _work(storage, indexname: str, jobs, results, kwargs: dict, max_postings: int,
+def _work(storage, indexname: str, jobs, results, kwargs: dict, limits: tuple[int, int],
           feed: _Feed) -> None:
-    """A worker: add batches, finish a segment whenever the pool is full."""
+    """A worker: add batches, finish a segment whenever the pool is full
+    (`limits`: postings of its first segment, of the others)."""
     try:
         ix = storage.open_index(indexname)
         writer = FastSegmentWriter(ix, _lk=False, **kwargs)
+        limit = limits[0]
         while (batch := jobs.get()) is not None:
             for item in batch:
                 writer.add_document(**feed.fields(item, results))
-            if len(writer.pool) >= max_postings:
+            feed.end_batch(results)
+            if len(writer.pool) >= limit:
                 results.put(("segment", writer._finalize_segment()))
                 writer = FastSegmentWriter(ix, _lk=False, **kwargs)
+                limit = limits[1]
         feed.flush(results)
         if writer.docnum:
             results.put(("segment", writer._finalize_segment()))
@@ -94,8 +110,13 @@ class PipelineWriter(FastSegmentWriter):
     """
 
     def __init__(self, ix, procs: int = 2, max_postings: int | None = None, prepare=None,
-                 grams_dir: Path | None = None, gram_docs: int = 4000, **kwargs):
+                 grams_dir: Path | None = None, gram_docs: int = 4000, on_derived=None,
+                 **kwargs):
         super().__init__(ix, **kwargs)
+        self.on_derived = on_derived
+        self.new_segments: list = []
+        self.gram_segments: list = []
+        self.done = 0
         max_postings = max_postings or SEGMENT_POSTINGS
         context = multiprocessing.get_context("fork")
         self.jobs = context.Queue(2 * procs)
@@ -104,9 +125,13 @@ class PipelineWriter(FastSegmentWriter):
         self.grams_dir = grams_dir
         first = 1 + max((int(seg["name"]) for seg in
                          grams.read_manifest(grams_dir)["segments"]), default=0) if grams_dir else 0
+        # Worker n finishes its first segment at (n + 1) / procs of the
+        # limit: the workers, fed alike, would otherwise write their segments
+        # (their memory peak) at the same moment.
         self.tasks = [context.Process(
             target=_work, daemon=True,
-            args=(self.storage, self.indexname, self.jobs, self.results, kwargs, max_postings,
+            args=(self.storage, self.indexname, self.jobs, self.results, kwargs,
+                  (max_postings * (n + 1) // procs, max_postings),
                   _Feed(prepare, grams_dir, gram_docs, itertools.count(first + n, procs))))
             for n in range(procs)]
         for task in self.tasks:
@@ -121,20 +146,35 @@ class PipelineWriter(FastSegmentWriter):
         if len(self.batch) >= BATCH_DOCS:
             self.jobs.put(self.batch)
             self.batch = []
+            self._drain()
+
+    def _drain(self) -> None:
+        """Handle what the workers sent so far, without waiting: derived rows
+        are stored as they come, so they never pile up in the queue."""
+        while True:
+            try:
+                message = self.results.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(*message)
+
+    def _handle(self, kind: str, value) -> None:
+        if kind == "error":
+            raise RuntimeError(f"an index worker failed:\n{value}")
+        if kind == "done":
+            self.done += 1
+        elif kind == "grams":
+            self.gram_segments.append(value)
+        elif kind == "derived":
+            if self.on_derived is not None:
+                self.on_derived(value)
+        else:
+            self.new_segments.append(value)
 
     def _collect(self) -> tuple[list, list]:
-        segments, gram_segments, done = [], [], 0
-        while done < len(self.tasks):
-            kind, value = self.results.get()
-            if kind == "error":
-                raise RuntimeError(f"an index worker failed:\n{value}")
-            if kind == "done":
-                done += 1
-            elif kind == "grams":
-                gram_segments.append(value)
-            else:
-                segments.append(value)
-        return segments, gram_segments
+        while self.done < len(self.tasks):
+            self._handle(*self.results.get())
+        return self.new_segments, self.gram_segments
 
     def commit(self, mergetype=None, optimize=False, merge=True):
         if self.batch:
@@ -163,6 +203,9 @@ class PipelineWriter(FastSegmentWriter):
             if task.is_alive():
                 task.terminate()
             task.join()
+        # Batches still buffered for dead workers: without this the process
+        # hangs at exit, joining the queue's feeder thread.
+        self.jobs.cancel_join_thread()
         super().cancel()
 
 
@@ -173,8 +216,8 @@ def open_writer(ix, procs: int = 1, limitmb: int = 256, **pipeline):
     file: a reader opening a compound file copies each part into memory
     (0.15 s and 300 MB per process at 53k bulletins, measured on a cold CLI
     search), while separate files are read through the page cache.
-    `pipeline` arguments (prepare, grams_dir, gram_docs) go to the
-    `PipelineWriter`; one process adds documents itself.
+    `pipeline` arguments (prepare, grams_dir, gram_docs, on_derived) go to
+    the `PipelineWriter`; one process adds documents itself.
     """
     if procs > 1:
         return PipelineWriter(ix, procs=procs, compound=False, **pipeline)

@@ -7,9 +7,10 @@ group of one.
 
 Method (standard near-duplicate detection, vectorised with numpy):
 
-* text: the body (NFKC, lower case) with everything but letters, digits and CJK removed
-  (so layout, punctuation and full/half width do not matter); bodies shorter
-  than MIN_CHARS are never grouped (a two-line notice says too little);
+* text: the folded body as indexed (NFKC, case, 繁→简) with everything but
+  letters, digits and CJK removed (so layout, punctuation, width and script
+  do not matter); bodies shorter than MIN_CHARS are never grouped (a
+  two-line notice says too little);
 * shingles: every SHINGLE consecutive characters, hashed to 64 bits;
 * signature: one-permutation MinHash with BINS bins (the top 6 bits of a
   shingle's hash choose its bin, the minimum of the low 32 bits is kept) —
@@ -47,7 +48,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 import zlib
 from pathlib import Path
 
@@ -69,12 +69,12 @@ NUMBER_SHARE = 0.9
 _BASE = np.uint64(1_000_003)
 
 
-def shingle_text(body: str | None) -> str:
-    """What is compared: letters, digits and CJK of the body, NFKC and
-    lower-cased (full/half width and case do not matter).  Not the full fold
-    (繁→简): it is computed in the build's reading process, and a copy keeps
-    its script."""
-    return _NON_TEXT.sub("", unicodedata.normalize("NFKC", body or "").lower())
+def shingle_text(folded_body: str | None) -> str:
+    """What is compared: letters, digits and CJK of the folded body as
+    indexed (`archive.analysis.fold`: width, case and script do not matter).
+    Computed where the body is folded already (the build's index workers,
+    `archive.prepare`)."""
+    return _NON_TEXT.sub("", folded_body or "")
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -297,6 +297,34 @@ def titles_agree(a: str, b: str) -> bool:
     return not a or not b or a in b or b in a
 
 
+LAYOUT = 2        # 1: signatures of the NFKC body (before they came from the folded one)
+
+
+def entry(doc_id: int, status: str, folded_body: str | None, title: str | None) -> tuple:
+    """What a bulletin contributes, before hashing (`hash_entries`)."""
+    return doc_id, status == "active", shingle_text(folded_body), title_text(title)
+
+
+def hash_entries(entries: list[tuple]) -> dict:
+    """The stored columns of a batch of `entry` tuples (one numpy pass; in
+    the build's workers, shipped to the writer with `add_part`)."""
+    texts = [e[2] for e in entries]
+    sigs, valid = signatures(texts)
+    return {"doc": np.fromiter((e[0] for e in entries), dtype=np.int64, count=len(entries)),
+            "sig": sigs, "num": number_sets(texts), "valid": valid,
+            "title": np.array([e[3] for e in entries], dtype=f"<U{TITLE_CHARS}"),
+            "active": np.fromiter((e[1] for e in entries), dtype=bool, count=len(entries))}
+
+
+def stored_layout_is_current(generation_path: Path) -> bool:
+    """False for a file of an older layout (`links.missing`: a sync backfills it)."""
+    try:
+        with np.load(Path(generation_path) / FILE_NAME) as data:
+            return "layout" in data.files and int(data["layout"]) == LAYOUT
+    except (FileNotFoundError, ValueError, OSError):
+        return False
+
+
 class ReprintWriter:
     """Signatures of changed bulletins into a generation, then its groups."""
 
@@ -305,26 +333,23 @@ class ReprintWriter:
         self.old = None if full else _load(self.path)
         if self.old is not None and "title" not in self.old:
             self.old = None                # an older layout: it cannot be merged into
-        self.pending: list[tuple[int, bool, str]] = []
+        self.pending: list[tuple] = []
         self.parts: list[dict] = []
 
-    def add(self, doc_id: int, status: str, body: str | None, title: str | None) -> None:
-        self.pending.append((doc_id, status == "active", shingle_text(body),
-                             title_text(title)))
+    def add(self, doc_id: int, status: str, folded_body: str | None, title: str | None) -> None:
+        self.pending.append(entry(doc_id, status, folded_body, title))
         if len(self.pending) >= BATCH:
             self._hash_pending()
 
+    def add_part(self, part: dict) -> None:
+        """Columns `hash_entries` made (maybe in another process)."""
+        if part["doc"].size:
+            self.parts.append(part)
+
     def _hash_pending(self) -> None:
-        if not self.pending:
-            return
-        texts = [p[2] for p in self.pending]
-        sigs, valid = signatures(texts)
-        self.parts.append({
-            "doc": np.fromiter((p[0] for p in self.pending), dtype=np.int64),
-            "sig": sigs, "num": number_sets(texts), "valid": valid,
-            "title": np.array([p[3] for p in self.pending], dtype=f"<U{TITLE_CHARS}"),
-            "active": np.fromiter((p[1] for p in self.pending), dtype=bool)})
-        self.pending = []
+        if self.pending:
+            self.parts.append(hash_entries(self.pending))
+            self.pending = []
 
     def finish(self) -> dict:
         self._hash_pending()
@@ -336,6 +361,7 @@ class ReprintWriter:
                 old_edges = self.old["edges"]
             data, old_sigs = _merged(self.old, new)
         data["group"], data["edges"] = group_with_edges(data, old_edges, new["doc"], old_sigs)
+        data["layout"] = np.array(LAYOUT)
         tmp = self.path.with_name(self.path.name + ".tmp.npz")
         np.savez(tmp, **data)
         os.replace(tmp, self.path)

@@ -7,7 +7,9 @@ an unknown name into single characters: a run of them is the name).  The
 vocabulary is collected once, when a generation is built
 (`archive.index.rebuild`), from the folded titles and the first
 BODY_PREFIX characters of every body (what a bulletin is about is said
-there; segmenting whole bodies would double the build time), and kept
+there), as the build's workers segment them for Whoosh (no second
+segmentation: that pass over the archive took 5 s of 20 in the reading
+process at 10k bulletins, after the workers had finished), and kept
 in ``vocab.sqlite`` next to the generation's other files:
 
 * ``words(word, freq)``: each word or phrase with the number of sampled
@@ -37,6 +39,7 @@ import sqlite3
 import threading
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 from . import shapes
@@ -93,7 +96,10 @@ def lookup_keys(word: str) -> set[str]:
     return keys
 
 
+@lru_cache(maxsize=1 << 18)
 def _usable(word: str) -> bool:
+    """Cached: the build asks for every word of every title and body prefix
+    (9% of a worker's time uncached, profiled at 10k bulletins)."""
     return 2 <= len(word) <= MAX_WORD_CHARS and all(is_word(c) for c in word)
 
 
@@ -101,35 +107,44 @@ def _han(word: str) -> bool:
     return len(word) == 1 and "\u4e00" <= word <= "\u9fff"
 
 
-def collect(texts, segmenter) -> Counter:
-    """Document counts of the words, title phrases and single-character runs
-    (names, local terms) of `texts` — (title, body) pairs of folded text."""
-    counts: Counter = Counter()
-    for title, body in texts:
-        seen: set[str] = set()
-        for part, is_title in ((title, True), (body[:BODY_PREFIX], False)):
-            words = segmenter.cut(part)
-            run: list[str] = []
-            for i, word in enumerate(words + [" "]):
-                if _han(word):
-                    run.append(word)
-                    continue
-                if 2 <= len(run) <= 4:
-                    seen.add("".join(run))
-                run = []
-                if _usable(word):
-                    seen.add(word)
-                    if is_title and i + 1 < len(words) and _usable(words[i + 1]):
-                        pair = word + words[i + 1]
-                        if len(pair) <= 8:
-                            seen.add("\u0000" + pair)      # phrase: own threshold
-        counts.update(seen)
-    return counts
+def _body_prefix(words: list[str]) -> list[str]:
+    """The body's first words, up to BODY_PREFIX characters (the word that
+    crosses the limit included)."""
+    length = 0
+    for end, word in enumerate(words):
+        if length >= BODY_PREFIX:
+            return words[:end]
+        length += len(word)
+    return words
 
 
-def build(target: Path, texts, segmenter) -> Path:
-    """Write the vocabulary of `texts` to `target` (atomically)."""
-    counts = collect(texts, segmenter)
+def document_entries(title_words: list[str], body_words: list[str]) -> set[str]:
+    """The words, title phrases (marked by a leading NUL: their own
+    threshold) and single-character runs (names, local terms) one bulletin
+    contributes, from its folded title's and body's words as segmented for
+    Whoosh (each text is cut once, in the build's workers)."""
+    seen: set[str] = set()
+    for words, is_title in ((title_words, True), (_body_prefix(body_words), False)):
+        run: list[str] = []
+        for i, word in enumerate(words + [" "]):
+            if _han(word):
+                run.append(word)
+                continue
+            if 2 <= len(run) <= 4:
+                seen.add("".join(run))
+            run = []
+            if _usable(word):
+                seen.add(word)
+                if is_title and i + 1 < len(words) and _usable(words[i + 1]):
+                    pair = word + words[i + 1]
+                    if len(pair) <= 8:
+                        seen.add("\u0000" + pair)      # phrase: own threshold
+    return seen
+
+
+def build(target: Path, counts: Counter) -> Path:
+    """Write the vocabulary to `target` (atomically); `counts`: the number
+    of documents each of their `document_entries` came from."""
     words: dict[str, int] = {}
     for word, n in counts.items():
         if word.startswith("\u0000"):
@@ -159,20 +174,6 @@ def build(target: Path, texts, segmenter) -> Path:
         os.fsync(handle.fileno())
     os.replace(tmp, target)
     return Path(target)
-
-
-def generation_texts(gram_index):
-    """(title, body) of every document of a gram index, as stored (folded)."""
-    from .grams import FIELDS
-
-    title, body = FIELDS.index("title"), FIELDS.index("body")
-    for segment in gram_index.segments:
-        text = segment.text_bytes()
-        for bounds in segment.fields.tolist():
-            yield (text[bounds[title]:bounds[title + 1] - 1].decode("utf-8"),
-                   text[bounds[body]:min(bounds[body + 1] - 1,
-                                         bounds[body] + 4 * BODY_PREFIX)]
-                   .decode("utf-8", "ignore"))
 
 
 class Vocabulary:

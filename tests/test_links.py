@@ -316,16 +316,10 @@ def test_sync_after_copying_an_old_generation_backfills(tmp_path):
 
 
 def test_grouping_of_none_one_and_short_bodies():
-    import numpy as np
-
     from archive import reprints
 
     for texts in ([], ["短"], ["长" * 300], ["短", "长" * 300, "文" * 50]):
-        sigs, valid = reprints.signatures(texts)
-        data = {"doc": np.arange(1, len(texts) + 1, dtype=np.int64), "sig": sigs,
-                "num": reprints.number_sets(texts), "valid": valid,
-                "title": np.array([""] * len(texts)),
-                "active": np.ones(len(texts), bool)}
+        data = reprints.hash_entries([(n, True, text, "") for n, text in enumerate(texts, 1)])
         assert reprints.group(data).tolist() == list(range(1, len(texts) + 1))
 
 
