@@ -264,15 +264,29 @@ def _unaffected(data, keys, filled, old_edges, changed, old_sigs):
     return only, old_edges[keep]
 
 
+EDGE_CHUNK = 8192     # candidate pairs judged at a time: number_containment
+#   broadcasts NUMBERS x NUMBERS per pair (~12 KB transient), so judging every
+#   pair at once peaked at 924 MB+ in the reading process at 100k generated
+#   bulletins (3.4 GB at 200k); a chunk bounds it near 100 MB.
+
+
 def _near(data: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """1 where rows a[i], b[i] are near-duplicates (similar shingles, shared
     numbers, one title inside the other), else 0."""
+    out = np.zeros(a.size, dtype=np.int64)
+    for start in range(0, a.size, EDGE_CHUNK):
+        stop = start + EDGE_CHUNK
+        out[start:stop] = _near_chunk(data, a[start:stop], b[start:stop])
+    return out
+
+
+def _near_chunk(data: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     sigs, nums = data["sig"], data["num"]
     near = similarity(sigs[a], sigs[b]) >= THRESHOLD
     near &= number_containment(nums[a], nums[b]) >= NUMBER_SHARE
     for i in np.flatnonzero(near):
         near[i] = titles_agree(data["title"][a[i]], data["title"][b[i]])
-    return near.astype(np.int64)
+    return near
 
 
 # ------------------------------------------------------------------ storage --

@@ -95,3 +95,20 @@ def test_a_sync_groups_as_a_full_computation_does(tmp_path, seed):
     grouped = np.unique(oracle["group"], return_counts=True)[1]
     assert (grouped > 1).any()             # the data has groups to get wrong
     assert regrouped > 0                   # and the syncs changed some of them
+
+
+def test_pairs_judged_in_chunks_give_the_same_groups_and_edges(tmp_path, monkeypatch):
+    """Candidate pairs are judged EDGE_CHUNK at a time (memory bound); a chunk
+    of 7 pairs must give exactly the verdicts of one chunk holding them all."""
+    bulletins = Bulletins(random.Random(5), 120)
+    whole, chunked = tmp_path / "whole", tmp_path / "chunked"
+    whole.mkdir()
+    chunked.mkdir()
+    monkeypatch.setattr(reprints, "EDGE_CHUNK", 10**9)
+    at_once = bulletins.write(whole, sorted(bulletins.body), full=True)
+    monkeypatch.setattr(reprints, "EDGE_CHUNK", 7)
+    in_chunks = bulletins.write(chunked, sorted(bulletins.body), full=True)
+    assert len(at_once["edges"]) > 7 * 3                 # several chunks, really
+    assert (at_once["edges"][:, 3] == 1).any()           # and some near pairs among them
+    assert in_chunks["group"].tolist() == at_once["group"].tolist()
+    assert _edge_set(in_chunks) == _edge_set(at_once)
