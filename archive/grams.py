@@ -210,6 +210,16 @@ class SegmentBuilder:
         return {"name": name, "docs": len(self.keys), "postings": int(postings.size)}
 
 
+def find_sorted(sorted_keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position, found): where each of `values` stands in `sorted_keys`, by
+    bisection; a position is meaningful only where found is True."""
+    if not sorted_keys.size:
+        return np.zeros(values.size, dtype=np.intp), np.zeros(values.size, dtype=bool)
+    at = np.searchsorted(sorted_keys, values)
+    at[at == sorted_keys.size] = 0
+    return at, sorted_keys[at] == values
+
+
 def intersect_sorted(lists: list[np.ndarray]) -> np.ndarray:
     """The values in every one of `lists` (each sorted and unique).
 
@@ -224,9 +234,7 @@ def intersect_sorted(lists: list[np.ndarray]) -> np.ndarray:
             continue
         if not result.size or not other.size:
             return result[:0]
-        at = np.searchsorted(other, result)
-        at[at == other.size] = 0
-        result = result[other[at] == result]
+        result = result[find_sorted(other, result)[1]]
     return result
 
 
@@ -431,10 +439,7 @@ class Segment:
             return local
         if not keys.size:
             return local[:0]
-        mine = self.keys[local]
-        at = np.searchsorted(keys, mine)
-        at[at == keys.size] = 0
-        return local[keys[at] == mine]
+        return local[find_sorted(keys, self.keys[local])[1]]
 
 
 class GramIndex:

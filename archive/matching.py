@@ -334,11 +334,7 @@ def _warn(parsed: ParsedQuery, message: str) -> None:
 
 def _member(docs: np.ndarray, members: np.ndarray) -> np.ndarray:
     """1 where a doc of sorted `docs` is in sorted `members`, else 0."""
-    if not members.size:
-        return np.zeros(docs.size, dtype=np.int64)
-    at = np.searchsorted(members, docs)
-    at[at == members.size] = 0
-    return (members[at] == docs).astype(np.int64)
+    return grams.find_sorted(members, docs)[1].astype(np.int64)
 
 
 def _union(arrays: list[np.ndarray]) -> np.ndarray:

@@ -25,6 +25,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .grams import find_sorted
+
 FIELD_BOOSTS = (("title", 3.0), ("meta", 1.5), ("body", 1.0))
 B = 0.75
 K1 = 1.2
@@ -171,9 +173,7 @@ def bm25f(postings: Postings, words: list[str], docs: np.ndarray) -> np.ndarray:
             ids, tfs = postings.of(fieldname, word)
             if not ids.size:
                 continue
-            at = np.searchsorted(ids, docs)
-            at[at == ids.size] = 0
-            inside = ids[at] == docs
+            at, inside = find_sorted(ids, docs)
             if not inside.any():
                 continue
             tf = tfs[at[inside]].astype(np.float64)
