@@ -83,9 +83,11 @@ def query_codes(word: str) -> list[int]:
 @lru_cache(maxsize=4096)
 def _codes_of(words: tuple[str, ...]) -> np.ndarray:
     """The distinct codes of `words`, sorted: computed once, not once per
-    segment (a query's words are looked up in every segment)."""
-    codes = np.unique(np.fromiter({c for word in words for c in query_codes(word)},
-                                  dtype=np.uint64))
+    segment (a query's words are looked up in every segment).  Sorted in
+    Python, not by np.unique: numpy 2's np.unique imports numpy.ma on first
+    use (15-40 ms of a fresh `archive search`)."""
+    codes = np.fromiter(sorted({c for word in words for c in query_codes(word)}),
+                        dtype=np.uint64)
     codes.flags.writeable = False
     return codes
 
