@@ -26,6 +26,7 @@ still holds them (then they move to it: `withdraw_doc`).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 
@@ -33,10 +34,6 @@ from .model import Record
 
 
 def sha256_hex(data: bytes) -> str:
-    # Imported here: hashlib loads OpenSSL (~5 ms), which a search, reading
-    # the archive through this module's importer archive.store, never needs.
-    import hashlib
-
     return hashlib.sha256(data).hexdigest()
 
 
