@@ -31,10 +31,8 @@ keys are live.
 from __future__ import annotations
 
 import json
-import math
 import mmap
 import os
-import re
 from dataclasses import dataclass, field as dc_field
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .fields import SEARCH_FIELDS
+from .npyfiles import map_array
 
 FIELD_SEP = "\x1f"
 DOC_SEP = "\x1e"
@@ -279,39 +278,6 @@ def _map_file(path: Path):
         return _EmptyMap()
     with open(path, "rb") as handle:
         return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-
-
-_NPY_HEADER = re.compile(r"\{'descr': '([<>|=]?[a-zA-Z]\d*)', 'fortran_order': False, "
-                         r"'shape': \(((?:\d+, ?)*\d*)\), \}")
-
-
-def map_array(path: Path) -> np.ndarray:
-    """A read-only array over the memory map of an .npy file.
-
-    A plain ndarray, not np.memmap: numpy's memmap subclass costs ~5 µs of
-    __array_finalize__ on every slice, and a query slices a posting list per
-    gram per segment (about a third of the gram lookups' CPU on the 53k
-    archive).  The header numpy writes for a plain array is read with one
-    regular expression, the data mapped once: opening the 53k archive's
-    200 files took 35 ms with np.load(mmap_mode="r") (its header parser and
-    a second open()), a fresh `archive search`'s largest opening cost.
-    Anything else (a header another writer laid out) goes to np.load."""
-    with open(path, "rb") as handle:
-        head = handle.read(128)
-        found = head[:6] == b"\x93NUMPY" and head[6] == 1 and _NPY_HEADER.match(
-            head[10:10 + int.from_bytes(head[8:10], "little")].decode("latin-1"))
-        if not found:
-            return np.load(path, mmap_mode="r").view(np.ndarray)
-        dtype = np.dtype(found.group(1))
-        shape = tuple(int(n) for n in found.group(2).replace(" ", "").split(",") if n)
-        start = 10 + int.from_bytes(head[8:10], "little")
-        count = math.prod(shape)
-        if not count:
-            empty = np.empty(shape, dtype=dtype)
-            empty.flags.writeable = False
-            return empty
-        data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    return np.frombuffer(data, dtype=dtype, count=count, offset=start).reshape(shape)
 
 
 @dataclass

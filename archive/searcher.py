@@ -25,6 +25,7 @@ from .fields import DATE_FIELDS
 from .docmap import compute_docmap
 from .index import Generation
 from .matching import Matching, VerifiedSets, _Leaf, _member
+from .npyfiles import map_npz
 from .query import ParsedQuery, parse
 from .related import related_hits
 from .request import (SEARCH_TIME_LIMIT, Hit, SearchRequest, SearchResult, _check_deadline,
@@ -72,7 +73,7 @@ class Searcher(Matching):
     def _load_docmap(self) -> None:
         path = self.generation.docmap_path(self.whoosh_generation)
         if path.exists():
-            data = dict(np.load(path, allow_pickle=True))
+            data = map_npz(path, allow_pickle=True)        # issuer and topic names
         else:                      # a commit is newer than its docmap: compute it
             data = compute_docmap(self.index)[0]
         if "doc" not in data:

@@ -136,7 +136,7 @@ print(json.dumps([before, told, real, hasattr(asyncio, "get_event_loop"),
     np.arange(4, dtype=np.float32).reshape((1,) * 30 + (4,)),        # a long header
 ])
 def test_map_array_reads_what_np_load_reads(tmp_path, array):
-    from archive.grams import map_array
+    from archive.npyfiles import map_array
 
     path = tmp_path / "a.npy"
     np.save(path, array)
@@ -145,3 +145,27 @@ def test_map_array_reads_what_np_load_reads(tmp_path, array):
     assert mapped.dtype == expected.dtype and mapped.shape == expected.shape
     assert np.array_equal(mapped, expected)
     assert type(mapped) is np.ndarray and not mapped.flags.writeable
+
+
+def test_map_npz_reads_what_np_load_reads(tmp_path):
+    """Stored members are mapped; an object array and a compressed file go
+    through np.load; `keys` picks members."""
+    from archive.npyfiles import map_npz
+
+    arrays = {"vid": np.arange(50, dtype=np.int64), "live": np.arange(50) % 3 == 0,
+              "empty": np.empty(0, dtype=np.int32), "grid": np.arange(6, dtype=">u2").reshape(2, 3),
+              "names": np.array(["青石县", "人民政府"], dtype=object)}
+    for save in (np.savez, np.savez_compressed):
+        path = tmp_path / f"{save.__name__}.npz"
+        save(path, **arrays)
+        with np.load(path, allow_pickle=True) as loaded:
+            expected = {k: loaded[k] for k in loaded.files}
+        mapped = map_npz(path, allow_pickle=True)
+        assert mapped.keys() == expected.keys()
+        for name, array in expected.items():
+            assert mapped[name].dtype == array.dtype and np.array_equal(mapped[name], array)
+        assert map_npz(path, ("vid", "live")).keys() == {"vid", "live"}
+    stored = map_npz(tmp_path / "savez.npz", ("vid",))["vid"]
+    assert not stored.flags.writeable                  # over the file, not a copy
+    with pytest.raises(ValueError):                    # pickles only when allowed
+        map_npz(tmp_path / "savez.npz", ("names",))
