@@ -363,6 +363,16 @@ _HAN_BLOCK = re.compile(
 _SKIP = re.compile(r"(\r\n|\s)")
 
 
+def select_in(db, query: str, values: list, chunk: int = 500) -> list[tuple]:
+    """The rows of `query`, whose one `IN ({})` takes `values`, asked a chunk
+    at a time (SQLite bounds the parameters of one statement)."""
+    rows = []
+    for start in range(0, len(values), chunk):
+        part = values[start:start + chunk]
+        rows += db.execute(query.format(",".join("?" * len(part))), part)
+    return rows
+
+
 class WordTable:
     """jieba's dictionary as an SQLite table, for segmenting queries.
 
@@ -443,15 +453,9 @@ class WordTable:
     def _frequencies(self, block: str) -> dict[str, int]:
         pieces = {block[i:j] for i in range(len(block))
                   for j in range(i + 1, min(len(block), i + self.longest) + 1)}
-        found: dict[str, int] = {}
-        pieces = list(pieces)
         with self._lock:
-            for start in range(0, len(pieces), 900):
-                chunk = pieces[start:start + 900]
-                marks = ",".join("?" * len(chunk))
-                found.update(self._db.execute(
-                    f"SELECT word, freq FROM words WHERE word IN ({marks})", chunk))
-        return found
+            return dict(select_in(self._db, "SELECT word, freq FROM words WHERE word IN ({})",
+                                  list(pieces), 900))
 
     def _cut_block(self, block: str) -> list[str]:
         import math
