@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .fields import SEARCH_FIELDS
+from .npyfiles import map_array
 
 FIELD_SEP = "\x1f"
 DOC_SEP = "\x1e"
@@ -83,9 +84,11 @@ def query_codes(word: str) -> list[int]:
 @lru_cache(maxsize=4096)
 def _codes_of(words: tuple[str, ...]) -> np.ndarray:
     """The distinct codes of `words`, sorted: computed once, not once per
-    segment (a query's words are looked up in every segment)."""
-    codes = np.unique(np.fromiter({c for word in words for c in query_codes(word)},
-                                  dtype=np.uint64))
+    segment (a query's words are looked up in every segment).  Sorted in
+    Python, not by np.unique: numpy 2's np.unique imports numpy.ma on first
+    use (15-40 ms of a fresh `archive search`)."""
+    codes = np.fromiter(sorted({c for word in words for c in query_codes(word)}),
+                        dtype=np.uint64)
     codes.flags.writeable = False
     return codes
 
@@ -293,11 +296,7 @@ class Segment:
     @classmethod
     def open(cls, directory: Path, name: str) -> Segment:
         def load(part):
-            # A plain ndarray over the memory map: numpy's memmap subclass
-            # costs ~5 µs of __array_finalize__ on every slice, and a query
-            # slices a posting list per gram per segment (about a third of
-            # the gram lookups' CPU on the 53k archive).
-            return np.load(directory / f"{name}.{part}.npy", mmap_mode="r").view(np.ndarray)
+            return map_array(directory / f"{name}.{part}.npy")
         return cls(name, load("keys"), load("fields"), load("terms"), load("offsets"),
                    load("postings"), directory / f"{name}.text")
 

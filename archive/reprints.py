@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from .grams import find_sorted
+from .npyfiles import map_npz
 
 FILE_NAME = "reprints.npz"
 SHINGLE = 5
@@ -430,7 +431,10 @@ class Groups:
 
     def __init__(self, generation_path: Path, doc_of_docnum: np.ndarray,
                  live: np.ndarray, status: np.ndarray):
-        data = _load(Path(generation_path) / FILE_NAME, ("doc", "group"))   # not signatures
+        try:                # read-only arrays over the file's pages, not signatures
+            data = map_npz(Path(generation_path) / FILE_NAME, ("doc", "group"))
+        except FileNotFoundError:
+            data = None
         self.doc_of_docnum = doc_of_docnum
         self.group = doc_of_docnum.copy()
         if data is not None and data["doc"].size:

@@ -215,6 +215,28 @@ class Vocabulary:
             return row[0] if row else None
         return self._shape_codes[char]
 
+    def prefetch(self, chars) -> None:
+        """Read the readings and shape codes of `chars` in one query each:
+        costing a word's ~250 neighbours asked for ~470 of them one row at
+        a time, 19 of a fresh `archive search 台风`'s ~75 ms of suggestion
+        (cProfile, load ~7); remembered as `readings` and `shape_code` do."""
+        wanted = sorted(set(chars) - self._readings.keys())
+        if not wanted or len(self._readings) + len(wanted) > 100_000:
+            return
+        found = {}
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(self._db.execute(
+                    f"SELECT char, pinyin FROM readings WHERE char IN ({marks})", chunk))
+                if self._has_shapes:
+                    codes = dict(self._db.execute(
+                        f"SELECT char, code FROM shapes WHERE char IN ({marks})", chunk))
+                    self._shape_codes.update((c, codes.get(c)) for c in chunk)
+        self._readings.update((c, tuple(found[c].split(",")) if c in found else (c,))
+                              for c in wanted)
+
     def near(self, word: str) -> dict[str, int]:
         """Vocabulary words sharing a lookup key with `word` -> sampled frequency:
         its own deletions (and, for longer words, deletions of those), the
