@@ -394,6 +394,9 @@ class Segment:
         matched[[v for v in distinct if needle in values[v]]] = True
         return np.asarray(local[matched[of_local]], dtype=np.uint32)
 
+    def has_field_table(self, field: str) -> bool:
+        return field in self._field_tables
+
     def field_table(self, field: str) -> tuple[np.ndarray, list[bytes]]:
         """Every document's `field` as (value number per document, distinct
         values as bytes), read from the text once per segment and kept
