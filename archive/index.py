@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 from whoosh import fields as wf
 from whoosh import columns, formats, index as windex
-from whoosh.system import pack_uint
 
 from . import grams, vocabulary
 from .analysis import JiebaTokenizer, Segmenter, WordTable, fold, is_word, segmenter_for
@@ -55,6 +54,30 @@ GRAM_SEGMENT_DOCS = 4000          # bounds the memory of one gram segment build 
 
 # ------------------------------------------------------------------ schema --
 
+class Counts(formats.Frequency):
+    """Frequency without the posting values: the count is the weight (boost
+    1), which Whoosh's blocks already hold, and nothing reads a value (BM25F
+    here and in Whoosh's scorer read weights).  Frequency stored each count
+    twice, 4 more bytes a posting before zlib."""
+
+    posting_size = 0
+
+    def word_values(self, value, analyzer, **kwargs):
+        return ((word, freq, weight, b"")
+                for word, freq, weight, _ in super().word_values(value, analyzer, **kwargs))
+
+    def encode(self, value):
+        return b""
+
+    def decode_frequency(self, valuestring):
+        raise NotImplementedError("Counts keeps no values: read the posting's weight")
+
+    decode_weight = decode_frequency
+
+    def combine(self, vs):
+        return b""
+
+
 class WordsField(wf.FieldType):
     """jieba words with frequencies, for BM25F.
 
@@ -68,7 +91,7 @@ class WordsField(wf.FieldType):
         # The tokenizer is the whole analyzer (folding happens inside it,
         # because jieba must see folded text).
         self.analyzer = JiebaTokenizer(segmenter)
-        self.format = formats.Frequency(field_boost=field_boost)
+        self.format = Counts(field_boost=field_boost)
         self.scorable = True
         self.stored = False
         self.unique = False
@@ -87,7 +110,7 @@ class WordsField(wf.FieldType):
     def index(self, value, **kwargs):
         for word, freq in self.word_counts(value).items():
             if is_word(word):             # checked once per distinct word
-                yield word.encode("utf-8"), freq, float(freq), pack_uint(freq)
+                yield word.encode("utf-8"), freq, float(freq), b""
 
     def __getstate__(self):                     # MpWriter pickles the schema
         return dict(self.__dict__)

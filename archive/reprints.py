@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -377,7 +378,7 @@ class ReprintWriter:
         data["group"], data["edges"] = group_with_edges(data, old_edges, new["doc"], old_sigs)
         data["layout"] = np.array(LAYOUT)
         tmp = self.path.with_name(self.path.name + ".tmp.npz")
-        np.savez(tmp, **data)
+        _save(tmp, data)
         os.replace(tmp, self.path)
         groups = np.sort(data["group"])
         starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if groups.size else groups
@@ -416,6 +417,24 @@ def _merged(old: dict, new: dict) -> tuple[dict, np.ndarray]:
             order = np.argsort(data["doc"], kind="stable")
             data = {k: v[order] for k, v in data.items()}
     return data, old_sigs
+
+
+# Columns only a sync reads, and that deflate well: the numbers (mostly zero
+# padding) and the titles (UTF-32 padded to TITLE_CHARS) were 34 of the 48.6
+# MB of the file at 53k bulletins, 3.6 MB deflated at level 1 (+0.1 s a write).  The signatures
+# are random hashes (deflating saves 5%) and the query side reads doc and
+# group: those stay stored, so opening them inflates nothing.
+_DEFLATED = ("num", "title")
+
+
+def _save(path: Path, data: dict) -> None:
+    """`np.savez` with the _DEFLATED columns compressed (`np.load` reads
+    either member kind, and files written before)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for key, value in data.items():
+            member = f"{key}.npy" if key in _DEFLATED else zipfile.ZipInfo(f"{key}.npy")
+            with archive.open(member, "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, np.asanyarray(value), allow_pickle=False)
 
 
 def _load(path: Path, keys: tuple[str, ...] | None = None) -> dict | None:
