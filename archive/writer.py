@@ -47,7 +47,9 @@ class _FieldPostings:
 
     def __init__(self, field):
         self.vocab: dict[bytes, int] = {}         # term bytes -> term number
-        self.by_word: dict[str, int] = {}         # the same, keyed by the word (-1: not a word)
+        self.by_word: dict[str, int] = {}         # the same, keyed by the word
+        self.skipped: list[int] = []              # term numbers of non-words (add_counts)
+        self.skipped_words: set[str] = set()
         self.terms: list[bytes] = []
         self.tids = array("I")
         self.weights = array("f")
@@ -84,46 +86,68 @@ class _FieldPostings:
         self.run_lengths.append(1)
 
     def add_counts(self, docnum: int, counts: Counter, is_word) -> int:
-        """A document's words with their counts (a Frequency field at boost
-        1: the value of each posting is its count).  Returns the field length."""
-        by_word, tids, weights = self.by_word, self.tids, self.weights
-        added = length = 0
-        for word, count in counts.items():
-            tid = by_word.get(word)
-            if tid is None:
-                tid = by_word[word] = (self.term_number(word.encode("utf-8"))
-                                       if is_word(word) else -1)
-            if tid < 0:
-                continue
-            tids.append(tid)
-            weights.append(count)
-            length += count
-            added += 1
+        """A document's words with their counts (a count field at boost 1:
+        the weight of each posting is its count).  Returns the field length.
+
+        Per document the work is C calls (a `map` over the words, array
+        extends): punctuation and spaces get term numbers too, marked
+        `skipped`, and their postings are dropped when the field is sorted
+        (a loop per word here took 9% of a build worker, 10k bulletins)."""
+        tids = list(map(self.by_word.get, counts))
+        if None in tids:
+            self._number_new(counts, is_word)
+            tids = list(map(self.by_word.get, counts))
+        self.tids.extend(tids)
+        self.weights.extend(counts.values())
         if self.mode == _EXPLICIT:
-            self.values.extend(pack_uint(int(w)) for w in weights[len(weights) - added:])
-        if added:
-            self.run_docs.append(docnum)
-            self.run_lengths.append(added)
+            self.values.extend(pack_uint(int(w)) for w in counts.values())
+        self.run_docs.append(docnum)
+        self.run_lengths.append(len(tids))
+        length = sum(counts.values())
+        for word in counts.keys() & self.skipped_words:
+            length -= counts[word]
         return length
+
+    def _number_new(self, counts: Counter, is_word) -> None:
+        for word in counts:
+            if word not in self.by_word:
+                if is_word(word):
+                    self.by_word[word] = self.term_number(word.encode("utf-8"))
+                else:
+                    self.by_word[word] = self.term_number(("\0skip" + word).encode("utf-8"))
+                    self.skipped.append(self.by_word[word])
+                    self.skipped_words.add(word)
+
+    def _drop_skipped(self, tids: np.ndarray, docs: np.ndarray, weights: np.ndarray):
+        """Postings of `add_counts`' non-words removed, and the terms left."""
+        if not self.skipped:
+            return tids, docs, weights, list(range(len(self.terms)))
+        live = np.ones(len(self.terms), dtype=bool)
+        live[self.skipped] = False
+        keep = live[tids]
+        if self.mode == _EXPLICIT:
+            self.values = [v for v, k in zip(self.values, keep.tolist()) if k]
+        return tids[keep], docs[keep], weights[keep], np.flatnonzero(live).tolist()
 
     def sorted_columns(self):
         """(terms in byte order, start offset of each, docs (uint32), weights,
         values) with postings ordered by term, then document."""
-        count = len(self.terms)
-        order = sorted(range(count), key=self.terms.__getitem__)
-        rank = np.empty(count, dtype=np.uint64)
-        rank[order] = np.arange(count, dtype=np.uint64)
         docs = np.repeat(np.frombuffer(self.run_docs, dtype=np.uint32),
                          np.frombuffer(self.run_lengths, dtype=np.uint32))
-        weights = np.frombuffer(self.weights, dtype=np.float32)
-        packed = self._packed_sort(rank, docs, weights)
+        tids, docs, weights, kept = self._drop_skipped(
+            np.frombuffer(self.tids, dtype=np.uint32), docs,
+            np.frombuffer(self.weights, dtype=np.float32))
+        order = sorted(kept, key=self.terms.__getitem__)
+        rank = np.zeros(len(self.terms), dtype=np.uint64)
+        rank[order] = np.arange(len(order), dtype=np.uint64)
+        packed = self._packed_sort(rank, tids, docs, weights)
         if packed is not None:
             keys, docs, weights = packed
             values = None
         else:
             # One sort of (term rank, doc) keys: 16 bytes a posting with the
             # permutation, where lexsort of two int64 columns takes ~40.
-            keys = rank[np.frombuffer(self.tids, dtype=np.uint32)] << np.uint64(32)
+            keys = rank[tids] << np.uint64(32)
             keys |= docs
             del docs
             perm = np.argsort(keys, kind="stable")
@@ -133,10 +157,11 @@ class _FieldPostings:
             del perm
             docs = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
             keys >>= np.uint64(32)
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        starts = (np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+                  if keys.size else np.empty(0, dtype=np.intp))
         return [self.terms[i] for i in order], starts, docs, weights, values
 
-    def _packed_sort(self, rank, docs, weights):
+    def _packed_sort(self, rank, tids, docs, weights):
         """(term ranks, docs, weights) sorted by one in-place sort of keys
         that hold all three, when they fit 64 bits (whole-number weights,
         no explicit values): 16 bytes a posting at the peak, where a sort
@@ -150,7 +175,7 @@ class _FieldPostings:
         weight_bits = int(top).bit_length() or 1
         if int(rank.size).bit_length() + doc_bits + weight_bits > 64:
             return None
-        keys = rank[np.frombuffer(self.tids, dtype=np.uint32)]
+        keys = rank[tids]
         keys <<= np.uint64(doc_bits)
         keys |= docs
         keys <<= np.uint64(weight_bits)
@@ -224,8 +249,12 @@ def write_postings(fieldwriter, schema, pool: ColumnPool, lengths) -> None:
         return
     for name in sorted(pool.fields):
         field = schema[name]
+        columns = pool.fields[name].sorted_columns()
+        if not columns[0]:                # only punctuation: Whoosh writes no field
+            continue
         fieldwriter.start_field(name, field)
-        _write_field(fieldwriter, field, pool.fields[name], _field_lengths(lengths, name, field))
+        _write_field(fieldwriter, field, pool.fields[name].mode, columns,
+                     _field_lengths(lengths, name, field))
         fieldwriter.finish_field()
 
 
@@ -253,8 +282,9 @@ def _block_starts(starts: np.ndarray, total: int, limit: int) -> np.ndarray:
 CHUNK_POSTINGS = 1 << 16     # postings turned into Python lists at a time
 
 
-def _write_field(fieldwriter, field, postings: _FieldPostings, field_lengths) -> None:
-    terms, starts, docs, weights, values = postings.sorted_columns()
+def _write_field(fieldwriter, field, mode: int, columns: tuple, field_lengths) -> None:
+    """`columns`: the field's `_FieldPostings.sorted_columns()`."""
+    terms, starts, docs, weights, values = columns
     total = docs.size
     postwriter = fieldwriter._postwriter
     limit = postwriter._blocklimit
@@ -267,10 +297,10 @@ def _write_field(fieldwriter, field, postings: _FieldPostings, field_lengths) ->
     del first
     lens = (field_lengths[docs] if field_lengths is not None
             else np.zeros(total, dtype=np.int32))
-    freq_bytes = weights.astype(">u4").tobytes() if postings.mode == _FREQ else None
+    freq_bytes = weights.astype(">u4").tobytes() if mode == _FREQ else None
     ends = np.append(starts[1:], total)
     context = (postwriter._postfile, limit, postwriter._compression,
-               field.format.fixed_value_size() if postings.mode == _EXPLICIT else None,
+               field.format.fixed_value_size() if mode == _EXPLICIT else None,
                pack_ushort(fieldwriter._fieldid), fieldwriter._tindex.add)
     # Python lists (what pickle needs) of one chunk of terms at a time, so
     # the memory they take is bounded whatever the segment's size.
