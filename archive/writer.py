@@ -28,6 +28,7 @@ from pickle import dumps
 
 import numpy as np
 from whoosh import formats, writing
+from whoosh.analysis import IDTokenizer
 from whoosh.codec import whoosh3
 from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import _length_byte_cache
@@ -437,6 +438,11 @@ def _write_terms(context, terms, blocks: dict, deltas_l, weights_l, values, freq
 
 # ---------------------------------------------------------------- writer --
 
+def _is_plain_id(field) -> bool:
+    return (type(field.analyzer) is IDTokenizer and type(field.format) is formats.Existence
+            and not field.scorable)
+
+
 class FastSegmentWriter(writing.SegmentWriter):
     """A SegmentWriter with a `ColumnPool` and direct block writing.
 
@@ -477,6 +483,11 @@ class FastSegmentWriter(writing.SegmentWriter):
             counts = getattr(field, "word_counts", None)
             if counts is not None:
                 length = self.pool.add_counts(name, docnum, counts(value), field.is_word)
+            elif _is_plain_id(field):
+                # The whole value is the one term (IDTokenizer, Existence): what
+                # `field.index` yields, without its token objects and generators.
+                self.pool.add((name, value.encode("utf-8"), docnum, field.format.field_boost,
+                               b""))
             else:
                 add = self.pool.add
                 for btext, freq, weight, vbytes in field.index(value):
