@@ -61,9 +61,9 @@ def near_keys(gram_index, parts: list[str], field: str | None, check,
     (`among`: sorted keys, the only documents looked at)."""
     pattern = _pattern(parts)
     found = []
-    for segment in gram_index.segments:
+    for segment, keys in gram_index.segments_among(among):
         check()
-        local = segment.among(segment.candidates(*parts), among)
+        local = segment.candidates(*parts, among=keys)
         if not local.size:
             continue
         local = segment.select(local, field,

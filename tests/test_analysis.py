@@ -320,3 +320,21 @@ def test_word_table_equals_segmenter_on_sample(word_table, sample_home):
 
 def test_word_table_equals_segmenter_on_corpus_opening(word_table, corpus_dir):
     compare_table(word_table, [t[:2000] for t in corpus_texts(corpus_dir, 150)])
+
+
+def test_word_table_cuts_the_same_from_kept_rows(word_table, sample_home, monkeypatch):
+    """The rows a cut read are kept (and dropped at KEPT_ROWS): cutting again
+    from kept rows, or with the kept rows dropped again and again, cuts as
+    the indexing Segmenter does."""
+    from archive import analysis
+
+    texts = [fold(t[:300]) for t in sample_texts(sample_home)]
+    want = [Segmenter().cut(t) for t in texts]
+    table = analysis.WordTable(word_table.path)
+    assert [table.cut(t) for t in texts] == want
+    assert len(table._kept) > 1000
+    assert [table.cut(t) for t in texts] == want
+    small = analysis.WordTable(word_table.path)
+    monkeypatch.setattr(small, "KEPT_ROWS", 40)
+    assert [small.cut(t) for t in texts] == want
+    assert len(small._kept) < 1000
