@@ -369,13 +369,9 @@ class Segment:
             return np.empty(0, dtype=np.uint32)
         return self._postings_of(np.array([i]))[0]
 
-    def posting_lists(self, codes) -> list[np.ndarray] | None:
-        """The posting lists of `codes`, looked up in one bisection of the
-        term array; None when one of them is absent (no document has it)."""
-        found = self._term_numbers(codes)
-        return found if found is None else self._postings_of(found)
-
     def _term_numbers(self, codes) -> np.ndarray | None:
+        """Where `codes` stand in the term array, by one bisection; None when
+        one of them is absent (no document has it)."""
         wanted = codes if isinstance(codes, np.ndarray) else np.fromiter(codes, dtype=np.uint64)
         if not wanted.size or not self.terms.size:
             return None if wanted.size else wanted.astype(np.intp)
