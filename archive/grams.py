@@ -386,7 +386,16 @@ class Segment:
         found = self._term_numbers(_codes_of(words))
         if found is None or not found.size:
             return np.empty(0, dtype=np.uint32)
-        return intersect_sorted(self._postings_of(found))
+        starts, ends = self.offsets[found].tolist(), self.offsets[found + 1].tolist()
+        dense = [s == e for s, e in zip(starts, ends)]
+        if sum(dense) <= 2 or all(dense):
+            return intersect_sorted(self._postings_of(found))
+        # A long word's many common grams: their bitmaps ANDed, tested bit by
+        # bit on the arrays' intersection, cost one call where unpacking
+        # each cost ~25 us (a 30-character 文号 ~4 ms more on the 53k archive).
+        bits = np.bitwise_and.reduce(self.bitmaps[np.searchsorted(self.dense, found[dense])])
+        local = intersect_sorted([self.postings[s:e] for s, e in zip(starts, ends) if s != e])
+        return local[(bits[local >> 3] >> (7 - (local & 7)).astype(np.uint8)) & 1 == 1]
 
     def contains(self, local: np.ndarray, word: str, field: str | None,
                  check=None) -> np.ndarray:
