@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import gram_bitmaps
 from .fields import SEARCH_FIELDS
 
 FIELD_SEP = "\x1f"
@@ -173,24 +174,7 @@ class SegmentBuilder:
         return (terms, *self._split_dense(np.diff(np.append(first, postings.size)), postings))
 
     def _split_dense(self, counts: np.ndarray, postings: np.ndarray):
-        """(sparse offsets, sparse postings, dense term numbers, bitmaps):
-        a posting list longer than a bitmap of the segment's documents is
-        kept as that bitmap (`Segment.dense`).  A common character's list
-        holds most of a segment: such lists held 43% of the 53k archive's
-        postings (78 MB as uint16), and 22 MB less as bits."""
-        docs = len(self.keys)
-        width = (docs + 7) // 8
-        dense = counts * postings.itemsize > width
-        in_dense = np.repeat(dense, counts)
-        rows = np.repeat(np.arange(int(dense.sum()), dtype=np.int64), counts[dense])
-        bits = np.zeros(int(dense.sum()) * width * 8, dtype=bool)
-        bits[rows * (width * 8) + postings[in_dense]] = True
-        bitmaps = np.packbits(bits.reshape(-1, width * 8), axis=1)
-        sparse = np.where(dense, 0, counts)
-        offsets = np.append(0, np.cumsum(sparse)).astype(
-            np.uint32 if postings.size < 1 << 32 else np.int64)
-        return (offsets, postings[~in_dense], np.flatnonzero(dense).astype(np.uint32),
-                bitmaps)
+        return gram_bitmaps.split_dense(counts, postings, len(self.keys))
 
     def write(self, directory: Path, name: str) -> dict:
         """Write files NAME.* into `directory`; returns the manifest entry."""
@@ -345,16 +329,14 @@ class Segment:
                 for term, s, e in zip(found.tolist(), starts, ends)]
 
     def _unpacked(self, term: int) -> np.ndarray:
-        """The documents of term number `term`, kept as a bitmap, as an array.
-        Kept (DENSE_KEPT per segment): unpacking costs ~25 us where a slice
-        of an array costs 1, and bitmaps are the common grams, which come
-        back query after query (unpacking every time made a find on the 53k
-        archive ~0.3 ms slower than with arrays only; kept, the same)."""
+        """The list of term number `term`, a bitmap, as an array; kept
+        (DENSE_KEPT per segment): bitmaps are the common grams, back query
+        after query, and unpacking one costs 25x a slice (unpacked every
+        time, a find on the 53k archive was ~0.3 ms slower; kept, the same)."""
         found = self._dense_kept.get(term)
         if found is None:
             row = int(np.searchsorted(self.dense, term))
-            found = np.flatnonzero(np.unpackbits(self.bitmaps[row], count=self.keys.size)).astype(
-                self.postings.dtype)
+            found = gram_bitmaps.unpack(self.bitmaps[row], self.keys.size, self.postings.dtype)
             found.flags.writeable = False
             if len(self._dense_kept) >= DENSE_KEPT:
                 self._dense_kept.clear()
@@ -387,15 +369,13 @@ class Segment:
         if found is None or not found.size:
             return np.empty(0, dtype=np.uint32)
         starts, ends = self.offsets[found].tolist(), self.offsets[found + 1].tolist()
-        dense = [s == e for s, e in zip(starts, ends)]
+        dense = [s == e for s, e in zip(starts, ends)]          # bitmaps (`gram_bitmaps`)
+        # Few bitmaps: their lists unpacked, kept per segment; many (a long
+        # word of common bigrams): ANDed and tested on the arrays' result.
         if sum(dense) <= 2 or all(dense):
             return intersect_sorted(self._postings_of(found))
-        # A long word's many common grams: their bitmaps ANDed, tested bit by
-        # bit on the arrays' intersection, cost one call where unpacking
-        # each cost ~25 us (a 30-character 文号 ~4 ms more on the 53k archive).
-        bits = np.bitwise_and.reduce(self.bitmaps[np.searchsorted(self.dense, found[dense])])
         local = intersect_sorted([self.postings[s:e] for s, e in zip(starts, ends) if s != e])
-        return local[(bits[local >> 3] >> (7 - (local & 7)).astype(np.uint8)) & 1 == 1]
+        return gram_bitmaps.in_every(local, self.bitmaps[np.searchsorted(self.dense, found[dense])])
 
     def contains(self, local: np.ndarray, word: str, field: str | None,
                  check=None) -> np.ndarray:
