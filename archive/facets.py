@@ -14,7 +14,7 @@ import heapq
 
 import numpy as np
 
-from .grams import unique_counts
+from .sorted_arrays import unique_counts
 from .matching import _warn
 from .query import ParsedQuery
 

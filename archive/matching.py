@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import doc_numbers, grams, nearby
+from . import doc_numbers, nearby
+from .gram_codes import FIELDS as GRAM_FIELDS, needs_verification
+from .sorted_arrays import find_sorted, intersect_sorted, unique_sorted
 from .analysis import fold
 from .query import And, Not, Or, ParsedQuery, Word, date_bound
 from .request import SearchRequest, _check_deadline, _deadline
@@ -60,7 +62,7 @@ class _Verified:
 
 def needs_text(folded: str, fieldname: str | None) -> bool:
     """Whether finding `folded` reads stored text (else postings suffice)."""
-    return fieldname is not None or grams.needs_verification(folded)
+    return fieldname is not None or needs_verification(folded)
 
 
 class VerifiedSets:
@@ -114,7 +116,7 @@ class Matching:
         at = np.searchsorted(self._vids_sorted, vids)
         at = np.clip(at, 0, self._vids_sorted.size - 1)
         found = self._vids_sorted[at] == vids
-        return grams.unique_sorted(self._docnums_by_vid[at[found]])
+        return unique_sorted(self._docnums_by_vid[at[found]])
 
     def _cached(self, key, compute):
         """`compute()` once per search for `key` (per call without a search)."""
@@ -197,7 +199,7 @@ class Matching:
             return self.citing_leaf(word, key)
         variants = self.variants(word)
         segmented = [self.query_segmenter.words_of(v[:MAX_RANKING_CHARS]) for v in variants]
-        return _Leaf(key, variants, word.field if word.field in grams.FIELDS else None,
+        return _Leaf(key, variants, word.field if word.field in GRAM_FIELDS else None,
                      list(variants), [w for words in segmented for w in words])
 
     def citing_leaf(self, word: Word, key: tuple) -> _Leaf:
@@ -229,7 +231,7 @@ class Matching:
 
     def titles(self) -> list[bytes] | None:
         """Every live document's folded title (UTF-8) by docnum, once every
-        gram segment holds its title table (`grams.Segment.field_table`,
+        gram segment holds its title table (`archive.gram_segment.Segment.field_table`,
         built as demand reaches a quarter of a segment; until then, None).
 
         The title tier of a word in fewer than _TITLES_WHOLE hits is then
@@ -246,7 +248,7 @@ class Matching:
             found = [b""] * self.vid.size
             for seg in segments:
                 ids, values = seg.field_table("title")
-                at, inside = grams.find_sorted(self._vids_sorted, seg.keys)
+                at, inside = find_sorted(self._vids_sorted, seg.keys)
                 for docnum, value in zip(self._docnums_by_vid[at[inside]].tolist(),
                                          ids[inside].tolist()):
                     found[docnum] = values[value]
@@ -258,7 +260,7 @@ class Matching:
         parts = self._near_parts(word)
         if not parts:
             return _EMPTY
-        fieldname = word.field if word.field in grams.FIELDS else None
+        fieldname = word.field if word.field in GRAM_FIELDS else None
         keys = None if within is None else np.sort(self.vid[within])
         found = self.docnums_of_vids(nearby.near_keys(self.grams, parts, fieldname,
                                                       _check_deadline, keys))
@@ -377,15 +379,15 @@ def _warn(parsed: ParsedQuery, message: str) -> None:
 
 def _member(docs: np.ndarray, members: np.ndarray) -> np.ndarray:
     """1 where a doc of sorted `docs` is in sorted `members`, else 0."""
-    return grams.find_sorted(members, docs)[1].astype(np.int64)
+    return find_sorted(members, docs)[1].astype(np.int64)
 
 
 def _union(arrays: list[np.ndarray]) -> np.ndarray:
     arrays = [a for a in arrays if a.size]
     if not arrays:
         return _EMPTY
-    return grams.unique_sorted(np.concatenate(arrays)) if len(arrays) > 1 else arrays[0]
+    return unique_sorted(np.concatenate(arrays)) if len(arrays) > 1 else arrays[0]
 
 
 def _intersect(arrays: list[np.ndarray]) -> np.ndarray:
-    return grams.intersect_sorted(arrays) if arrays else _EMPTY
+    return intersect_sorted(arrays) if arrays else _EMPTY

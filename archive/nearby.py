@@ -25,7 +25,7 @@ import re
 import numpy as np
 
 from .analysis import fold
-from .grams import unique_sorted
+from .sorted_arrays import unique_sorted
 from .query import Word
 
 NEAR_THRESHOLD = 10      # near matches are offered when exact matches are fewer

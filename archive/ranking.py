@@ -25,7 +25,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .grams import find_sorted
+from .sorted_arrays import find_sorted
 
 FIELD_BOOSTS = (("title", 3.0), ("meta", 1.5), ("body", 1.0))
 B = 0.75

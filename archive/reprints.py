@@ -55,7 +55,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .grams import find_sorted, unique_counts
+from .sorted_arrays import find_sorted, unique_counts
 from .npyfiles import map_npz
 
 FILE_NAME = "reprints.npz"

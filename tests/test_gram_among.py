@@ -10,7 +10,7 @@ import random
 import numpy as np
 import pytest
 
-from archive import grams, nearby
+from archive import gram_codes, grams, nearby
 
 ALPHABET = "人大常委会政府工作报告通知条例办法"
 
@@ -44,7 +44,7 @@ def index(tmp_path_factory):
 
 
 def _brute(stored, word: str, field: str | None) -> set[int]:
-    column = None if field is None else grams.FIELDS.index(field)
+    column = None if field is None else gram_codes.FIELDS.index(field)
     found = set()
     for key, texts in stored.items():
         for text in texts:

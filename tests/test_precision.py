@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from archive import grams, nearby
+from archive import gram_segment, grams, nearby
 from archive import searcher as searcher_module
 from archive.analysis import fold
 from archive.cli import main
@@ -311,13 +311,13 @@ def test_deadline_is_checked_inside_verification(service):
         if len(calls) > 1:
             raise SearchTimeout("stop")
 
-    old = grams.VERIFY_CHUNK
-    grams.VERIFY_CHUNK = 2
+    old = gram_segment.VERIFY_CHUNK
+    gram_segment.VERIFY_CHUNK = 2
     try:
         with pytest.raises(SearchTimeout):
             segment.contains(local, "营商", None, check)
     finally:
-        grams.VERIFY_CHUNK = old
+        gram_segment.VERIFY_CHUNK = old
     assert len(calls) == 2
 
 
