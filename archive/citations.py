@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import doc_numbers
-from .analysis import fold
+from .folding import fold
 from .normalize import normalize_doc_no
 
 FILE_NAME = "citations.sqlite"

@@ -1,6 +1,6 @@
 """Folding as one array lookup, for the text of a page's snippets.
 
-`archive.analysis.fold` translates with a lazily filled dict
+`archive.folding.fold` translates with a lazily filled dict
 (`str.translate`); this keeps the same mapping in a code-point array for
 the characters that fold to exactly one character, so a long text is
 folded by numpy instead of one dict lookup per character.

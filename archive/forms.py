@@ -7,7 +7,7 @@ the index build calls them in its worker processes, a sync in its own.
 """
 from __future__ import annotations
 
-from .analysis import fold
+from .folding import fold
 from .dates import date_code, filed_date
 from .fields import META_FIELDS, SEARCH_FIELDS
 

@@ -5,7 +5,7 @@ from the query, the words never meet.  This index answers the question
 "which documents contain this exact string?" for *any* string, including
 single characters and strings that cross word boundaries:
 
-* every document's searchable fields are folded (`archive.analysis.fold`)
+* every document's searchable fields are folded (`archive.folding.fold`)
   and kept verbatim in a text file (``NNNN.text``), fields separated by
   FIELD_SEP, documents by DOC_SEP;
 * an inverted index maps every character and every pair of adjacent

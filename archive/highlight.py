@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from html import escape
 
-from .analysis import fold_with_offsets
+from .folding import fold_with_offsets
 
 SNIPPET_CHARS = 120
 MAX_SNIPPETS = 2

@@ -20,7 +20,7 @@ import numpy as np
 from . import doc_numbers, nearby
 from .gram_codes import FIELDS as GRAM_FIELDS, needs_verification
 from .sorted_arrays import find_sorted, intersect_sorted, unique_sorted
-from .analysis import fold
+from .folding import fold
 from .query import And, Not, Or, ParsedQuery, Word, date_bound
 from .request import SearchRequest, _check_deadline, _deadline
 

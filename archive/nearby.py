@@ -24,7 +24,7 @@ import re
 
 import numpy as np
 
-from .analysis import fold
+from .folding import fold
 from .sorted_arrays import unique_sorted
 from .query import Word
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import fold
+from .folding import fold
 from .request import Hit
 from .whoosh_compat import union_query as _union_query
 

@@ -76,7 +76,7 @@ _BASE = np.uint64(1_000_003)
 
 def shingle_text(folded_body: str | None) -> str:
     """What is compared: letters, digits and CJK of the folded body as
-    indexed (`archive.analysis.fold`: width, case and script do not matter).
+    indexed (`archive.folding.fold`: width, case and script do not matter).
     Computed where the body is folded already (the build's index workers,
     `archive.prepare`)."""
     return _NON_TEXT.sub("", folded_body or "")

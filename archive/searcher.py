@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from . import config, facets, grams, nearby, ranking, reprints, suggest
-from .analysis import SYNONYMS, WordTable, read_synonyms, segmenter_for
+from .analysis import WordTable, segmenter_for
+from .synonyms import SYNONYMS, read_synonyms
 from .errors import NoIndex, SearchTimeout
 from .facets import count_facets
 from .fields import DATE_FIELDS

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.analysis import (DOMAIN_DICT, JiebaTokenizer, Segmenter, fold,
-                              fold_with_offsets, read_dictionary, read_synonyms,
+from archive.analysis import (DOMAIN_DICT, JiebaTokenizer, Segmenter, read_dictionary,
                               segmenter_for)
+from archive.folding import fold, fold_with_offsets
+from archive.synonyms import read_synonyms
 
 # --------------------------------------------------------------------- fold --
 
@@ -52,7 +53,7 @@ def test_t2s_table_is_every_single_character_line_of_opencc():
 
     import opencc
 
-    from archive.analysis import _t2s_table
+    from archive.folding import _t2s_table
 
     path = Path(opencc.__file__).with_name("dictionary") / "TSCharacters.txt"
     expected = {}

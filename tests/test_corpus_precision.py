@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive.analysis import fold
+from archive.folding import fold
 from archive.cli import main
 from archive.search import SearchService
 from archive.store import Archive

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from archive import gram_segment, grams, nearby
 from archive import searcher as searcher_module
-from archive.analysis import fold
+from archive.folding import fold
 from archive.cli import main
 from archive.query import MAX_INPUT_CHARS, parse
 from archive.search import SearchRequest, SearchService, SearchTimeout

@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from archive import jobs
-from archive.analysis import DOMAIN_DICT, fold, read_dictionary, segmenter_for
+from archive.analysis import DOMAIN_DICT, read_dictionary, segmenter_for
+from archive.folding import fold
 from archive.cli import main
 from archive.query import parse
 from archive.search import SearchRequest, SearchService

@@ -128,7 +128,7 @@ def test_title_tier_equals_a_scan_of_the_titles(corpus_slice_home, monkeypatch):
     fewer than 1,000 hits, from the gram segments and from the docnum-indexed
     title table (`Matching.titles`, once every segment's table is built),
     equals a scan of every hit's folded title."""
-    from archive.analysis import fold
+    from archive.folding import fold
     from archive.query import parse
 
     searcher = SearchService(corpus_slice_home).searcher()

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from archive.analysis import fold
+from archive.folding import fold
 from archive.dates import filed_date
 from archive.doc_numbers import canonical as canonical_doc_no
 from archive.query import FIELD_NAMES

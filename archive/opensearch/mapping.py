@@ -31,7 +31,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 
-from ..analysis import fold, is_word
+from ..analysis import is_word
+from ..folding import fold
 from ..fields import SEARCH_FIELDS
 
 DEFAULT_INDEX = "bulletins"

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..analysis import fold
+from ..folding import fold
 from ..query import And, Not, Or, ParsedQuery, Word, date_bound, parse
 from .mapping import WORD_FIELDS, folded_field
 
