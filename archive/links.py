@@ -18,6 +18,7 @@ import sqlite3
 from pathlib import Path
 
 from . import citations, reprints
+from .reprint_writer import ReprintWriter, stored_layout_is_current
 from .forms import folded_fields
 
 
@@ -45,7 +46,7 @@ class LinkBatch:
 class LinkWriter:
     def __init__(self, generation_path: Path, full: bool):
         self.citations = citations.CitationWriter(generation_path, full)
-        self.reprints = reprints.ReprintWriter(generation_path, full)
+        self.reprints = ReprintWriter(generation_path, full)
         self.batch = LinkBatch()
 
     def add(self, doc_id: int, status: str, record: dict, folded_body: str) -> None:
@@ -78,7 +79,7 @@ class LinkWriter:
 def missing(generation_path: Path) -> bool:
     path = Path(generation_path)
     return not ((path / citations.FILE_NAME).exists()
-                and reprints.stored_layout_is_current(path))
+                and stored_layout_is_current(path))
 
 
 def backfill(archive, generation_path: Path) -> dict:

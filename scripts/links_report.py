@@ -5,7 +5,7 @@
 
 Parses every record with the product's JSONL parser, numbers them 1..n as
 an ingest would, and runs the same code the index build runs
-(`archive.citations.CitationWriter`, `archive.reprints.ReprintWriter`) into
+(`archive.citations.CitationWriter`, `archive.reprint_writer.ReprintWriter`) into
 a scratch folder.  Prints the counts and the CPU time of that work (what the build adds),
 and writes two files to judge by reading: `links-sample.txt` (100 resolved
 references with the citing sentence and the bulletin they resolve to) and
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archive.citations import Citations, CitationWriter
 from archive.parsers.jsonl import iter_lines
-from archive.reprints import ReprintWriter, _load
+from archive.reprint_writer import ReprintWriter, read_table
 
 
 def records(folder: Path):
@@ -85,7 +85,7 @@ def report(args, docs: dict, found: int, grouped: dict, cpu: float) -> None:
                       f"   cites: {doc_no or ''} 《{title or ''}》\n"
                       f"   -> #{target} {t.get('title')} | {t.get('doc_no')} | "
                       f"{t.get('issued') or t.get('published')}\n\n")
-    data = _load(args.out / "reprints.npz")
+    data = read_table(args.out / "reprints.npz")
     groups = Counter(data["group"].tolist())
     sizes = Counter(n for n in groups.values() if n > 1)
     print("group sizes", sorted(sizes.items()))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from archive import reprints
+from archive.reprint_writer import ReprintWriter, read_table
 
 POOL = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府"
 
@@ -61,11 +62,11 @@ class Bulletins:
         return list(dict.fromkeys(changed))
 
     def write(self, directory, docs, full: bool) -> dict:
-        writer = reprints.ReprintWriter(directory, full)
+        writer = ReprintWriter(directory, full)
         for doc in docs:
             writer.add(doc, "active" if self.active[doc] else "withdrawn", self.body[doc], "")
         writer.finish()
-        return reprints._load(directory / reprints.FILE_NAME)
+        return read_table(directory / reprints.FILE_NAME)
 
 
 def _edge_set(data: dict) -> set[tuple[int, ...]]:
@@ -82,7 +83,7 @@ def test_a_sync_groups_as_a_full_computation_does(tmp_path, seed):
     bulletins.write(synced, sorted(bulletins.body), full=True)
     regrouped = 0
     for _ in range(6):
-        old = reprints._load(synced / reprints.FILE_NAME)
+        old = read_table(synced / reprints.FILE_NAME)
         before = dict(zip(old["doc"].tolist(), old["group"].tolist()))
         changed = bulletins.change(rng.choice([1, 3, 12]))
         after = bulletins.write(synced, changed, full=False)
@@ -151,7 +152,7 @@ def test_a_full_build_keeps_its_rows_on_disk_with_the_same_result(tmp_path):
 
     def write(directory, spill: bool) -> dict:
         directory.mkdir()
-        writer = reprints.ReprintWriter(directory, full=True)
+        writer = ReprintWriter(directory, full=True)
         assert (writer.spill is not None) and (directory / "reprints.spill").is_dir()
         if not spill:
             writer.spill.remove()
@@ -161,7 +162,7 @@ def test_a_full_build_keeps_its_rows_on_disk_with_the_same_result(tmp_path):
                 [reprints.entry(d, "active", bulletins.body[d], f"标题{d % 7}") for d in batch]))
         writer.finish()
         assert not (directory / "reprints.spill").exists()
-        return reprints._load(directory / reprints.FILE_NAME)
+        return read_table(directory / reprints.FILE_NAME)
 
     on_disk, in_memory = write(tmp_path / "disk", True), write(tmp_path / "memory", False)
     assert on_disk["doc"].tolist() == docs
@@ -170,7 +171,7 @@ def test_a_full_build_keeps_its_rows_on_disk_with_the_same_result(tmp_path):
         assert np.array_equal(on_disk[key], in_memory[key]), key
     assert (np.unique(on_disk["group"], return_counts=True)[1] > 1).any()
 
-    cancelled = reprints.ReprintWriter(tmp_path / "disk", full=True)
+    cancelled = ReprintWriter(tmp_path / "disk", full=True)
     cancelled.add_part(reprints.hash_entries([reprints.entry(1, "active", "正文" * 80, "")]))
     cancelled.cancel()
     assert not (tmp_path / "disk" / "reprints.spill").exists()
