@@ -14,38 +14,12 @@ from pathlib import Path
 import click
 
 from . import config as cfg
-from .errors import EXIT_FAILED, EXIT_USAGE, ArchiveError
+from .cli_common import Context, answer, build_request, fail, search_options, wait_option
+from .cli_show import show
+from .errors import EXIT_USAGE
 
 # Heavy modules (whoosh, numpy, jieba) are imported inside the commands that
 # need them: `archive --help` and a cold `archive search` stay fast.
-
-
-class Context:
-    def __init__(self, home: Path):
-        self.home = home
-
-    def service(self):
-        return _search_api().SearchService(self.home)
-
-
-def _search_api():
-    """archive.search, for a read command: loaded without what that command
-    never uses (archive.lean_imports)."""
-    from .lean_imports import prepare_read_process
-
-    prepare_read_process()
-    from . import search
-
-    return search
-
-
-wait_option = click.option("--wait", type=float, default=0, show_default=True,
-                           help="Seconds to wait for another writer to finish.")
-
-
-def _fail(message: str, code: int = EXIT_FAILED):
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,6 +36,9 @@ def main(ctx, home):
     ctx.obj = Context(cfg.resolve_home(home))
 
 
+main.add_command(show)
+
+
 # ------------------------------------------------------------------ writing --
 
 def _progress(enabled: bool):
@@ -75,7 +52,7 @@ def _progress(enabled: bool):
 
 
 def _run_job(job, as_json: bool):
-    report = _answer(job)
+    report = answer(job)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
     else:
@@ -155,7 +132,7 @@ def reindex(obj: Context, sources, full, wait, as_json, log_file):
     config = _open_log(obj, log_file)
     chosen = [cfg.Source(Path(s)) for s in sources] if sources else config.sources
     if not chosen and not full:
-        _fail(f"no sources: give --source DIR or add [[source]] to "
+        fail(f"no sources: give --source DIR or add [[source]] to "
               f"{obj.home / cfg.CONFIG_NAME}", EXIT_USAGE)
     progress, close = _progress(not as_json)
     try:
@@ -168,11 +145,11 @@ def _open_log(obj: Context, log_file: Path | None) -> cfg.Config:
     """Load archive.toml and start the run log (--log-file, else [log] file)."""
     from . import jobs
 
-    config = _answer(lambda: cfg.load(obj.home))
+    config = answer(lambda: cfg.load(obj.home))
     try:
         jobs.open_log(log_file or config.log_file)
     except OSError as exc:
-        _fail(f"cannot open the log file: {exc}", EXIT_USAGE)
+        fail(f"cannot open the log file: {exc}", EXIT_USAGE)
     return config
 
 
@@ -184,7 +161,7 @@ def jobs_command(obj: Context, limit, as_json):
     """List recent ingest and reindex runs."""
     from .store import Archive
 
-    rows = _answer(lambda: Archive(obj.home, readonly=True).jobs(limit))
+    rows = answer(lambda: Archive(obj.home, readonly=True).jobs(limit))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -203,7 +180,7 @@ def _status_command(name: str, status: str, summary: str):
     def command(obj: Context, doc_id, wait):
         from . import jobs
 
-        report = _answer(lambda: jobs.set_status(obj.home, doc_id, status, wait))
+        report = answer(lambda: jobs.set_status(obj.home, doc_id, status, wait))
         if report.outcome != "ok":
             _print_report(report)
         else:
@@ -219,54 +196,6 @@ restore = _status_command("restore", "active", "Make a withdrawn bulletin search
 
 # ------------------------------------------------------------------ reading --
 
-def search_options(func):
-    """The filters shared by `search` and `export` (same names as the web API)."""
-    options = [
-        # Several words are one query (`archive search 防汛 抗旱`); a word
-        # starting with '-' is an exclusion, not an option (`search -视频`).
-        click.argument("query", nargs=-1),
-        click.option("--issuer", "issuers", multiple=True, help="发文机关 (repeatable)."),
-        click.option("--topic", "topics", multiple=True, help="主题分类 (repeatable)."),
-        click.option("--year", type=int),
-        click.option("--month", type=click.IntRange(1, 12)),
-        click.option("--from", "date_from", metavar="DATE", help="From date (2025, 2025-03, …)."),
-        click.option("--to", "date_to", metavar="DATE", help="To date, inclusive."),
-        click.option("--sort", type=click.Choice(["relevance", "date", "-date"]),
-                     default=None, help="Default: relevance, or -date (newest) with no query."),
-        click.option("--withdrawn", "include_withdrawn", is_flag=True,
-                     help="Include withdrawn bulletins."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _request(query, issuers, topics, year, month, date_from, date_to, sort,
-             include_withdrawn, **extra):
-    SearchRequest = _search_api().SearchRequest
-
-    if isinstance(query, tuple):
-        unknown = [w for w in query if w.startswith("--") and len(w) > 2]
-        if unknown:
-            raise click.UsageError(f"no such option: {unknown[0]} (a query word starting "
-                                   "with '-' may follow `--`: archive search -- -通知)")
-        query = " ".join(query)
-    return SearchRequest(q=query or "", issuers=list(issuers), topics=list(topics), year=year,
-                         month=month, date_from=date_from, date_to=date_to,
-                         sort=sort or ("relevance" if (query or "").strip() else "-date"),
-                         include_withdrawn=include_withdrawn, **extra)
-
-
-def _answer(call):
-    """Run a library call, turning its typed errors into messages and exit codes."""
-    try:
-        return call()
-    except ArchiveError as exc:
-        _fail(str(exc), exc.exit_code)
-    except OSError as exc:
-        _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-
-
 @main.command(context_settings={"ignore_unknown_options": True})
 @search_options
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
@@ -279,8 +208,8 @@ def _answer(call):
 @click.pass_obj
 def search(obj: Context, limit, page, all_hits, as_json, color, collapse, **filters):
     """Search the archive. An empty QUERY lists everything, newest first."""
-    request = _request(**filters, page=page, size=limit, all=all_hits, collapse=collapse)
-    result = _answer(lambda: obj.service().search(request))
+    request = build_request(**filters, page=page, size=limit, all=all_hits, collapse=collapse)
+    result = answer(lambda: obj.service().search(request))
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
         return
@@ -321,121 +250,6 @@ def _print_hits(hits, color: bool) -> None:
             click.echo(f"    {to_terminal(segments, color)}")
 
 
-@main.command()
-@click.argument("doc_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--original", is_flag=True,
-              help="Write the original to stdout: a JSON Lines record's own line, else the file.")
-@click.option("--versions", is_flag=True, help="List earlier versions too.")
-@click.option("--diff", "as_diff", is_flag=True,
-              help="What changed between two versions (default: the two latest).")
-@click.option("--from", "from_v", type=int, metavar="V",
-              help="With --diff: older version (1 = first).")
-@click.option("--to", "to_v", type=int, metavar="V", help="With --diff: newer version.")
-@click.pass_obj
-def show(obj: Context, doc_id, as_json, original, versions, as_diff, from_v, to_v):
-    """Show one bulletin, its citations, or (--diff) what changed between versions."""
-    service = obj.service()
-    if as_diff or from_v or to_v:
-        _show_diff(service, doc_id, from_v, to_v, as_json)
-        return
-    if original:
-        _write_original(_answer(lambda: service.original_record(doc_id)), doc_id)
-        return
-    data = _answer(lambda: service.show(doc_id))
-    if data is None:
-        _fail(f"no bulletin #{doc_id}")
-    if versions:
-        data["history"] = service.versions(doc_id)
-    if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
-        return
-    from .fields import TABLE_FIELDS
-    from .highlight import terminal_safe
-    from .public import table_rows
-
-    click.echo(terminal_safe(data["title"] or "(无标题)"))
-    for label, value in table_rows(data, TABLE_FIELDS + ("url", "source_path")):
-        if value:
-            click.echo(f"  {label}: {terminal_safe(value)}")
-    if data["status"] != "active":
-        click.echo("  状态: 已撤回 (withdrawn)")
-    click.echo("")
-    click.echo(terminal_safe(data["body"] or ""))
-    for version in data.get("history", [])[1:]:
-        click.echo(f"\n(earlier version {version['vid']}, {version['created_at']}, "
-                   f"{version['source_path']})")
-    _print_citations(data)
-
-
-def _print_citations(data: dict) -> None:
-    from .highlight import terminal_safe as plain
-
-    def line(item):
-        name = " ".join(v for v in (item.get("doc_no"), item.get("title") and
-                                    f"《{item['title']}》") if v)
-        where = f"[{item['id']}]" if item.get("id") else "(不在档案中)"
-        return plain(f"  {where} {name}")
-
-    if data.get("cites"):
-        click.echo(f"\n本文引用 ({len(data['cites'])}):")
-        for item in data["cites"]:
-            click.echo(line(item) + ("  ← 转发" if item.get("kind") == "reprint" else ""))
-    if data.get("cited_by"):
-        click.echo(f"\n被引用 ({len(data['cited_by'])}):")
-        for item in data["cited_by"]:
-            click.echo(line(item))
-
-
-def _show_diff(service, doc_id: int, from_v, to_v, as_json: bool) -> None:
-    from .versions_diff import DiffError, as_text
-
-    if service.archive.get(doc_id) is None:
-        _fail(f"no bulletin #{doc_id}")
-    try:
-        result = service.version_diff(doc_id, from_v, to_v)
-    except DiffError as exc:
-        _fail(str(exc), EXIT_USAGE)
-    if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
-    else:
-        from .highlight import terminal_safe as plain
-
-        click.echo(plain(as_text(result)))
-
-
-def _write_original(found, doc_id: int) -> None:
-    """The original's bytes to stdout: a JSONL record's own line, else the
-    file.  Never binary (a gzip, a GB18030 page) or control characters onto
-    a terminal, where they garble the screen or drive it: redirect instead."""
-    if found is None:
-        _fail(f"no bulletin #{doc_id}")
-    where = f"{found.path}, line {found.line}" if not found.whole else found.path
-    if _stdout_is_terminal() and not _plain_text(found.data):
-        _fail(f"the original of #{doc_id} ({where}) is not plain UTF-8 text and this is a "
-              f"terminal: redirect it to a file, e.g. `archive show {doc_id} --original > "
-              "original.bin`", EXIT_USAGE)
-    click.echo(f"original: {where}", err=True)
-    sys.stdout.buffer.write(found.data)
-    sys.stdout.buffer.flush()
-
-
-def _stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
-
-
-def _plain_text(data: bytes) -> bool:
-    """UTF-8 text that `highlight.plain` leaves alone (no control characters;
-    CRLF line ends allowed)."""
-    from .highlight import terminal_safe as plain
-
-    try:
-        text = data.decode("utf-8").replace("\r\n", "\n")
-    except UnicodeDecodeError:
-        return False
-    return plain(text) == text
-
-
 @main.command(context_settings={"ignore_unknown_options": True})
 @search_options
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "opensearch"]),
@@ -452,14 +266,14 @@ def export(obj: Context, fmt, output, index_name, headers, **filters):
     an OpenSearch bulk file (-o FILE) with its index template (FILE.template.json)."""
     from .export import lines
 
-    request = _request(**filters)
-    records = _answer(lambda: obj.service().export(request))
+    request = build_request(**filters)
+    records = answer(lambda: obj.service().export(request))
     if fmt == "opensearch":
         _export_opensearch(obj, records, output, index_name)
         return
     stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
     try:
-        for chunk in _answer(lambda: lines(records, fmt, headers)):
+        for chunk in answer(lambda: lines(records, fmt, headers)):
             stream.write(chunk)
     finally:
         if output:
@@ -474,7 +288,7 @@ def _export_opensearch(obj: Context, records, output: Path | None, index: str) -
     from .opensearch.mapping import bulk_lines, index_template
 
     if output is None:
-        _fail("--format opensearch writes two files: give -o FILE.ndjson", EXIT_USAGE)
+        fail("--format opensearch writes two files: give -o FILE.ndjson", EXIT_USAGE)
     segment = segmenter_for(obj.home).cut
     count = 0
     with open(output, "w", encoding="utf-8") as stream:
@@ -492,7 +306,7 @@ def _export_opensearch(obj: Context, records, output: Path | None, index: str) -
 @click.pass_obj
 def stats(obj: Context, as_json):
     """Counts, index size and the last job."""
-    data = _answer(lambda: obj.service().stats())
+    data = answer(lambda: obj.service().stats())
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
@@ -524,8 +338,8 @@ def serve(obj: Context, host, port, workers, threads, dev):
     try:
         from web.server import serve as run
     except ImportError as exc:
-        _fail(f"the web app is not installed: {exc}")
-    options = _answer(lambda: cfg.load(obj.home)).serve
+        fail(f"the web app is not installed: {exc}")
+    options = answer(lambda: cfg.load(obj.home)).serve
     run(obj.home, host=host or options.get("host", "127.0.0.1"),
         port=port or int(options.get("port", 8080)),
         workers=workers or int(options.get("workers", 2)),

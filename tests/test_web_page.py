@@ -265,7 +265,7 @@ def test_show_original_refuses_binary_on_a_terminal(tmp_path, monkeypatch):
     args = ["--home", str(tmp_path / "home"), "show", "--original", "1"]
     piped = CliRunner().invoke(cli, args)
     assert piped.exit_code == 0 and piped.stdout_bytes == page.encode("gb18030")
-    monkeypatch.setattr("archive.cli._stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("archive.cli_show._stdout_is_terminal", lambda: True)
     shown = CliRunner().invoke(cli, args)
     assert shown.exit_code == 2 and shown.stdout_bytes == b""
     assert "terminal" in shown.stderr and "> original.bin" in shown.stderr
