@@ -14,10 +14,7 @@ Matching on re-ingest (which bulletin a record continues: by 索引号, else
 by content key — never by line number; duplicates and conflicts across
 files) is `archive.reconcile`.
 
-Schema versions (`meta.schema`), migrated on open by a writer: 1 the first;
-2 adds `docs.content_key`, `files.raw_path` (a path's bytes when they are
-not UTF-8) and `doc_sources` (the other files of a duplicated bulletin);
-3 indexes `docs.content_key` alone (duplicates without 索引号 across files).
+The tables and their migrations are in `archive.store_schema`.
 """
 from __future__ import annotations
 
@@ -33,82 +30,9 @@ from .errors import NoArchive
 from .fields import DOCUMENT_KEYS
 from .model import Record
 from .public import public_fields
+from .store_schema import SCHEMA, migrate
 from .reconcile import (FileOutcome, content_key, next_seq, reconcile,  # noqa: F401
                         record_hash, record_json, sha256_hex, withdraw_doc)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS blobs (
-    sha256 TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    data BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS files (
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    size INTEGER,
-    mtime REAL,
-    sha256 TEXT,
-    format TEXT,
-    encoding TEXT,
-    status TEXT NOT NULL DEFAULT 'active',   -- active | failed | withdrawn
-    error TEXT,
-    first_seen TEXT NOT NULL,
-    last_ingest TEXT
-);
-CREATE TABLE IF NOT EXISTS ingests (
-    id INTEGER PRIMARY KEY,
-    file_id INTEGER NOT NULL REFERENCES files(id),
-    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
-    ingested_at TEXT NOT NULL,
-    records INTEGER NOT NULL,
-    errors TEXT NOT NULL DEFAULT '[]'
-);
-CREATE TABLE IF NOT EXISTS docs (
-    id INTEGER PRIMARY KEY,
-    file_id INTEGER NOT NULL REFERENCES files(id),
-    source_line INTEGER,
-    index_no TEXT,
-    current_vid INTEGER,
-    status TEXT NOT NULL DEFAULT 'active',   -- active | withdrawn
-    seq INTEGER NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS docs_by_file ON docs(file_id, source_line);
-CREATE INDEX IF NOT EXISTS docs_by_index_no ON docs(index_no);
-CREATE INDEX IF NOT EXISTS docs_by_seq ON docs(seq);
-CREATE TABLE IF NOT EXISTS versions (
-    id INTEGER PRIMARY KEY,
-    doc_id INTEGER NOT NULL REFERENCES docs(id),
-    ingest_id INTEGER NOT NULL REFERENCES ingests(id),
-    record TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS versions_by_doc ON versions(doc_id);
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    outcome TEXT,                            -- running | ok | partial | failed
-    counts TEXT NOT NULL DEFAULT '{}',
-    errors TEXT NOT NULL DEFAULT '[]',
-    detail TEXT
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS doc_sources (
-    doc_id INTEGER NOT NULL REFERENCES docs(id),
-    file_id INTEGER NOT NULL REFERENCES files(id),
-    source_line INTEGER,
-    PRIMARY KEY (doc_id, file_id)
-);
-CREATE INDEX IF NOT EXISTS doc_sources_by_file ON doc_sources(file_id);
-"""
-
-SCHEMA_VERSION = 3
-# Columns added after version 1: (table, column, declaration).
-_ADDED_COLUMNS = (("docs", "content_key", "TEXT"), ("files", "raw_path", "BLOB"))
 
 DB_NAME = "archive.sqlite"
 
@@ -162,25 +86,8 @@ class Archive:
             self._migrate()
 
     def _migrate(self) -> None:
-        """Bring an archive of an older schema to SCHEMA_VERSION (idempotent)."""
-        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        if row is not None and int(row[0]) >= SCHEMA_VERSION:
-            return
-        with self.transaction() as db:
-            for table, column, declaration in _ADDED_COLUMNS:
-                have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
-                if column not in have:
-                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-            rows = db.execute("SELECT d.id, v.record, v.sha256 FROM docs d JOIN versions v"
-                              " ON v.id = d.current_vid WHERE d.content_key IS NULL").fetchall()
-            for doc_id, text, sha in rows:
-                key = content_key(Record.from_dict(json.loads(text)), sha)
-                db.execute("UPDATE docs SET content_key=? WHERE id=?", (key, doc_id))
-            db.execute("CREATE INDEX IF NOT EXISTS docs_by_key ON docs(file_id, content_key)")
-            # 3: a bulletin without 索引号 is found in other files by content key
-            db.execute("CREATE INDEX IF NOT EXISTS docs_by_content_key ON docs(content_key)")
-            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)",
-                       (str(SCHEMA_VERSION),))
+        """Bring an archive of an older schema to SCHEMA_VERSION (`archive.store_schema`)."""
+        migrate(self.db, self.transaction)
 
     # -- connection -------------------------------------------------------
     @property
