@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .fields import SEARCH_FIELDS
+from .npyfiles import map_array
 
 FIELD_SEP = "\x1f"
 DOC_SEP = "\x1e"
@@ -83,9 +84,11 @@ def query_codes(word: str) -> list[int]:
 @lru_cache(maxsize=4096)
 def _codes_of(words: tuple[str, ...]) -> np.ndarray:
     """The distinct codes of `words`, sorted: computed once, not once per
-    segment (a query's words are looked up in every segment)."""
-    codes = np.unique(np.fromiter({c for word in words for c in query_codes(word)},
-                                  dtype=np.uint64))
+    segment (a query's words are looked up in every segment).  Sorted in
+    Python, not by np.unique: numpy 2's np.unique imports numpy.ma on first
+    use (15-40 ms of a fresh `archive search`)."""
+    codes = np.fromiter(sorted({c for word in words for c in query_codes(word)}),
+                        dtype=np.uint64)
     codes.flags.writeable = False
     return codes
 
@@ -167,9 +170,29 @@ class SegmentBuilder:
             np.uint16 if small else np.uint32)
         del packed
         first = np.flatnonzero(_run_starts(codes))
-        offsets = np.append(first, codes.size).astype(
-            np.uint32 if codes.size < 1 << 32 else np.int64)
-        return codes[first], offsets, postings
+        terms = codes[first]
+        del codes
+        return (terms, *self._split_dense(np.diff(np.append(first, postings.size)), postings))
+
+    def _split_dense(self, counts: np.ndarray, postings: np.ndarray):
+        """(sparse offsets, sparse postings, dense term numbers, bitmaps):
+        a posting list longer than a bitmap of the segment's documents is
+        kept as that bitmap (`Segment.dense`).  A common character's list
+        holds most of a segment: such lists held 43% of the 53k archive's
+        postings (78 MB as uint16), and 22 MB less as bits."""
+        docs = len(self.keys)
+        width = (docs + 7) // 8
+        dense = counts * postings.itemsize > width
+        in_dense = np.repeat(dense, counts)
+        rows = np.repeat(np.arange(int(dense.sum()), dtype=np.int64), counts[dense])
+        bits = np.zeros(int(dense.sum()) * width * 8, dtype=bool)
+        bits[rows * (width * 8) + postings[in_dense]] = True
+        bitmaps = np.packbits(bits.reshape(-1, width * 8), axis=1)
+        sparse = np.where(dense, 0, counts)
+        offsets = np.append(0, np.cumsum(sparse)).astype(
+            np.uint32 if postings.size < 1 << 32 else np.int64)
+        return (offsets, postings[~in_dense], np.flatnonzero(dense).astype(np.uint32),
+                bitmaps)
 
     def write(self, directory: Path, name: str) -> dict:
         """Write files NAME.* into `directory`; returns the manifest entry."""
@@ -181,7 +204,7 @@ class SegmentBuilder:
                               count=len(self.texts))
         doc_of_char = np.repeat(np.arange(len(self.texts), dtype=np.uint32), lengths)
         doc_of_char = doc_of_char[:len(joined)]
-        terms, offsets, postings = self._postings(joined, doc_of_char)
+        terms, offsets, postings, dense, bitmaps = self._postings(joined, doc_of_char)
         del doc_of_char
 
         # Byte offsets of each field of each document, for verification.
@@ -207,7 +230,10 @@ class SegmentBuilder:
         _save(directory / f"{name}.terms.npy", terms)
         _save(directory / f"{name}.offsets.npy", offsets)
         _save(directory / f"{name}.postings.npy", postings)
-        return {"name": name, "docs": len(self.keys), "postings": int(postings.size)}
+        _save(directory / f"{name}.dense.npy", dense)
+        _save(directory / f"{name}.bitmaps.npy", bitmaps)
+        return {"name": name, "docs": len(self.keys),
+                "postings": int(postings.size + np.unpackbits(bitmaps).sum())}
 
 
 def find_sorted(sorted_keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -270,6 +296,10 @@ class _EmptyMap:
         return b""
 
 
+_NONE = np.empty(0, dtype=np.uint32)
+_NONE.flags.writeable = False
+
+
 def _map_file(path: Path):
     if path.stat().st_size == 0:
         return _EmptyMap()
@@ -286,20 +316,40 @@ class Segment:
     offsets: np.ndarray   # term i's postings are postings[offsets[i]:offsets[i+1]]
     postings: np.ndarray  # local doc numbers
     text_path: Path       # folded texts, UTF-8
+    # Sorted numbers of the terms kept as bitmaps (their offsets hold no
+    # postings), and the bitmaps: [row in dense, doc // 8], bit 7 - doc % 8.
+    dense: np.ndarray = dc_field(default_factory=lambda: _NONE)
+    bitmaps: np.ndarray = dc_field(default_factory=lambda: _NONE)
     _text_map: object = None
     _field_tables: dict = dc_field(default_factory=dict)
     _field_demand: dict = dc_field(default_factory=dict)
+    _by_key: tuple | None = None      # (sorted keys, their local numbers), on first use
 
     @classmethod
     def open(cls, directory: Path, name: str) -> Segment:
         def load(part):
-            # A plain ndarray over the memory map: numpy's memmap subclass
-            # costs ~5 µs of __array_finalize__ on every slice, and a query
-            # slices a posting list per gram per segment (about a third of
-            # the gram lookups' CPU on the 53k archive).
-            return np.load(directory / f"{name}.{part}.npy", mmap_mode="r").view(np.ndarray)
+            return map_array(directory / f"{name}.{part}.npy")
+        dense = (load("dense"), load("bitmaps")) if (
+            directory / f"{name}.dense.npy").exists() else ()   # segments before bitmaps
         return cls(name, load("keys"), load("fields"), load("terms"), load("offsets"),
-                   load("postings"), directory / f"{name}.text")
+                   load("postings"), directory / f"{name}.text", *dense)
+
+    def posting_lists_at(self, found: np.ndarray) -> list[np.ndarray]:
+        """The posting lists of the terms numbered `found` (positions in `terms`)."""
+        return self._postings_of(found)
+
+    def _postings_of(self, found: np.ndarray) -> list[np.ndarray]:
+        """The posting lists of the terms numbered `found`."""
+        starts, ends = self.offsets[found].tolist(), self.offsets[found + 1].tolist()
+        rows, dense = find_sorted(self.dense, found)
+        if not dense.any():
+            return [self.postings[s:e] for s, e in zip(starts, ends)]
+        return [self._unpacked(row) if bits else self.postings[s:e]
+                for s, e, row, bits in zip(starts, ends, rows.tolist(), dense.tolist())]
+
+    def _unpacked(self, row: int) -> np.ndarray:
+        bits = np.unpackbits(self.bitmaps[row], count=self.keys.size)
+        return np.flatnonzero(bits).astype(self.postings.dtype)
 
     def posting(self, code: int) -> np.ndarray:
         # np.uint64, not a Python int: numpy would compare a uint64 array with
@@ -307,7 +357,7 @@ class Segment:
         i = int(np.searchsorted(self.terms, np.uint64(code)))
         if i >= self.terms.size or int(self.terms[i]) != code:
             return np.empty(0, dtype=np.uint32)
-        return self.postings[self.offsets[i]:self.offsets[i + 1]]
+        return self._postings_of(np.array([i]))[0]
 
     def posting_lists(self, codes) -> list[np.ndarray] | None:
         """The posting lists of `codes`, looked up in one bisection of the
@@ -318,16 +368,32 @@ class Segment:
         at = np.searchsorted(self.terms, wanted)
         if (at >= self.terms.size).any() or (self.terms[at] != wanted).any():
             return None
-        starts, ends = self.offsets[at].tolist(), self.offsets[at + 1].tolist()
-        return [self.postings[s:e] for s, e in zip(starts, ends)]
+        return self._postings_of(at)
 
-    def candidates(self, *words: str) -> np.ndarray:
+    def candidates(self, *words: str, among: np.ndarray | None = None) -> np.ndarray:
         """Local doc numbers that contain every gram of every one of `words`
-        (sorted)."""
+        (sorted); `among` (sorted keys): only those documents.
+
+        With `among`, its documents of this segment are the first list of
+        the intersection: the cost follows them, not the grams' posting
+        lists (a title tier of 3 hits probed the whole posting lists of
+        every segment: ~40 us a segment, 50 segments at 200k bulletins)."""
         lists = self.posting_lists(_codes_of(words))
         if not lists:
             return np.empty(0, dtype=np.uint32)
+        if among is not None:
+            lists.append(self.local_of(among))
         return intersect_sorted(lists)
+
+    def local_of(self, keys: np.ndarray) -> np.ndarray:
+        """Sorted local numbers of this segment's documents whose key is in
+        `keys` (sorted)."""
+        if self._by_key is None:
+            order = np.argsort(self.keys, kind="stable")
+            self._by_key = (np.asarray(self.keys[order]), order.astype(np.uint32))
+        sorted_keys, local = self._by_key
+        at, found = find_sorted(sorted_keys, keys)
+        return np.sort(local[at[found]])
 
     def contains(self, local: np.ndarray, word: str, field: str | None,
                  check=None) -> np.ndarray:
@@ -431,18 +497,10 @@ class Segment:
              among: np.ndarray | None = None) -> np.ndarray:
         """Keys of the documents whose folded text (or `field`) contains `word`
         (`among`: sorted keys; only those are looked at)."""
-        local = self.among(self.candidates(word), among)
+        local = self.candidates(word, among=among)
         if local.size and (field or needs_verification(word)):
             local = self.contains(local, word, field, check)
         return np.asarray(self.keys[local], dtype=np.int64)
-
-    def among(self, local: np.ndarray, keys: np.ndarray | None) -> np.ndarray:
-        """The local doc numbers of `local` whose key is in sorted `keys`."""
-        if keys is None or not local.size:
-            return local
-        if not keys.size:
-            return local[:0]
-        return local[find_sorted(keys, self.keys[local])[1]]
 
 
 class GramIndex:
@@ -453,6 +511,7 @@ class GramIndex:
         manifest = read_manifest(self.directory)
         self.segments = [Segment.open(self.directory, entry["name"])
                          for entry in manifest["segments"]]
+        self._ranges: tuple[np.ndarray, np.ndarray] | None = None
 
     def find(self, word: str, field: str | None = None, check=None,
              among: np.ndarray | None = None) -> np.ndarray:
@@ -462,8 +521,31 @@ class GramIndex:
         are verified within the documents the other words' postings still
         allow, so an AND of a common long word and a rare one verifies a few
         hundred texts, not the common word's thousands."""
-        found = [seg.find(word, field, check, among) for seg in self.segments]
+        found = [seg.find(word, field, check, keys) for seg, keys in self.segments_among(among)]
         return _keys_union(found)
+
+    def segments_among(self, among: np.ndarray | None):
+        """(segment, the keys of sorted `among` within its key range) of
+        every segment that may hold one of them (all, with None).  A query
+        restricted to a few documents visits their segments only: a
+        segment's keys span a narrow range in a full build (the workers take
+        consecutive batches), so 3 keys of a 200k archive's 50 segments
+        touch about 3 of them."""
+        if among is None:
+            return [(seg, None) for seg in self.segments]
+        low, high = self._key_ranges()
+        starts = np.searchsorted(among, low).tolist()
+        ends = np.searchsorted(among, high, side="right").tolist()
+        return [(seg, among[a:b]) for seg, a, b in zip(self.segments, starts, ends) if b > a]
+
+    def _key_ranges(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lowest key, highest key) of each segment, read on first use."""
+        if self._ranges is None:
+            bounds = [(int(seg.keys.min()), int(seg.keys.max())) if seg.keys.size else (1, 0)
+                      for seg in self.segments]
+            self._ranges = (np.array([b[0] for b in bounds], dtype=np.int64),
+                            np.array([b[1] for b in bounds], dtype=np.int64))
+        return self._ranges
 
     def candidates(self, *words: str) -> np.ndarray:
         """Sorted unique keys of documents holding every gram of `words`: a

@@ -115,9 +115,9 @@ def estimate(grams, word: str) -> int:
 
 def estimates(grams_index, words: list[str], check=None) -> list[int]:
     """`estimate` of each of `words`, each segment's term array searched once
-    for the grams of all of them, and a one-gram word's count read from its
-    posting offsets (a dozen words x 14 segments of the 53k archive cost
-    ~4 ms of a new word's suggestion when each word searched every segment)."""
+    for the grams of all of them (a dozen words x 14 segments of the 53k
+    archive cost ~4 ms of a new word's suggestion when each word searched
+    every segment)."""
     codes = [grams._codes_of((word,)).tolist() for word in words]
     every = np.unique(np.asarray([c for word in codes for c in word], dtype=np.uint64))
     totals = [0] * len(words)
@@ -127,17 +127,13 @@ def estimates(grams_index, words: list[str], check=None) -> list[int]:
         if not every.size or not seg.terms.size:
             continue
         at = np.minimum(np.searchsorted(seg.terms, every), seg.terms.size - 1)
-        found = dict(zip(every.tolist(), zip((seg.terms[at] == every).tolist(),
-                                             seg.offsets[at].tolist(),
-                                             seg.offsets[at + 1].tolist())))
+        number = dict(zip(every.tolist(), np.where(seg.terms[at] == every, at, -1).tolist()))
         for k, word_codes in enumerate(codes):
-            lists = [found[c] for c in word_codes]
-            if not lists or not all(present for present, _, _ in lists):
+            found = [number[c] for c in word_codes]
+            if not found or min(found) < 0:
                 continue
-            if len(lists) == 1:
-                totals[k] += lists[0][2] - lists[0][1]
-            else:
-                totals[k] += grams.intersect_sorted([seg.postings[a:b] for _, a, b in lists]).size
+            lists = seg.posting_lists_at(np.asarray(found))
+            totals[k] += (lists[0] if len(lists) == 1 else grams.intersect_sorted(lists)).size
     return totals
 
 
@@ -180,6 +176,7 @@ def _corrections(searcher, typed: str) -> list[tuple[float, int, str]]:
     if vocabulary is not None:
         near, readings = vocabulary.near(typed), vocabulary.readings
         shape_code = vocabulary.shape_code
+        vocabulary.prefetch({c for word in (typed, *near) for c in word})
     else:                       # a generation built before the vocabulary existed
         near = {w: 0 for w in getattr(searcher.query_segmenter, "neighbors",
                                       lambda _w: [])(typed)}

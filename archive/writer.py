@@ -28,9 +28,10 @@ from pickle import dumps
 
 import numpy as np
 from whoosh import formats, writing
+from whoosh.analysis import IDTokenizer
 from whoosh.codec import whoosh3
 from whoosh.system import pack_int, pack_uint, pack_ushort
-from whoosh.util.numeric import length_to_byte
+from whoosh.util.numeric import _length_byte_cache
 
 _EMPTY, _FREQ, _EXPLICIT = 0, 1, 2       # how a field's posting values are kept
 # Blocks whose pickle is shorter are stored uncompressed (the block header
@@ -47,7 +48,9 @@ class _FieldPostings:
 
     def __init__(self, field):
         self.vocab: dict[bytes, int] = {}         # term bytes -> term number
-        self.by_word: dict[str, int] = {}         # the same, keyed by the word (-1: not a word)
+        self.by_word: dict[str, int] = {}         # the same, keyed by the word
+        self.skipped: list[int] = []              # term numbers of non-words (add_counts)
+        self.skipped_words: set[str] = set()
         self.terms: list[bytes] = []
         self.tids = array("I")
         self.weights = array("f")
@@ -84,46 +87,68 @@ class _FieldPostings:
         self.run_lengths.append(1)
 
     def add_counts(self, docnum: int, counts: Counter, is_word) -> int:
-        """A document's words with their counts (a Frequency field at boost
-        1: the value of each posting is its count).  Returns the field length."""
-        by_word, tids, weights = self.by_word, self.tids, self.weights
-        added = length = 0
-        for word, count in counts.items():
-            tid = by_word.get(word)
-            if tid is None:
-                tid = by_word[word] = (self.term_number(word.encode("utf-8"))
-                                       if is_word(word) else -1)
-            if tid < 0:
-                continue
-            tids.append(tid)
-            weights.append(count)
-            length += count
-            added += 1
+        """A document's words with their counts (a count field at boost 1:
+        the weight of each posting is its count).  Returns the field length.
+
+        Per document the work is C calls (a `map` over the words, array
+        extends): punctuation and spaces get term numbers too, marked
+        `skipped`, and their postings are dropped when the field is sorted
+        (a loop per word here took 9% of a build worker, 10k bulletins)."""
+        tids = list(map(self.by_word.get, counts))
+        if None in tids:
+            self._number_new(counts, is_word)
+            tids = list(map(self.by_word.get, counts))
+        self.tids.extend(tids)
+        self.weights.extend(counts.values())
         if self.mode == _EXPLICIT:
-            self.values.extend(pack_uint(int(w)) for w in weights[len(weights) - added:])
-        if added:
-            self.run_docs.append(docnum)
-            self.run_lengths.append(added)
+            self.values.extend(pack_uint(int(w)) for w in counts.values())
+        self.run_docs.append(docnum)
+        self.run_lengths.append(len(tids))
+        length = sum(counts.values())
+        for word in counts.keys() & self.skipped_words:
+            length -= counts[word]
         return length
+
+    def _number_new(self, counts: Counter, is_word) -> None:
+        for word in counts:
+            if word not in self.by_word:
+                if is_word(word):
+                    self.by_word[word] = self.term_number(word.encode("utf-8"))
+                else:
+                    self.by_word[word] = self.term_number(("\0skip" + word).encode("utf-8"))
+                    self.skipped.append(self.by_word[word])
+                    self.skipped_words.add(word)
+
+    def _drop_skipped(self, tids: np.ndarray, docs: np.ndarray, weights: np.ndarray):
+        """Postings of `add_counts`' non-words removed, and the terms left."""
+        if not self.skipped:
+            return tids, docs, weights, list(range(len(self.terms)))
+        live = np.ones(len(self.terms), dtype=bool)
+        live[self.skipped] = False
+        keep = live[tids]
+        if self.mode == _EXPLICIT:
+            self.values = [v for v, k in zip(self.values, keep.tolist()) if k]
+        return tids[keep], docs[keep], weights[keep], np.flatnonzero(live).tolist()
 
     def sorted_columns(self):
         """(terms in byte order, start offset of each, docs (uint32), weights,
         values) with postings ordered by term, then document."""
-        count = len(self.terms)
-        order = sorted(range(count), key=self.terms.__getitem__)
-        rank = np.empty(count, dtype=np.uint64)
-        rank[order] = np.arange(count, dtype=np.uint64)
         docs = np.repeat(np.frombuffer(self.run_docs, dtype=np.uint32),
                          np.frombuffer(self.run_lengths, dtype=np.uint32))
-        weights = np.frombuffer(self.weights, dtype=np.float32)
-        packed = self._packed_sort(rank, docs, weights)
+        tids, docs, weights, kept = self._drop_skipped(
+            np.frombuffer(self.tids, dtype=np.uint32), docs,
+            np.frombuffer(self.weights, dtype=np.float32))
+        order = sorted(kept, key=self.terms.__getitem__)
+        rank = np.zeros(len(self.terms), dtype=np.uint64)
+        rank[order] = np.arange(len(order), dtype=np.uint64)
+        packed = self._packed_sort(rank, tids, docs, weights)
         if packed is not None:
             keys, docs, weights = packed
             values = None
         else:
             # One sort of (term rank, doc) keys: 16 bytes a posting with the
             # permutation, where lexsort of two int64 columns takes ~40.
-            keys = rank[np.frombuffer(self.tids, dtype=np.uint32)] << np.uint64(32)
+            keys = rank[tids] << np.uint64(32)
             keys |= docs
             del docs
             perm = np.argsort(keys, kind="stable")
@@ -133,10 +158,11 @@ class _FieldPostings:
             del perm
             docs = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
             keys >>= np.uint64(32)
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        starts = (np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+                  if keys.size else np.empty(0, dtype=np.intp))
         return [self.terms[i] for i in order], starts, docs, weights, values
 
-    def _packed_sort(self, rank, docs, weights):
+    def _packed_sort(self, rank, tids, docs, weights):
         """(term ranks, docs, weights) sorted by one in-place sort of keys
         that hold all three, when they fit 64 bits (whole-number weights,
         no explicit values): 16 bytes a posting at the peak, where a sort
@@ -150,7 +176,7 @@ class _FieldPostings:
         weight_bits = int(top).bit_length() or 1
         if int(rank.size).bit_length() + doc_bits + weight_bits > 64:
             return None
-        keys = rank[np.frombuffer(self.tids, dtype=np.uint32)]
+        keys = rank[tids]
         keys <<= np.uint64(doc_bits)
         keys |= docs
         keys <<= np.uint64(weight_bits)
@@ -224,8 +250,12 @@ def write_postings(fieldwriter, schema, pool: ColumnPool, lengths) -> None:
         return
     for name in sorted(pool.fields):
         field = schema[name]
+        columns = pool.fields[name].sorted_columns()
+        if not columns[0]:                # only punctuation: Whoosh writes no field
+            continue
         fieldwriter.start_field(name, field)
-        _write_field(fieldwriter, field, pool.fields[name], _field_lengths(lengths, name, field))
+        _write_field(fieldwriter, field, pool.fields[name].mode, columns,
+                     _field_lengths(lengths, name, field))
         fieldwriter.finish_field()
 
 
@@ -253,24 +283,20 @@ def _block_starts(starts: np.ndarray, total: int, limit: int) -> np.ndarray:
 CHUNK_POSTINGS = 1 << 16     # postings turned into Python lists at a time
 
 
-def _write_field(fieldwriter, field, postings: _FieldPostings, field_lengths) -> None:
-    terms, starts, docs, weights, values = postings.sorted_columns()
+def _write_field(fieldwriter, field, mode: int, columns: tuple, field_lengths) -> None:
+    """`columns`: the field's `_FieldPostings.sorted_columns()`."""
+    terms, starts, docs, weights, values = columns
     total = docs.size
     postwriter = fieldwriter._postwriter
     limit = postwriter._blocklimit
-    first = _block_starts(starts, total, limit)
-    # uint32 throughout (half the bytes of int64 at the worker's peak): a
-    # difference across two terms wraps, but every term starts a block,
-    # whose first delta is the document itself.
-    deltas = np.diff(docs, prepend=np.uint32(0))
-    deltas[first] = docs[first]
-    del first
     lens = (field_lengths[docs] if field_lengths is not None
             else np.zeros(total, dtype=np.int32))
-    freq_bytes = weights.astype(">u4").tobytes() if postings.mode == _FREQ else None
+    blocks = _Blocks(starts, docs, weights, lens, limit)
+    del lens
+    freq_bytes = weights.astype(">u4").tobytes() if mode == _FREQ else None
     ends = np.append(starts[1:], total)
-    context = (postwriter._postfile, limit, postwriter._compression,
-               field.format.fixed_value_size() if postings.mode == _EXPLICIT else None,
+    context = (postwriter._postfile, postwriter._compression,
+               field.format.fixed_value_size() if mode == _EXPLICIT else None,
                pack_ushort(fieldwriter._fieldid), fieldwriter._tindex.add)
     # Python lists (what pickle needs) of one chunk of terms at a time, so
     # the memory they take is bounded whatever the segment's size.
@@ -278,77 +304,144 @@ def _write_field(fieldwriter, field, postings: _FieldPostings, field_lengths) ->
     while term < len(terms):
         last = max(term + 1, int(np.searchsorted(ends, starts[term] + CHUNK_POSTINGS, "right")))
         lo, hi = int(starts[term]), int(ends[last - 1])
-        _write_terms(context, terms[term:last], (starts[term:last] - lo).tolist(),
-                     (ends[term:last] - lo).tolist(), docs[lo:hi].tolist(),
-                     deltas[lo:hi].tolist(), weights[lo:hi].tolist(), lens[lo:hi].tolist(),
+        _write_terms(context, terms[term:last], blocks.chunk(term, last, lo),
+                     blocks.deltas[lo:hi].tolist(), weights[lo:hi].tolist(),
                      values[lo:hi] if values is not None else None,
                      freq_bytes[4 * lo:4 * hi] if freq_bytes is not None else None)
         term = last
 
 
-def _write_terms(context, terms, starts, ends, docs_l, deltas_l, weights_l, lens, values,
-                 freq_bytes) -> None:
+_NO_LENGTH = np.iinfo(np.int32).max
+_LENGTH_BYTES = np.frombuffer(_length_byte_cache, dtype=np.int32)
+
+
+def _length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """`length_to_byte` of each (a bisection of Whoosh's table, 255 past it)."""
+    out = np.searchsorted(_LENGTH_BYTES, lengths, "left")
+    out[lengths >= 106374] = 255
+    return out
+
+
+class _Blocks:
+    """Every block's and every term's statistics for a field, as arrays:
+    what `W3PostingsWriter` and `W3TermInfo.add_block` compute per block
+    in Python (min/max/sum over lists, a bisection per length) took a
+    fifth of a build worker's segment writing."""
+
+    def __init__(self, starts: np.ndarray, docs: np.ndarray, weights: np.ndarray,
+                 lens: np.ndarray, limit: int):
+        total = docs.size
+        first = _block_starts(starts, total, limit)
+        # uint32 throughout (half the bytes of int64 at the worker's peak): a
+        # difference across two terms wraps, but every term starts a block,
+        # whose first delta is the document itself.
+        self.deltas = np.diff(docs, prepend=np.uint32(0))
+        self.deltas[first] = docs[first]
+        self.start = np.flatnonzero(first)
+        del first
+        self.end = np.append(self.start[1:], total)
+        self.term_start, self.term_end = starts, np.append(starts[1:], total)
+        self.first_block = np.searchsorted(self.start, starts)
+        self.last = np.zeros(self.start.size, dtype=bool)
+        self.last[np.append(self.first_block[1:], self.start.size) - 1] = True
+        self.last_id = docs[self.end - 1]
+        self.low = np.minimum.reduceat(weights, self.start)
+        self.high = np.maximum.reduceat(weights, self.start)
+        self.weight = np.add.reduceat(weights.astype(np.float64), self.start)
+        self.minlength = np.minimum.reduceat(np.where(lens > 0, lens, _NO_LENGTH), self.start)
+        self.maxlength = np.maximum.reduceat(lens, self.start)
+        self.min_byte = np.where(self.minlength < _NO_LENGTH, _length_bytes(self.minlength), 0)
+        self.max_byte = _length_bytes(self.maxlength)
+        self.min_id, self.max_id = docs[starts], docs[self.term_end - 1]
+
+    def chunk(self, term: int, last: int, lo: int) -> dict:
+        """Terms [term, last) as Python lists, posting offsets from `lo`."""
+        b0 = int(self.first_block[term])
+        b1 = int(self.first_block[last]) if last < self.first_block.size else self.start.size
+        return {"start": (self.start[b0:b1] - lo).tolist(), "end": (self.end[b0:b1] - lo).tolist(),
+                "last": self.last[b0:b1].tolist(), "last_id": self.last_id[b0:b1].tolist(),
+                "low": self.low[b0:b1].tolist(), "high": self.high[b0:b1].tolist(),
+                "min_byte": self.min_byte[b0:b1].tolist(),
+                "max_byte": self.max_byte[b0:b1].tolist(),
+                "infos": self._term_infos(term, last, b0, b1)}
+
+    def _term_infos(self, term: int, last: int, b0: int, b1: int) -> np.ndarray:
+        """`W3TermInfo.to_bytes` of terms [term, last) but their extent."""
+        firsts = self.first_block[term:last] - b0
+        info = np.zeros(last - term, dtype=_TERM_INFO)
+        info["weight"] = np.add.reduceat(self.weight[b0:b1], firsts)
+        info["df"] = self.term_end[term:last] - self.term_start[term:last]
+        minlength = np.minimum.reduceat(self.minlength[b0:b1], firsts)
+        info["minlength"] = np.where(minlength < _NO_LENGTH, _length_bytes(minlength), 0)
+        info["maxlength"] = _length_bytes(np.maximum.reduceat(self.maxlength[b0:b1], firsts))
+        info["maxweight"] = np.maximum(np.maximum.reduceat(self.high[b0:b1], firsts), 0)
+        info["minid"], info["maxid"] = self.min_id[term:last], self.max_id[term:last]
+        return info
+
+
+# W3TermInfo's "!BfIBBfII" and the extent (pack_long offset, pack_int length).
+_TERM_INFO = np.dtype([("inlined", "u1"), ("weight", ">f4"), ("df", ">u4"),
+                       ("minlength", "u1"), ("maxlength", "u1"), ("maxweight", ">f4"),
+                       ("minid", ">u4"), ("maxid", ">u4"), ("offset", ">i8"),
+                       ("length", ">i4")])
+
+
+def _write_terms(context, terms, blocks: dict, deltas_l, weights_l, values, freq_bytes) -> None:
     """A chunk of terms, written to the postings file in one call (a write
-    and a tell per block through Whoosh's StructFile cost 5% of a worker)."""
-    postfile, limit, level, fixed, prefix, add_term = context
+    and a tell per block through Whoosh's StructFile cost 5% of a worker);
+    each block as `W3PostingsWriter._write_block` writes it."""
+    postfile, level, fixed, prefix, add_term = context
     magic = whoosh3.WHOOSH3_HEADER_MAGIC
     pieces: list[bytes] = []
     position = postfile.tell()
-    for term, start, end in zip(terms, starts, ends):
-        info = whoosh3.W3TermInfo()
-        offset = position
-        pieces.append(magic)
-        position += len(magic)
-        for lo in range(start, end, limit):
-            hi = min(lo + limit, end)
-            if values is not None:
-                vals = (tuple(values[lo:hi]) if fixed is None or fixed < 0 else
-                        None if fixed == 0 else b"".join(values[lo:hi]))
-            elif freq_bytes is not None:
-                vals = freq_bytes[4 * lo:4 * hi]
-            else:
-                vals = None
-            block = _block(info, level, hi == end, docs_l[lo], docs_l[hi - 1],
-                           deltas_l[lo:hi], weights_l[lo:hi], vals, lens[lo:hi])
-            pieces.append(block)
-            position += len(block)
-        info.set_extent(offset, position - offset)
-        add_term(prefix + term, info.to_bytes())
+    offsets, lengths = [], []
+    offset = None                         # where the current term starts
+    for lo, hi, last, last_id, low, high, min_byte, max_byte in zip(
+            blocks["start"], blocks["end"], blocks["last"], blocks["last_id"], blocks["low"],
+            blocks["high"], blocks["min_byte"], blocks["max_byte"]):
+        if offset is None:
+            offset = position
+            pieces.append(magic)
+            position += len(magic)
+        if values is not None:
+            vals = (tuple(values[lo:hi]) if fixed is None or fixed < 0 else
+                    None if fixed == 0 else b"".join(values[lo:hi]))
+        elif freq_bytes is not None:
+            vals = freq_bytes[4 * lo:4 * hi]
+        else:
+            vals = None
+        mini_weights = (None if low == high == 1.0 else low if low == high
+                        else tuple(weights_l[lo:hi]))
+        data = dumps((tuple(deltas_l[lo:hi]), mini_weights, vals), 2)
+        compressed = level if len(data) >= COMPRESS_MIN_BYTES else 0
+        if compressed:
+            data = zlib.compress(data, level)
+        head = dumps((hi - lo, last_id, high if high > 0 else 0, compressed, min_byte,
+                      max_byte), 2)
+        size = len(head) + len(data)
+        pieces.append(pack_int(-size if last else size))
+        pieces.append(head)
+        pieces.append(data)
+        position += 4 + size
+        if last:
+            offsets.append(offset)
+            lengths.append(position - offset)
+            offset = None
     postfile.write(b"".join(pieces))
-
-
-def _block(info, level: int, last: bool, first_id: int, last_id: int,
-           deltas: list, ws: list, vals, lens: list) -> bytes:
-    """One block's bytes, as `W3PostingsWriter._write_block` writes them, and
-    its statistics added to the term's info as `W3TermInfo.add_block` does."""
-    low, high = min(ws), max(ws)
-    mini_weights = None if low == high == 1.0 else ws[0] if low == high else tuple(ws)
-    nonzero = [n for n in lens if n]
-    minlength = min(nonzero) if nonzero else None
-    maxlength = max(lens) if lens else 0
-    maxweight = high if high > 0 else 0
-    data = dumps((tuple(deltas), mini_weights, vals), 2)
-    if len(data) >= COMPRESS_MIN_BYTES:
-        data = zlib.compress(data, level)
-    else:
-        level = 0
-    head = dumps((len(ws), last_id, maxweight, level, length_to_byte(minlength),
-                  length_to_byte(maxlength)), 2)
-    size = len(head) + len(data)
-
-    info._weight += sum(ws)
-    info._df += len(ws)
-    info._minlength = (minlength if info._minlength is None else min(info._minlength, minlength)
-                       if minlength is not None else info._minlength)
-    info._maxlength = max(info._maxlength, maxlength)
-    info._maxweight = max(info._maxweight, maxweight)
-    if info._minid is None:
-        info._minid = first_id
-    info._maxid = last_id
-    return pack_int(-size if last else size) + head + data
+    infos = blocks["infos"]
+    infos["offset"], infos["length"] = offsets, lengths
+    raw = infos.tobytes()
+    width = _TERM_INFO.itemsize
+    for n, text in enumerate(terms):
+        add_term(prefix + text, raw[n * width:(n + 1) * width])
 
 
 # ---------------------------------------------------------------- writer --
+
+def _is_plain_id(field) -> bool:
+    return (type(field.analyzer) is IDTokenizer and type(field.format) is formats.Existence
+            and not field.scorable)
+
 
 class FastSegmentWriter(writing.SegmentWriter):
     """A SegmentWriter with a `ColumnPool` and direct block writing.
@@ -390,6 +483,11 @@ class FastSegmentWriter(writing.SegmentWriter):
             counts = getattr(field, "word_counts", None)
             if counts is not None:
                 length = self.pool.add_counts(name, docnum, counts(value), field.is_word)
+            elif _is_plain_id(field):
+                # The whole value is the one term (IDTokenizer, Existence): what
+                # `field.index` yields, without its token objects and generators.
+                self.pool.add((name, value.encode("utf-8"), docnum, field.format.field_boost,
+                               b""))
             else:
                 add = self.pool.add
                 for btext, freq, weight, vbytes in field.index(value):

@@ -44,6 +44,25 @@ def test_fold_is_per_character_nfkc_casefold_t2s():
         assert fold(ch) == fold(expected)
 
 
+def test_t2s_table_is_every_single_character_line_of_opencc():
+    """The table read by one regular expression is the one a line-by-line
+    reading of OpenCC's TSCharacters.txt gives (the oracle: split each line,
+    keep it when its first two entries are single characters)."""
+    from pathlib import Path
+
+    import opencc
+
+    from archive.analysis import _t2s_table
+
+    path = Path(opencc.__file__).with_name("dictionary") / "TSCharacters.txt"
+    expected = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and len(parts[0]) == 1 and len(parts[1]) == 1:
+            expected[parts[0]] = parts[1]
+    assert len(expected) > 3000 and _t2s_table() == expected
+
+
 CJK_TEXT = st.text(alphabet=st.one_of(
     st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
     st.characters(min_codepoint=0x20, max_codepoint=0x7E),
