@@ -119,7 +119,7 @@ def estimates(grams_index, words: list[str], check=None) -> list[int]:
     archive cost ~4 ms of a new word's suggestion when each word searched
     every segment)."""
     codes = [grams._codes_of((word,)).tolist() for word in words]
-    every = np.unique(np.asarray([c for word in codes for c in word], dtype=np.uint64))
+    every = grams.unique_sorted(np.asarray([c for word in codes for c in word], dtype=np.uint64))
     totals = [0] * len(words)
     for seg in grams_index.segments:
         if check is not None:
