@@ -370,6 +370,16 @@ _HAN_BLOCK = re.compile(
 _SKIP = re.compile(r"(\r\n|\s)")
 
 
+def select_in(db, query: str, values: list, chunk: int = 500) -> list[tuple]:
+    """The rows of `query`, whose one `IN ({})` takes `values`, asked a chunk
+    at a time (SQLite bounds the parameters of one statement)."""
+    rows = []
+    for start in range(0, len(values), chunk):
+        part = values[start:start + chunk]
+        rows += db.execute(query.format(",".join("?" * len(part))), part)
+    return rows
+
+
 _UNREAD = object()
 
 
@@ -472,11 +482,8 @@ class WordTable:
         if unknown:
             read: dict[str, int | None] = dict.fromkeys(unknown)
             with self._lock:
-                for start in range(0, len(unknown), 900):
-                    chunk = unknown[start:start + 900]
-                    marks = ",".join("?" * len(chunk))
-                    read.update(self._db.execute(
-                        f"SELECT word, freq FROM words WHERE word IN ({marks})", chunk))
+                read.update(select_in(self._db, "SELECT word, freq FROM words WHERE word IN ({})",
+                                      unknown, 900))
                 if len(self._kept) + len(read) > self.KEPT_ROWS:
                     self._kept.clear()
                 self._kept.update(read)

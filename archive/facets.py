@@ -14,6 +14,7 @@ import heapq
 
 import numpy as np
 
+from .grams import unique_counts
 from .matching import _warn
 from .query import ParsedQuery
 
@@ -162,6 +163,6 @@ def _year_counts(years: np.ndarray) -> list[dict]:
     years = years[years > 0]
     if not years.size:
         return []
-    values, counts = np.unique(years, return_counts=True)
+    values, counts = unique_counts(years)
     return [{"value": int(v), "count": int(c)} for v, c in
             sorted(zip(values, counts), key=lambda p: -p[0])]

@@ -55,7 +55,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .grams import find_sorted
+from .grams import find_sorted, unique_counts
 from .npyfiles import map_npz
 
 FILE_NAME = "reprints.npz"
@@ -518,7 +518,7 @@ class Groups:
             self.group[found] = data["group"][at[found]]
         counted = live & (status == 0)                   # active bulletins of the index
         self.group[~counted] = doc_of_docnum[~counted]
-        values, counts = np.unique(self.group[counted], return_counts=True)
+        values, counts = unique_counts(self.group[counted])
         self.size = np.ones(self.group.size, dtype=np.int64)
         if values.size:
             at = np.clip(np.searchsorted(values, self.group), 0, values.size - 1)

@@ -169,3 +169,17 @@ def test_map_npz_reads_what_np_load_reads(tmp_path):
     assert not stored.flags.writeable                  # over the file, not a copy
     with pytest.raises(ValueError):                    # pickles only when allowed
         map_npz(tmp_path / "savez.npz", ("names",))
+
+
+@pytest.mark.parametrize("values", [
+    np.random.default_rng(7).integers(0, 500, 5000), np.array([2024, 2023, 2024, 0, 2024]),
+    np.empty(0, dtype=np.int64), np.array([5]), np.arange(10)[::-1]])
+def test_unique_counts_is_np_unique_with_counts(values):
+    """Reprint group sizes and year facets count by a sort (grams.unique_counts):
+    the same values and counts as numpy's np.unique."""
+    from archive.grams import unique_counts
+
+    values_, counts = unique_counts(values)
+    expected_values, expected_counts = np.unique(values, return_counts=True)
+    assert np.array_equal(values_, expected_values) and np.array_equal(counts, expected_counts)
+    assert counts.sum() == values.size

@@ -29,8 +29,8 @@ def _words(rng: random.Random, documents) -> list[str]:
     bodies = [d["body"] for d in documents.values() if len(d["body"]) > 6]
     for _ in range(40):
         body = rng.choice(bodies)
-        start = rng.randrange(len(body) - 4)
-        words.append(body[start:start + rng.randint(1, 4)].strip() or "政")
+        start = rng.randrange(len(body) - 4)     # long ones mix bitmaps and arrays
+        words.append(body[start:start + rng.randint(1, 9)].strip() or "政")
     return words
 
 
