@@ -19,7 +19,7 @@ import pytest
 from whoosh import index as windex
 from whoosh import writing
 
-from archive import grams, index, jobs, pipeline, writer
+from archive import grams, index, jobs, pipeline, postings, writer
 from archive.analysis import segmenter_for
 from archive.search import SearchRequest, SearchService
 from archive.store import Archive
@@ -58,8 +58,8 @@ def _digests(folder) -> dict[str, str]:
 
 
 def test_files_are_byte_identical_to_whoosh_when_compressed_alike(tmp_path, monkeypatch):
-    monkeypatch.setattr(writer, "COMPRESS_MIN_BYTES", 0)
-    monkeypatch.setattr(writer, "CHUNK_POSTINGS", 100)     # many chunks, some terms longer
+    monkeypatch.setattr(postings, "COMPRESS_MIN_BYTES", 0)
+    monkeypatch.setattr(postings, "CHUNK_POSTINGS", 100)     # many chunks, some terms longer
     docs = _documents(400)
     ours, _ = _build(tmp_path, "ours", writer.FastSegmentWriter, docs)
     theirs, _ = _build(tmp_path, "whoosh", writing.SegmentWriter, docs)
@@ -85,7 +85,7 @@ def _postings(ix) -> dict:
 
 
 def test_postings_read_back_equal_to_whoosh(tmp_path, monkeypatch):
-    monkeypatch.setattr(writer, "CHUNK_POSTINGS", 1000)
+    monkeypatch.setattr(postings, "CHUNK_POSTINGS", 1000)
     docs = _documents(400)
     _, ours = _build(tmp_path, "ours", writer.FastSegmentWriter, docs)
     _, theirs = _build(tmp_path, "whoosh", writing.SegmentWriter, docs)
