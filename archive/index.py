@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import fields as wf
 from whoosh import columns, index as windex
+from whoosh.system import pack_uint
 
 from . import grams, vocabulary
 from .analysis import JiebaTokenizer, Segmenter, WordTable, fold, is_word, segmenter_for
@@ -87,7 +88,10 @@ class WordsField(wf.FieldType):
     def index(self, value, **kwargs):
         for word, freq in self.word_counts(value).items():
             if is_word(word):             # checked once per distinct word
-                yield word.encode("utf-8"), freq, float(freq), b""
+                # Whoosh's Frequency format (a generation built before
+                # WordCounts) keeps the count as 4 value bytes too.
+                yield (word.encode("utf-8"), freq, float(freq),
+                       pack_uint(freq) if self.format.posting_size else b"")
 
     def __getstate__(self):                     # MpWriter pickles the schema
         return dict(self.__dict__)
