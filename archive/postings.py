@@ -20,6 +20,8 @@ from whoosh.codec import whoosh3
 from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import _length_byte_cache
 
+from .whoosh_compat import add_ordered
+
 # Blocks whose pickle is shorter are stored uncompressed (the block header
 # says so; Whoosh's reader decompresses only blocks marked compressed):
 # zlib costs the same ~20 us a call whatever the size and makes a block of a
@@ -62,7 +64,7 @@ def write_field(fieldwriter, field, explicit: bool, counts: bool, columns: tuple
     ends = np.append(starts[1:], total)
     context = (postwriter._postfile, postwriter._compression,
                field.format.fixed_value_size() if explicit else None,
-               pack_ushort(fieldwriter._fieldid), fieldwriter._tindex.add)
+               pack_ushort(fieldwriter._fieldid), fieldwriter._tindex)
     # Python lists (what pickle needs) of one chunk of terms at a time, so
     # the memory they take is bounded whatever the segment's size.
     term = 0
@@ -155,7 +157,7 @@ def _write_terms(context, terms, blocks: dict, deltas_l, weights_l, values, freq
     """A chunk of terms, written to the postings file in one call (a write
     and a tell per block through Whoosh's StructFile cost 5% of a worker);
     each block as `W3PostingsWriter._write_block` writes it."""
-    postfile, level, fixed, prefix, add_term = context
+    postfile, level, fixed, prefix, table = context
     magic = whoosh3.WHOOSH3_HEADER_MAGIC
     pieces: list[bytes] = []
     position = postfile.tell()
@@ -197,5 +199,5 @@ def _write_terms(context, terms, blocks: dict, deltas_l, weights_l, values, freq
     infos["offset"], infos["length"] = offsets, lengths
     raw = infos.tobytes()
     width = _TERM_INFO.itemsize
-    for n, text in enumerate(terms):
-        add_term(prefix + text, raw[n * width:(n + 1) * width])
+    add_ordered(table, [prefix + text for text in terms],
+                [raw[n:n + width] for n in range(0, len(raw), width)])
