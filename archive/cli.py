@@ -25,9 +25,18 @@ class Context:
         self.home = home
 
     def service(self):
-        from .search import SearchService
+        return _search_api().SearchService(self.home)
 
-        return SearchService(self.home)
+
+def _search_api():
+    """archive.search, for a read command: loaded without what that command
+    never uses (archive.lean_imports)."""
+    from .lean_imports import prepare_read_process
+
+    prepare_read_process()
+    from . import search
+
+    return search
 
 
 wait_option = click.option("--wait", type=float, default=0, show_default=True,
@@ -234,7 +243,7 @@ def search_options(func):
 
 def _request(query, issuers, topics, year, month, date_from, date_to, sort,
              include_withdrawn, **extra):
-    from .search import SearchRequest
+    SearchRequest = _search_api().SearchRequest
 
     if isinstance(query, tuple):
         unknown = [w for w in query if w.startswith("--") and len(w) > 2]

@@ -10,8 +10,11 @@ the list to `FACET_LIMIT`).
 """
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
+from .grams import unique_counts
 from .matching import _warn
 from .query import ParsedQuery
 
@@ -138,11 +141,16 @@ def _counts(codes: np.ndarray, values: list[str]) -> tuple[list[dict], int, int]
     """One facet from one bincount: its list (the FACET_LIMIT largest values),
     how many documents have no value (the page's 未注明) and how many values
     there are (the page says when the list is cut)."""
-    counts = np.bincount(codes, minlength=len(values)) if codes.size else []
-    pairs = [(int(c), values[i]) for i, c in enumerate(counts) if c and values[i]]
-    missing = sum(int(c) for i, c in enumerate(counts) if c and not values[i])
-    pairs.sort(key=lambda p: (-p[0], p[1]))
-    return [{"value": v, "count": c} for c, v in pairs[:FACET_LIMIT]], missing, len(pairs)
+    counts = np.bincount(codes, minlength=len(values)) if codes.size else np.zeros(0, np.int64)
+    present = np.flatnonzero(counts)       # the values there are, not every value known
+    pairs, missing = [], 0
+    for i, c in zip(present.tolist(), counts[present].tolist()):
+        if values[i]:
+            pairs.append((c, values[i]))
+        else:
+            missing += c
+    top = heapq.nsmallest(FACET_LIMIT, pairs, key=lambda p: (-p[0], p[1]))
+    return [{"value": v, "count": c} for c, v in top], missing, len(pairs)
 
 
 def _codes(values: list[str], known: list[str]) -> list[int]:
@@ -155,6 +163,6 @@ def _year_counts(years: np.ndarray) -> list[dict]:
     years = years[years > 0]
     if not years.size:
         return []
-    values, counts = np.unique(years, return_counts=True)
+    values, counts = unique_counts(years)
     return [{"value": int(v), "count": int(c)} for v, c in
             sorted(zip(values, counts), key=lambda p: -p[0])]

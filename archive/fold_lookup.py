@@ -27,7 +27,9 @@ def fold_one_to_one(text: str, table) -> str | None:
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     mapped = _ONE_TO_ONE[points]
     if (mapped == -1).any():
-        for code in np.unique(points[mapped == -1]).tolist():
+        # A set, not np.unique: numpy 2's np.unique imports numpy.ma on first
+        # use, 15-40 ms of a fresh `archive search`.
+        for code in set(points[mapped == -1].tolist()):
             folded = table[code]
             _ONE_TO_ONE[code] = ord(folded) if len(folded) == 1 else -2
         mapped = _ONE_TO_ONE[points]

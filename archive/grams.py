@@ -39,7 +39,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import gram_bitmaps
 from .fields import SEARCH_FIELDS
+from .npyfiles import map_array
 
 FIELD_SEP = "\x1f"
 DOC_SEP = "\x1e"
@@ -50,6 +52,7 @@ _MANIFEST = "manifest.json"
 # Fields short enough to keep in memory for verification (`Segment.field_table`).
 SHORT_FIELDS = tuple(name for name in FIELDS if name != "body")
 VERIFY_CHUNK = 2000      # candidates verified between two deadline checks
+DENSE_KEPT = 64          # unpacked bitmaps kept per segment (<= 8 KB each at 4,000 documents)
 
 
 def _codepoints(text: str) -> np.ndarray:
@@ -83,9 +86,11 @@ def query_codes(word: str) -> list[int]:
 @lru_cache(maxsize=4096)
 def _codes_of(words: tuple[str, ...]) -> np.ndarray:
     """The distinct codes of `words`, sorted: computed once, not once per
-    segment (a query's words are looked up in every segment)."""
-    codes = np.unique(np.fromiter({c for word in words for c in query_codes(word)},
-                                  dtype=np.uint64))
+    segment (a query's words are looked up in every segment).  Sorted in
+    Python, not by np.unique: numpy 2's np.unique imports numpy.ma on first
+    use (15-40 ms of a fresh `archive search`)."""
+    codes = np.fromiter(sorted({c for word in words for c in query_codes(word)}),
+                        dtype=np.uint64)
     codes.flags.writeable = False
     return codes
 
@@ -167,9 +172,12 @@ class SegmentBuilder:
             np.uint16 if small else np.uint32)
         del packed
         first = np.flatnonzero(_run_starts(codes))
-        offsets = np.append(first, codes.size).astype(
-            np.uint32 if codes.size < 1 << 32 else np.int64)
-        return codes[first], offsets, postings
+        terms = codes[first]
+        del codes
+        return (terms, *self._split_dense(np.diff(np.append(first, postings.size)), postings))
+
+    def _split_dense(self, counts: np.ndarray, postings: np.ndarray):
+        return gram_bitmaps.split_dense(counts, postings, len(self.keys))
 
     def write(self, directory: Path, name: str) -> dict:
         """Write files NAME.* into `directory`; returns the manifest entry."""
@@ -181,7 +189,7 @@ class SegmentBuilder:
                               count=len(self.texts))
         doc_of_char = np.repeat(np.arange(len(self.texts), dtype=np.uint32), lengths)
         doc_of_char = doc_of_char[:len(joined)]
-        terms, offsets, postings = self._postings(joined, doc_of_char)
+        terms, offsets, postings, dense, bitmaps = self._postings(joined, doc_of_char)
         del doc_of_char
 
         # Byte offsets of each field of each document, for verification.
@@ -207,7 +215,10 @@ class SegmentBuilder:
         _save(directory / f"{name}.terms.npy", terms)
         _save(directory / f"{name}.offsets.npy", offsets)
         _save(directory / f"{name}.postings.npy", postings)
-        return {"name": name, "docs": len(self.keys), "postings": int(postings.size)}
+        _save(directory / f"{name}.dense.npy", dense)
+        _save(directory / f"{name}.bitmaps.npy", bitmaps)
+        return {"name": name, "docs": len(self.keys),
+                "postings": int(postings.size + np.unpackbits(bitmaps).sum())}
 
 
 def find_sorted(sorted_keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -270,6 +281,10 @@ class _EmptyMap:
         return b""
 
 
+_NONE = np.empty(0, dtype=np.uint32)
+_NONE.flags.writeable = False
+
+
 def _map_file(path: Path):
     if path.stat().st_size == 0:
         return _EmptyMap()
@@ -286,20 +301,47 @@ class Segment:
     offsets: np.ndarray   # term i's postings are postings[offsets[i]:offsets[i+1]]
     postings: np.ndarray  # local doc numbers
     text_path: Path       # folded texts, UTF-8
+    # Sorted numbers of the terms kept as bitmaps (their offsets hold no
+    # postings), and the bitmaps: [row in dense, doc // 8], bit 7 - doc % 8.
+    dense: np.ndarray = dc_field(default_factory=lambda: _NONE)
+    bitmaps: np.ndarray = dc_field(default_factory=lambda: _NONE)
     _text_map: object = None
     _field_tables: dict = dc_field(default_factory=dict)
     _field_demand: dict = dc_field(default_factory=dict)
+    _dense_kept: dict = dc_field(default_factory=dict)
+    _by_key: tuple | None = None      # (sorted keys, their local numbers), on first use
 
     @classmethod
     def open(cls, directory: Path, name: str) -> Segment:
         def load(part):
-            # A plain ndarray over the memory map: numpy's memmap subclass
-            # costs ~5 µs of __array_finalize__ on every slice, and a query
-            # slices a posting list per gram per segment (about a third of
-            # the gram lookups' CPU on the 53k archive).
-            return np.load(directory / f"{name}.{part}.npy", mmap_mode="r").view(np.ndarray)
+            return map_array(directory / f"{name}.{part}.npy")
+        dense = (load("dense"), load("bitmaps")) if (
+            directory / f"{name}.dense.npy").exists() else ()   # segments before bitmaps
         return cls(name, load("keys"), load("fields"), load("terms"), load("offsets"),
-                   load("postings"), directory / f"{name}.text")
+                   load("postings"), directory / f"{name}.text", *dense)
+
+    def _postings_of(self, found: np.ndarray) -> list[np.ndarray]:
+        """The posting lists of the terms numbered `found`."""
+        starts, ends = self.offsets[found].tolist(), self.offsets[found + 1].tolist()
+        # A list kept as a bitmap has an empty range of postings (one kept as
+        # an array has a posting).
+        return [self.postings[s:e] if s != e else self._unpacked(term)
+                for term, s, e in zip(found.tolist(), starts, ends)]
+
+    def _unpacked(self, term: int) -> np.ndarray:
+        """The list of term number `term`, a bitmap, as an array; kept
+        (DENSE_KEPT per segment): bitmaps are the common grams, back query
+        after query, and unpacking one costs 25x a slice (unpacked every
+        time, a find on the 53k archive was ~0.3 ms slower; kept, the same)."""
+        found = self._dense_kept.get(term)
+        if found is None:
+            row = int(np.searchsorted(self.dense, term))
+            found = gram_bitmaps.unpack(self.bitmaps[row], self.keys.size, self.postings.dtype)
+            found.flags.writeable = False
+            if len(self._dense_kept) >= DENSE_KEPT:
+                self._dense_kept.clear()
+            self._dense_kept[term] = found
+        return found
 
     def posting(self, code: int) -> np.ndarray:
         # np.uint64, not a Python int: numpy would compare a uint64 array with
@@ -307,27 +349,53 @@ class Segment:
         i = int(np.searchsorted(self.terms, np.uint64(code)))
         if i >= self.terms.size or int(self.terms[i]) != code:
             return np.empty(0, dtype=np.uint32)
-        return self.postings[self.offsets[i]:self.offsets[i + 1]]
+        return self._postings_of(np.array([i]))[0]
 
-    def posting_lists(self, codes) -> list[np.ndarray] | None:
-        """The posting lists of `codes`, looked up in one bisection of the
-        term array; None when one of them is absent (no document has it)."""
+    def _term_numbers(self, codes) -> np.ndarray | None:
+        """Where `codes` stand in the term array, by one bisection; None when
+        one of them is absent (no document has it)."""
         wanted = codes if isinstance(codes, np.ndarray) else np.fromiter(codes, dtype=np.uint64)
         if not wanted.size or not self.terms.size:
-            return None if wanted.size else []
+            return None if wanted.size else wanted.astype(np.intp)
         at = np.searchsorted(self.terms, wanted)
         if (at >= self.terms.size).any() or (self.terms[at] != wanted).any():
             return None
-        starts, ends = self.offsets[at].tolist(), self.offsets[at + 1].tolist()
-        return [self.postings[s:e] for s, e in zip(starts, ends)]
+        return at
 
-    def candidates(self, *words: str) -> np.ndarray:
+    def candidates(self, *words: str, among: np.ndarray | None = None) -> np.ndarray:
         """Local doc numbers that contain every gram of every one of `words`
-        (sorted)."""
-        lists = self.posting_lists(_codes_of(words))
-        if not lists:
+        (sorted); `among` (sorted keys): only those documents.
+
+        With `among`, its documents of this segment are the first list of
+        the intersection: the cost follows them, not the grams' posting
+        lists (a title tier of 3 hits probed the whole posting lists of
+        every segment: ~40 us a segment, 50 segments at 200k bulletins)."""
+        found = self._term_numbers(_codes_of(words))
+        if found is None or not found.size:
             return np.empty(0, dtype=np.uint32)
-        return intersect_sorted(lists)
+        starts, ends = self.offsets[found].tolist(), self.offsets[found + 1].tolist()
+        dense = [s == e for s, e in zip(starts, ends)]          # bitmaps (`gram_bitmaps`)
+        # Few bitmaps: their lists unpacked, kept per segment; many (a long
+        # word of common bigrams): ANDed and tested on the arrays' result.
+        few = sum(dense) <= 2 or all(dense)
+        lists = (self._postings_of(found) if few else
+                 [self.postings[s:e] for s, e in zip(starts, ends) if s != e])
+        if among is not None:
+            lists.append(self.local_of(among))
+        local = intersect_sorted(lists)
+        if few:
+            return local
+        return gram_bitmaps.in_every(local, self.bitmaps[np.searchsorted(self.dense, found[dense])])
+
+    def local_of(self, keys: np.ndarray) -> np.ndarray:
+        """Sorted local numbers of this segment's documents whose key is in
+        `keys` (sorted)."""
+        if self._by_key is None:
+            order = np.argsort(self.keys, kind="stable")
+            self._by_key = (np.asarray(self.keys[order]), order.astype(np.uint32))
+        sorted_keys, local = self._by_key
+        at, found = find_sorted(sorted_keys, keys)
+        return np.sort(local[at[found]])
 
     def contains(self, local: np.ndarray, word: str, field: str | None,
                  check=None) -> np.ndarray:
@@ -395,6 +463,9 @@ class Segment:
         matched[[v for v in distinct if needle in values[v]]] = True
         return np.asarray(local[matched[of_local]], dtype=np.uint32)
 
+    def has_field_table(self, field: str) -> bool:
+        return field in self._field_tables
+
     def field_table(self, field: str) -> tuple[np.ndarray, list[bytes]]:
         """Every document's `field` as (value number per document, distinct
         values as bytes), read from the text once per segment and kept
@@ -428,18 +499,10 @@ class Segment:
              among: np.ndarray | None = None) -> np.ndarray:
         """Keys of the documents whose folded text (or `field`) contains `word`
         (`among`: sorted keys; only those are looked at)."""
-        local = self.among(self.candidates(word), among)
+        local = self.candidates(word, among=among)
         if local.size and (field or needs_verification(word)):
             local = self.contains(local, word, field, check)
         return np.asarray(self.keys[local], dtype=np.int64)
-
-    def among(self, local: np.ndarray, keys: np.ndarray | None) -> np.ndarray:
-        """The local doc numbers of `local` whose key is in sorted `keys`."""
-        if keys is None or not local.size:
-            return local
-        if not keys.size:
-            return local[:0]
-        return local[find_sorted(keys, self.keys[local])[1]]
 
 
 class GramIndex:
@@ -450,6 +513,7 @@ class GramIndex:
         manifest = read_manifest(self.directory)
         self.segments = [Segment.open(self.directory, entry["name"])
                          for entry in manifest["segments"]]
+        self._ranges: tuple[np.ndarray, np.ndarray] | None = None
 
     def find(self, word: str, field: str | None = None, check=None,
              among: np.ndarray | None = None) -> np.ndarray:
@@ -459,8 +523,31 @@ class GramIndex:
         are verified within the documents the other words' postings still
         allow, so an AND of a common long word and a rare one verifies a few
         hundred texts, not the common word's thousands."""
-        found = [seg.find(word, field, check, among) for seg in self.segments]
+        found = [seg.find(word, field, check, keys) for seg, keys in self.segments_among(among)]
         return _keys_union(found)
+
+    def segments_among(self, among: np.ndarray | None):
+        """(segment, the keys of sorted `among` within its key range) of
+        every segment that may hold one of them (all, with None).  A query
+        restricted to a few documents visits their segments only: a
+        segment's keys span a narrow range in a full build (the workers take
+        consecutive batches), so 3 keys of a 200k archive's 50 segments
+        touch about 3 of them."""
+        if among is None:
+            return [(seg, None) for seg in self.segments]
+        low, high = self._key_ranges()
+        starts = np.searchsorted(among, low).tolist()
+        ends = np.searchsorted(among, high, side="right").tolist()
+        return [(seg, among[a:b]) for seg, a, b in zip(self.segments, starts, ends) if b > a]
+
+    def _key_ranges(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lowest key, highest key) of each segment, read on first use."""
+        if self._ranges is None:
+            bounds = [(int(seg.keys.min()), int(seg.keys.max())) if seg.keys.size else (1, 0)
+                      for seg in self.segments]
+            self._ranges = (np.array([b[0] for b in bounds], dtype=np.int64),
+                            np.array([b[1] for b in bounds], dtype=np.int64))
+        return self._ranges
 
     def candidates(self, *words: str) -> np.ndarray:
         """Sorted unique keys of documents holding every gram of `words`: a
@@ -482,6 +569,14 @@ def unique_sorted(values: np.ndarray) -> np.ndarray:
     (numpy 2's hashing np.unique took ~3 ms for 50,000 keys, 10x more)."""
     values = np.sort(values)
     return values[_run_starts(values)]
+
+
+def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_counts=True) the same way: numpy 2.4's took
+    18 ms for 50,000 reprint group numbers, this 1.4 ms (load ~15)."""
+    values = np.sort(values)
+    first = np.flatnonzero(_run_starts(values))
+    return values[first], np.diff(np.append(first, values.size))
 
 
 def read_manifest(directory: Path) -> dict:

@@ -44,6 +44,8 @@ from .docmap import compute_docmap, write_docmap
 # Re-exported: the forms of a row were defined here (tests and scripts name them so).
 from .forms import display_fields, folded_fields, whoosh_document  # noqa: F401
 from .pause import pause_point
+# Also named here: generations built while the class lived in this module
+# name it archive.index.WordCounts in their pickled schema.
 from .word_counts import WordCounts
 from .segment_merge import merge_by_tier
 from .whoosh_compat import break_writelock, toc_generation

@@ -68,6 +68,7 @@ class LinkWriter:
         return {"references": references, **self.reprints.finish()}
 
     def cancel(self) -> None:
+        self.reprints.cancel()
         try:
             self.citations.cancel()
         except sqlite3.Error:         # already closed: the build's own error is the one to tell

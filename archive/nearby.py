@@ -25,6 +25,7 @@ import re
 import numpy as np
 
 from .analysis import fold
+from .grams import unique_sorted
 from .query import Word
 
 NEAR_THRESHOLD = 10      # near matches are offered when exact matches are fewer
@@ -60,12 +61,12 @@ def near_keys(gram_index, parts: list[str], field: str | None, check,
     (`among`: sorted keys, the only documents looked at)."""
     pattern = _pattern(parts)
     found = []
-    for segment in gram_index.segments:
+    for segment, keys in gram_index.segments_among(among):
         check()
-        local = segment.among(segment.candidates(*parts), among)
+        local = segment.candidates(*parts, among=keys)
         if not local.size:
             continue
         local = segment.select(local, field,
                                lambda text, s, e: pattern.search(text, s, e) is not None, check)
         found.append(np.asarray(segment.keys[local], dtype=np.int64))
-    return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    return unique_sorted(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)

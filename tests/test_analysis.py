@@ -44,6 +44,25 @@ def test_fold_is_per_character_nfkc_casefold_t2s():
         assert fold(ch) == fold(expected)
 
 
+def test_t2s_table_is_every_single_character_line_of_opencc():
+    """The table read by one regular expression is the one a line-by-line
+    reading of OpenCC's TSCharacters.txt gives (the oracle: split each line,
+    keep it when its first two entries are single characters)."""
+    from pathlib import Path
+
+    import opencc
+
+    from archive.analysis import _t2s_table
+
+    path = Path(opencc.__file__).with_name("dictionary") / "TSCharacters.txt"
+    expected = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and len(parts[0]) == 1 and len(parts[1]) == 1:
+            expected[parts[0]] = parts[1]
+    assert len(expected) > 3000 and _t2s_table() == expected
+
+
 CJK_TEXT = st.text(alphabet=st.one_of(
     st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
     st.characters(min_codepoint=0x20, max_codepoint=0x7E),
@@ -301,3 +320,21 @@ def test_word_table_equals_segmenter_on_sample(word_table, sample_home):
 
 def test_word_table_equals_segmenter_on_corpus_opening(word_table, corpus_dir):
     compare_table(word_table, [t[:2000] for t in corpus_texts(corpus_dir, 150)])
+
+
+def test_word_table_cuts_the_same_from_kept_rows(word_table, sample_home, monkeypatch):
+    """The rows a cut read are kept (and dropped at KEPT_ROWS): cutting again
+    from kept rows, or with the kept rows dropped again and again, cuts as
+    the indexing Segmenter does."""
+    from archive import analysis
+
+    texts = [fold(t[:300]) for t in sample_texts(sample_home)]
+    want = [Segmenter().cut(t) for t in texts]
+    table = analysis.WordTable(word_table.path)
+    assert [table.cut(t) for t in texts] == want
+    assert len(table._kept) > 1000
+    assert [table.cut(t) for t in texts] == want
+    small = analysis.WordTable(word_table.path)
+    monkeypatch.setattr(small, "KEPT_ROWS", 40)
+    assert [small.cut(t) for t in texts] == want
+    assert len(small._kept) < 1000

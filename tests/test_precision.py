@@ -269,6 +269,32 @@ def test_each_distinct_string_is_looked_up_once(service, monkeypatch):
     assert any("超过" in w for w in result.warnings)
 
 
+def test_an_and_bound_is_looked_up_once_per_generation(service, monkeypatch):
+    """Whole-archive gram candidates are remembered across searches (the
+    generation never changes): a repeated AND looks each word up once, and
+    answers exactly as the first time."""
+    searcher = service.searcher()
+    calls = []
+    original = grams.GramIndex.candidates
+
+    def counting(self, *words):
+        calls.append(words)
+        return original(self, *words)
+
+    monkeypatch.setattr(grams.GramIndex, "candidates", counting)
+    request = SearchRequest(q="人大常委会 会议 -通知")
+    first = searcher.search(request)
+    looked_up = list(calls)
+    again = searcher.search(request)
+    assert looked_up and calls == looked_up
+    assert again.total == first.total
+    assert [h.docnum for h in again.hits] == [h.docnum for h in first.hits]
+    assert searcher.find_ids("人大常委会 会议 -通知") == sorted(
+        int(i) for i in searcher.doc_id[np.intersect1d(
+            searcher.exact("人大常委会"), np.setdiff1d(searcher.exact("会议"),
+                                                   searcher.exact("通知")))])
+
+
 def test_distinct_words_are_capped(service):
     words = [f"词{i:02d}" for i in range(40)]
     parsed = parse(" ".join(words))

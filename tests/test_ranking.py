@@ -121,3 +121,40 @@ def test_equal_scores_are_newest_first_then_docnum():
     dates = np.asarray([20200101, 20240101, 20200101, 20240101], dtype=np.int64)
     got = ranking.order(docs, zeros, np.ones(4), dates, 0, 4)
     assert docs[got].tolist() == [5, 11, 2, 9]
+
+
+def test_title_tier_equals_a_scan_of_the_titles(corpus_slice_home, monkeypatch):
+    """The title tier (words found in the title rank first) of words in
+    fewer than 1,000 hits, from the gram segments and from the docnum-indexed
+    title table (`Matching.titles`, once every segment's table is built),
+    equals a scan of every hit's folded title."""
+    from archive.analysis import fold
+    from archive.query import parse
+
+    searcher = SearchService(corpus_slice_home).searcher()
+    titles = {int(d): fold(searcher.stored.get(int(d))["hit"]["title"] or "")
+              for d in searcher.universe}
+    sample = list(titles.values())[::97]
+    words = sorted({t[i:i + n] for t in sample for n in (2, 3, 5) for i in (0, 4)
+                    if len(t) >= i + n and t[i:i + n].strip()})
+    assert len(words) > 60
+    for seg in searcher.grams.segments:                 # a fresh searcher: no tables yet
+        assert not seg.has_field_table("title")
+    cases = []
+    for word in words:
+        leaf = searcher.leaf(parse(word).words()[0])
+        having = searcher.leaf_docs(leaf)
+        if 0 < having.size < 1000:
+            want = [d for d in having.tolist() if any(v in titles[d] for v in leaf.variants)]
+            cases.append((leaf, having, want))
+    assert len(cases) > 50 and sum(bool(want) for *_, want in cases) > 50
+
+    with monkeypatch.context() as patched:
+        patched.setattr(searcher, "titles", lambda: None)      # the gram segments
+        assert [searcher.title_docs(leaf, having).tolist() for leaf, having, _ in cases] == \
+            [want for *_, want in cases]
+    for seg in searcher.grams.segments:
+        seg.field_table("title")
+    assert searcher.titles() is not None
+    assert [searcher.title_docs(leaf, having).tolist() for leaf, having, _ in cases] == \
+        [want for *_, want in cases]

@@ -112,3 +112,65 @@ def test_pairs_judged_in_chunks_give_the_same_groups_and_edges(tmp_path, monkeyp
     assert (at_once["edges"][:, 3] == 1).any()           # and some near pairs among them
     assert in_chunks["group"].tolist() == at_once["group"].tolist()
     assert _edge_set(in_chunks) == _edge_set(at_once)
+
+
+def test_a_sync_reads_a_file_written_by_np_savez_as_its_own(tmp_path):
+    """Files written before the sync-only columns were deflated (plain
+    `np.savez`) sync to the same groups and edges; the new file deflates
+    those columns and leaves the query side's stored as they are."""
+    import zipfile
+
+    rng = random.Random(7)
+    bulletins = Bulletins(rng, 120)
+    new, old = tmp_path / "new", tmp_path / "old"
+    new.mkdir()
+    old.mkdir()
+    written = bulletins.write(new, sorted(bulletins.body), full=True)
+    np.savez(old / reprints.FILE_NAME, **written)
+    members = {m.filename: m.compress_type
+               for m in zipfile.ZipFile(new / reprints.FILE_NAME).infolist()}
+    assert members["num.npy"] == members["title.npy"] == zipfile.ZIP_DEFLATED
+    assert members["doc.npy"] == members["group.npy"] == zipfile.ZIP_STORED
+    changed = bulletins.change(12)
+    from_new = bulletins.write(new, changed, full=False)
+    from_old = bulletins.write(old, changed, full=False)
+    for key in ("doc", "group", "sig", "num", "title", "valid", "active"):
+        assert from_new[key].tolist() == from_old[key].tolist(), key
+    assert _edge_set(from_new) == _edge_set(from_old)
+
+
+def test_a_full_build_keeps_its_rows_on_disk_with_the_same_result(tmp_path):
+    """A full build's rows wait in files (`_Spill`), arriving in batches out of
+    doc order as the two index workers send them; the stored table must be
+    exactly the in-memory path's, and the files must be gone after finish and
+    after cancel."""
+    bulletins = Bulletins(random.Random(9), 150)
+    docs = sorted(bulletins.body)
+    batches = [docs[i:i + 20] for i in range(0, len(docs), 20)]
+    random.Random(4).shuffle(batches)
+
+    def write(directory, spill: bool) -> dict:
+        directory.mkdir()
+        writer = reprints.ReprintWriter(directory, full=True)
+        assert (writer.spill is not None) and (directory / "reprints.spill").is_dir()
+        if not spill:
+            writer.spill.remove()
+            writer.spill = None
+        for batch in batches:
+            writer.add_part(reprints.hash_entries(
+                [reprints.entry(d, "active", bulletins.body[d], f"标题{d % 7}") for d in batch]))
+        writer.finish()
+        assert not (directory / "reprints.spill").exists()
+        return reprints._load(directory / reprints.FILE_NAME)
+
+    on_disk, in_memory = write(tmp_path / "disk", True), write(tmp_path / "memory", False)
+    assert on_disk["doc"].tolist() == docs
+    assert set(on_disk) == set(in_memory)
+    for key in on_disk:
+        assert np.array_equal(on_disk[key], in_memory[key]), key
+    assert (np.unique(on_disk["group"], return_counts=True)[1] > 1).any()
+
+    cancelled = reprints.ReprintWriter(tmp_path / "disk", full=True)
+    cancelled.add_part(reprints.hash_entries([reprints.entry(1, "active", "正文" * 80, "")]))
+    cancelled.cancel()
+    assert not (tmp_path / "disk" / "reprints.spill").exists()

@@ -62,3 +62,21 @@ def test_a_built_generation_answers_without_loading_the_package(home):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == ["冶炼", "False"]
+
+
+def test_prefetched_readings_and_shapes_are_those_read_one_by_one(home):
+    """Vocabulary.prefetch (one query for a word's neighbours' characters)
+    remembers exactly what readings() and shape_code() read row by row,
+    characters the tables lack included."""
+    from archive.index import current_generation
+    from archive.vocabulary import Vocabulary
+
+    path = current_generation(home).vocab_path
+    chars = "冶炼锻治己已坏环青石县\u2603x"
+    one_by_one = Vocabulary(path)
+    expected = {c: (one_by_one.readings(c), one_by_one.shape_code(c)) for c in chars}
+    prefetched = Vocabulary(path)
+    prefetched.prefetch(chars)
+    prefetched._db.close()          # answered from what prefetch read, not the database
+    assert {c: (prefetched.readings(c), prefetched.shape_code(c)) for c in chars} == expected
+    assert expected["\u2603"] == (("\u2603",), None)     # in neither table

@@ -107,6 +107,9 @@ def test_changed_file_makes_a_new_version_and_keeps_the_old(tmp_path):
     assert archive.original(changed, versions[1]["vid"])[1] == old_bytes
     assert archive.original(changed, versions[0]["vid"])[1] == new_bytes
     assert archive.get(changed).versions == 2
+    # what snippets read: each bulletin's current body, nothing for an unknown id
+    assert archive.bodies([changed, same, 10 ** 6]) == {
+        changed: "修订后的正文：新增营商环境条款。", same: "这是第2号公告的正文。"}
     assert archive.current_seq() == seq_before + 1            # only the changed doc
     archive.close()
     # the index follows: the new text is found, the old text is not
