@@ -8,6 +8,9 @@ needed, see the callers):
   the whoosh3 codec's posting blocks itself (`W3FieldWriter`, `W3TermInfo`,
   the block header); those names are used in writer.py, and
   tests/test_whoosh_compat.py checks each of them;
+* the **length byte table** — `archive.postings` quantises field lengths
+  with `whoosh.util.numeric._length_byte_cache` in numpy (`length_to_byte`
+  for whole arrays);
 * the **term table** — `archive.postings` appends a chunk of terms to the
   segment's `OrderedHashWriter` in one write (`add_ordered`: its records,
   bucket entries and position index as `add` keeps them);

@@ -108,3 +108,14 @@ def test_add_ordered_writes_what_ordered_hash_writer_add_writes(tmp_path):
     assert reader[keys[1234]] == values[1234]
     with pytest.raises(ValueError):
         compat.add_ordered(OrderedHashWriter(storage.create_file("bad")), [b"b", b"a"], [b"", b""])
+
+
+def test_length_bytes_of_arrays_are_length_to_byte():
+    import numpy as np
+    from whoosh.util.numeric import length_to_byte
+
+    from archive import postings
+
+    lengths = np.concatenate([np.arange(0, 5000), np.arange(5000, 300_000, 997),
+                              [106373, 106374, 106375, 2**31 - 1]]).astype(np.int32)
+    assert postings._length_bytes(lengths).tolist() == [length_to_byte(int(n)) for n in lengths]
