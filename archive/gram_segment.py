@@ -75,6 +75,10 @@ class Segment:
         return cls(name, load("keys"), load("fields"), load("terms"), load("offsets"),
                    load("postings"), directory / f"{name}.text", *dense)
 
+    def posting_lists_at(self, found: np.ndarray) -> list[np.ndarray]:
+        """The posting lists of the terms numbered `found` (positions in `terms`)."""
+        return self._postings_of(found)
+
     def _postings_of(self, found: np.ndarray) -> list[np.ndarray]:
         """The posting lists of the terms numbered `found`."""
         starts, ends = self.offsets[found].tolist(), self.offsets[found + 1].tolist()

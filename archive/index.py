@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import fields as wf
-from whoosh import columns, formats, index as windex
+from whoosh import columns, index as windex
+from whoosh.system import pack_uint
 
 from . import grams, vocabulary
 from .analysis import JiebaTokenizer, Segmenter, WordTable, fold, is_word, segmenter_for
@@ -43,6 +44,9 @@ from .docmap import compute_docmap, write_docmap
 # Re-exported: the forms of a row were defined here (tests and scripts name them so).
 from .forms import display_fields, folded_fields, whoosh_document  # noqa: F401
 from .pause import pause_point
+# Also named here: generations built while the class lived in this module
+# name it archive.index.WordCounts in their pickled schema.
+from .word_counts import WordCounts
 from .segment_merge import merge_by_tier
 from .whoosh_compat import break_writelock, toc_generation
 from .store import Archive, now_iso
@@ -53,39 +57,6 @@ GRAM_SEGMENT_DOCS = 4000          # bounds the memory of one gram segment build 
 
 
 # ------------------------------------------------------------------ schema --
-
-class WordCounts(formats.Format):
-    """A word's count in a document, kept as the posting's weight only.
-
-    What ranking reads of a posting is its weight (BM25F's term frequency,
-    `archive.ranking`; Whoosh's scorer in `archive.related`).  Whoosh's
-    `Frequency` format also writes the count again as 4 value bytes per
-    posting, which nothing reads, and pickles them through a latin-1 codec
-    call per block: with no value bytes, block writing took 40% less CPU
-    and the postings file 20% fewer bytes (10k bulletins).  A generation
-    built before keeps its `Frequency` fields (the schema is in its TOC).
-    """
-    posting_size = 0
-
-    def __init__(self, field_boost: float = 1.0):
-        self.field_boost = field_boost
-        self.options = {}
-
-    def word_values(self, value, analyzer, **kwargs):
-        counts = Counter(t.text for t in formats.tokens(value, analyzer, kwargs))
-        return ((w, n, n * self.field_boost, b"") for w, n in counts.items())
-
-    def encode(self, value):
-        return b""
-
-    def decode_frequency(self, valuestring):
-        raise NotImplementedError("Counts keeps no values: read the posting's weight")
-
-    decode_weight = decode_frequency
-
-    def combine(self, vs):
-        return b""
-
 
 class WordsField(wf.FieldType):
     """jieba words with counts, for BM25F.
@@ -119,7 +90,10 @@ class WordsField(wf.FieldType):
     def index(self, value, **kwargs):
         for word, freq in self.word_counts(value).items():
             if is_word(word):             # checked once per distinct word
-                yield word.encode("utf-8"), freq, float(freq), b""
+                # Whoosh's Frequency format (a generation built before
+                # WordCounts) keeps the count as 4 value bytes too.
+                yield (word.encode("utf-8"), freq, float(freq),
+                       pack_uint(freq) if self.format.posting_size else b"")
 
     def __getstate__(self):                     # MpWriter pickles the schema
         return dict(self.__dict__)
@@ -383,6 +357,7 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
     # in a thread while this process mostly waits on the workers (2 s at
     # the end of every build before).
     words_table = _Background(WordTable.build, generation.words_path, segmenter)
+    vocabulary_file = None
     try:
         batch.open(writer)
         for item in archive.all_docs():
@@ -397,10 +372,15 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
         pause_point("rebuild-commit")
         writer.commit()               # the workers' last rows arrive before it returns
         committed = True
+        # The vocabulary is mostly SQLite inserts (the GIL released): written
+        # in a thread while reprints, citations and the docmap are finished
+        # (serial steps after the workers, 10 s CPU at 53k bulletins).
+        vocabulary_file = _Background(vocabulary.build, generation.vocab_path,
+                                      batch.derived.vocabulary)
         link_counts = batch.finish_links()
         write_docmap(generation)
         words_table.result()
-        vocabulary.build(generation.vocab_path, batch.derived.vocabulary)
+        vocabulary_file.result()
         generation.write_state({"seq": seq, "dictionary": segmenter.signature(),
                                 "built_at": now_iso(), "documents": count, "links": link_counts,
                                 "build_seconds": round(time.monotonic() - started, 2)})
@@ -417,6 +397,8 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
         pause_point("rebuild-switch")
     except BaseException:
         words_table.result(raise_error=False)
+        if vocabulary_file is not None:
+            vocabulary_file.result(raise_error=False)
         batch.cancel_links()
         if not committed:
             try:

@@ -28,6 +28,8 @@ import math
 import threading
 from functools import lru_cache
 
+import numpy as np
+
 from . import grams, shapes
 from .analysis import fold
 from .query import ParsedQuery
@@ -111,6 +113,30 @@ def estimate(grams, word: str) -> int:
     return int(sum(seg.candidates(word).size for seg in grams.segments))
 
 
+def estimates(grams_index, words: list[str], check=None) -> list[int]:
+    """`estimate` of each of `words`, each segment's term array searched once
+    for the grams of all of them (a dozen words x 14 segments of the 53k
+    archive cost ~4 ms of a new word's suggestion when each word searched
+    every segment)."""
+    codes = [grams._codes_of((word,)).tolist() for word in words]
+    every = grams.unique_sorted(np.asarray([c for word in codes for c in word], dtype=np.uint64))
+    totals = [0] * len(words)
+    for seg in grams_index.segments:
+        if check is not None:
+            check()
+        if not every.size or not seg.terms.size:
+            continue
+        at = np.minimum(np.searchsorted(seg.terms, every), seg.terms.size - 1)
+        number = dict(zip(every.tolist(), np.where(seg.terms[at] == every, at, -1).tolist()))
+        for k, word_codes in enumerate(codes):
+            found = [number[c] for c in word_codes]
+            if not found or min(found) < 0:
+                continue
+            lists = seg.posting_lists_at(np.asarray(found))
+            totals[k] += (lists[0] if len(lists) == 1 else grams.intersect_sorted(lists)).size
+    return totals
+
+
 def corrections(searcher, typed: str) -> list[tuple[float, int, str]]:
     """(cost, estimated count, word) of the alternatives to `typed`, best first.
 
@@ -161,12 +187,10 @@ def _corrections(searcher, typed: str) -> list[tuple[float, int, str]]:
                     for w, freq in near.items()
                     if len(w) >= 2 and w != typed and abs(len(w) - len(typed)) <= 1)
     costed = [c for c in costed if allowed(typed, c[2], c[0])][:MAX_RANKED]
-    scored = []
-    for cost, _freq, word in costed:
-        searcher.check_deadline()
-        count = estimate(searcher.grams, word)
-        if count:
-            scored.append((cost, count, word))
+    counts = estimates(searcher.grams, [word for _cost, _freq, word in costed],
+                       searcher.check_deadline)
+    scored = [(cost, count, word) for (cost, _freq, word), count in zip(costed, counts)
+              if count]
     # Cheaper edits first, a tenfold commoner word worth COMMON_BONUS of cost.
     scored.sort(key=lambda c: (c[0] - COMMON_BONUS * math.log10(c[1]), -c[1]))
     return scored

@@ -19,7 +19,7 @@ import pytest
 from whoosh import index as windex
 from whoosh import writing
 
-from archive import grams, index, jobs, pipeline, writer
+from archive import grams, index, jobs, pipeline, postings, writer
 from archive.analysis import segmenter_for
 from archive.search import SearchRequest, SearchService
 from archive.store import Archive
@@ -58,8 +58,8 @@ def _digests(folder) -> dict[str, str]:
 
 
 def test_files_are_byte_identical_to_whoosh_when_compressed_alike(tmp_path, monkeypatch):
-    monkeypatch.setattr(writer, "COMPRESS_MIN_BYTES", 0)
-    monkeypatch.setattr(writer, "CHUNK_POSTINGS", 100)     # many chunks, some terms longer
+    monkeypatch.setattr(postings, "COMPRESS_MIN_BYTES", 0)
+    monkeypatch.setattr(postings, "CHUNK_POSTINGS", 100)     # many chunks, some terms longer
     docs = _documents(400)
     ours, _ = _build(tmp_path, "ours", writer.FastSegmentWriter, docs)
     theirs, _ = _build(tmp_path, "whoosh", writing.SegmentWriter, docs)
@@ -85,7 +85,7 @@ def _postings(ix) -> dict:
 
 
 def test_postings_read_back_equal_to_whoosh(tmp_path, monkeypatch):
-    monkeypatch.setattr(writer, "CHUNK_POSTINGS", 1000)
+    monkeypatch.setattr(postings, "CHUNK_POSTINGS", 1000)
     docs = _documents(400)
     _, ours = _build(tmp_path, "ours", writer.FastSegmentWriter, docs)
     _, theirs = _build(tmp_path, "whoosh", writing.SegmentWriter, docs)
@@ -148,3 +148,39 @@ def test_worker_failure_is_reported_and_nothing_switched(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="index worker failed"):
         index.rebuild(Archive(home), home, procs=2)
     assert index.current_generation(home).path.name == live
+
+
+def test_frequency_fields_of_older_generations_are_written_as_whoosh_does(tmp_path, monkeypatch):
+    """A generation built before `WordCounts` keeps Whoosh's Frequency
+    format in its schema; a sync writes its segments with that format."""
+    from whoosh import formats
+
+    monkeypatch.setattr(postings, "COMPRESS_MIN_BYTES", 0)
+    schema = index.make_schema(segmenter_for(None))
+    for name in ("title", "body", "meta"):
+        schema[name].format = formats.Frequency()
+    monkeypatch.setattr(index, "make_schema", lambda segmenter: schema)
+    docs = _documents(150)
+    ours, _ = _build(tmp_path, "ours", writer.FastSegmentWriter, docs)
+    theirs, _ = _build(tmp_path, "whoosh", writing.SegmentWriter, docs)
+    assert _digests(ours) == _digests(theirs)
+
+
+def test_punctuation_only_fields_are_written_as_whoosh_does(tmp_path, monkeypatch):
+    """Non-words get term numbers while documents are added and are dropped
+    when the field is sorted: a field that held nothing else is not written."""
+    monkeypatch.setattr(postings, "COMPRESS_MIN_BYTES", 0)
+    docs = _documents(30)
+    for doc in docs[:10]:
+        doc["title"] = "——，。"
+    for doc in docs:
+        doc["meta"] = "（）"
+    ours, mine = _build(tmp_path, "ours", writer.FastSegmentWriter, docs)
+    theirs, reference = _build(tmp_path, "whoosh", writing.SegmentWriter, docs)
+    assert _digests(ours) == _digests(theirs)
+    assert _postings(mine) == _postings(reference)
+    with mine.reader() as reader, reference.reader() as whoosh_reader:
+        assert "meta" not in {name for name, _ in reader.all_terms()}
+        lengths = [reader.doc_field_length(n, "title") for n in range(30)]
+        assert lengths == [whoosh_reader.doc_field_length(n, "title") for n in range(30)]
+        assert not any(lengths[:10]) and all(lengths[10:])

@@ -64,6 +64,22 @@ def test_a_built_generation_answers_without_loading_the_package(home):
     assert out.stdout.split() == ["冶炼", "False"]
 
 
+def test_estimates_of_many_words_equal_each_words_estimate(corpus_slice_home):
+    """`suggest.estimates` (every segment searched once for a dozen
+    candidates) counts what `estimate` counts word by word: one- and
+    many-gram words, absent grams, words split by a space, grams kept as
+    bitmaps."""
+    searcher = SearchService(corpus_slice_home).searcher()
+    titles = [searcher.stored.get(int(d))["hit"]["title"] for d in searcher.universe[::150]]
+    words = sorted({t[i:i + n] for t in titles for n in (2, 3, 4) for i in (0, 2)
+                    if len(t) >= i + n and t[i:i + n].strip()})
+    words += ["绝无此词甲乙", "青石 县", "人民", "的"]
+    assert any(seg.dense.size for seg in searcher.grams.segments)   # bitmap rows too
+    want = [suggest.estimate(searcher.grams, w) for w in words]
+    assert suggest.estimates(searcher.grams, words) == want
+    assert sum(c > 0 for c in want) > 30 and 0 in want
+
+
 def test_prefetched_readings_and_shapes_are_those_read_one_by_one(home):
     """Vocabulary.prefetch (one query for a word's neighbours' characters)
     remembers exactly what readings() and shape_code() read row by row,

@@ -86,3 +86,36 @@ def test_union_matcher_type(tmp_path):
         matcher = query.matcher(searcher)
         assert type(matcher).__name__ in ("UnionMatcher", "DisjunctionMaxMatcher")
         assert sorted(hit["id"] for hit in searcher.search(query)) == ["1", "2"]
+
+
+def test_add_ordered_writes_what_ordered_hash_writer_add_writes(tmp_path):
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+
+    storage = FileStorage(str(tmp_path))
+    keys = sorted({f"k{i * 7919 % 100_003}".encode() for i in range(3000)})
+    values = [b"v" * (i % 40) for i in range(len(keys))]
+    one = OrderedHashWriter(storage.create_file("one"))
+    for key, value in zip(keys, values):
+        one.add(key, value)
+    one.close()
+    many = OrderedHashWriter(storage.create_file("many"))
+    compat.add_ordered(many, keys[:1000], values[:1000])
+    compat.add_ordered(many, keys[1000:], values[1000:])
+    many.close()
+    assert (tmp_path / "one").read_bytes() == (tmp_path / "many").read_bytes()
+    reader = OrderedHashReader(storage.open_file("many"))
+    assert reader[keys[1234]] == values[1234]
+    with pytest.raises(ValueError):
+        compat.add_ordered(OrderedHashWriter(storage.create_file("bad")), [b"b", b"a"], [b"", b""])
+
+
+def test_length_bytes_of_arrays_are_length_to_byte():
+    import numpy as np
+    from whoosh.util.numeric import length_to_byte
+
+    from archive import postings
+
+    lengths = np.concatenate([np.arange(0, 5000), np.arange(5000, 300_000, 997),
+                              [106373, 106374, 106375, 2**31 - 1]]).astype(np.int32)
+    assert postings._length_bytes(lengths).tolist() == [length_to_byte(int(n)) for n in lengths]
