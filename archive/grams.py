@@ -38,13 +38,8 @@ import numpy as np
 
 from . import gram_bitmaps
 from .gram_codes import FIELDS, RADIX, breaks, codepoints
-from .gram_codes import codes_of as _codes_of  # noqa: F401  (archive.suggest: see below)
 from .gram_segment import Segment
 from .sorted_arrays import keys_union, run_starts, sorted_unique
-# archive.suggest (edited on another branch) still reaches _codes_of,
-# intersect_sorted and unique_sorted through this module: once it imports
-# them from archive.gram_codes and archive.sorted_arrays, they go from here.
-from .sorted_arrays import intersect_sorted, unique_sorted  # noqa: F401
 
 FIELD_SEP = "\x1f"
 DOC_SEP = "\x1e"

@@ -39,7 +39,8 @@ from whoosh import columns, index as windex
 from whoosh.system import pack_uint
 
 from . import grams, vocabulary
-from .analysis import JiebaTokenizer, Segmenter, WordTable, fold, is_word, segmenter_for
+from .analysis import JiebaTokenizer, Segmenter, WordTable, is_word, segmenter_for
+from .folding import fold
 from .docmap import compute_docmap, write_docmap
 # Re-exported: the forms of a row were defined here (tests and scripts name them so).
 from .forms import display_fields, folded_fields, whoosh_document  # noqa: F401

@@ -30,8 +30,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import grams, shapes
-from .analysis import fold
+from . import shapes
+from .folding import fold
+from .gram_codes import FIELDS as GRAM_FIELDS, codes_of
+from .sorted_arrays import intersect_sorted, unique_sorted
 from .query import ParsedQuery
 
 SUGGEST_RATIO = 10          # a word this many times rarer than an alternative is suspect
@@ -118,8 +120,8 @@ def estimates(grams_index, words: list[str], check=None) -> list[int]:
     for the grams of all of them (a dozen words x 14 segments of the 53k
     archive cost ~4 ms of a new word's suggestion when each word searched
     every segment)."""
-    codes = [grams._codes_of((word,)).tolist() for word in words]
-    every = grams.unique_sorted(np.asarray([c for word in codes for c in word], dtype=np.uint64))
+    codes = [codes_of((word,)).tolist() for word in words]
+    every = unique_sorted(np.asarray([c for word in codes for c in word], dtype=np.uint64))
     totals = [0] * len(words)
     for seg in grams_index.segments:
         if check is not None:
@@ -133,7 +135,7 @@ def estimates(grams_index, words: list[str], check=None) -> list[int]:
             if not found or min(found) < 0:
                 continue
             lists = seg.posting_lists_at(np.asarray(found))
-            totals[k] += (lists[0] if len(lists) == 1 else grams.intersect_sorted(lists)).size
+            totals[k] += (lists[0] if len(lists) == 1 else intersect_sorted(lists)).size
     return totals
 
 
@@ -230,7 +232,7 @@ def suggest(searcher, parsed: ParsedQuery, request, total: int) -> tuple[str, in
     for word in words:
         # Typos are of text: a 文号, a quoted phrase or a non-text field
         # (引用:, which names a linked bulletin) is taken as typed.
-        if word.quoted or word.doc_no or (word.field and word.field not in grams.FIELDS):
+        if word.quoted or word.doc_no or (word.field and word.field not in GRAM_FIELDS):
             continue
         typed = " ".join(fold(word.text).split())
         better = correct_word(searcher, typed, word.field)
