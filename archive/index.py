@@ -24,7 +24,6 @@ leaves half-applied is applied again by the next sync (it is idempotent).
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -42,6 +41,7 @@ from . import grams, vocabulary
 from .analysis import JiebaTokenizer, Segmenter, WordTable, is_word, segmenter_for
 from .folding import fold
 from .docmap import compute_docmap, write_docmap
+from .generations import Generation, current_generation, index_root, switch_to
 # Re-exported: the forms of a row were defined here (tests and scripts name them so).
 from .forms import display_fields, folded_fields, whoosh_document  # noqa: F401
 from .pause import pause_point
@@ -49,11 +49,9 @@ from .pause import pause_point
 # name it archive.index.WordCounts in their pickled schema.
 from .word_counts import WordCounts
 from .segment_merge import merge_by_tier
-from .whoosh_compat import break_writelock, toc_generation
+from .whoosh_compat import break_writelock
 from .store import Archive, now_iso
 
-INDEX_DIR = "index"
-CURRENT = "CURRENT"
 GRAM_SEGMENT_DOCS = 4000          # bounds the memory of one gram segment build (~200 MB)
 
 
@@ -123,82 +121,6 @@ def make_schema(segmenter: Segmenter) -> wf.Schema:
 
 # ------------------------------------------------------------- generations --
 
-@dataclass
-class Generation:
-    path: Path
-
-    @property
-    def whoosh_dir(self) -> Path:
-        return self.path / "whoosh"
-
-    @property
-    def grams_dir(self) -> Path:
-        return self.path / "grams"
-
-    @property
-    def state_path(self) -> Path:
-        return self.path / "state.json"
-
-    def state(self) -> dict:
-        try:
-            return json.loads(self.state_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {"seq": 0}
-
-    def write_state(self, state: dict) -> None:
-        _atomic_write(self.state_path, json.dumps(state, ensure_ascii=False, indent=1))
-
-    @property
-    def words_path(self) -> Path:
-        """The dictionary snapshot queries are segmented with (see WordTable)."""
-        return self.path / "words.sqlite"
-
-    @property
-    def vocab_path(self) -> Path:
-        """The corpus vocabulary "did you mean" proposes from (archive.vocabulary)."""
-        return self.path / vocabulary.FILE_NAME
-
-    def open_whoosh(self):
-        return windex.open_dir(str(self.whoosh_dir))
-
-    def docmap_path(self, whoosh_generation: int) -> Path:
-        return self.path / f"docmap-{whoosh_generation}.npz"
-
-
-def index_root(home: Path) -> Path:
-    return Path(home) / INDEX_DIR
-
-
-def current_generation(home: Path) -> Generation | None:
-    pointer = index_root(home) / CURRENT
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    path = index_root(home) / name
-    return Generation(path) if (path / "whoosh").is_dir() else None
-
-
-def live_version(home: Path) -> tuple[str, int] | None:
-    """(generation name, Whoosh commit number) of the live index — cheap
-    enough to check before every search."""
-    try:
-        name = (index_root(home) / CURRENT).read_text(encoding="utf-8").strip()
-        number = toc_generation(index_root(home) / name / "whoosh")
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    return (name, number) if number is not None else None
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-
-
 def _new_generation(home: Path, schema: wf.Schema) -> Generation:
     """An empty generation numbered after the live one.  Called under the
     writer lock, so any generation newer than the live one is a build that
@@ -221,24 +143,6 @@ def _new_generation(home: Path, schema: wf.Schema) -> Generation:
     generation.grams_dir.mkdir()
     windex.create_in(str(generation.whoosh_dir), schema)
     return generation
-
-
-def switch_to(home: Path, generation: Generation) -> None:
-    """Make `generation` live, atomically; drop generations older than the last."""
-    root = index_root(home)
-    previous = current_generation(home)
-    _atomic_write(root / CURRENT, generation.path.name)
-    fd = os.open(root, os.O_RDONLY)          # make the rename itself durable
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    keep = {generation.path.name, previous.path.name if previous else None}
-    for path in root.glob("gen-*"):
-        if path.name not in keep and path.is_dir():
-            # Readers that still have an older generation open keep their
-            # file handles; one generation back is kept for them.
-            shutil.rmtree(path, ignore_errors=True)
 
 
 # --------------------------------------------------------------- building --

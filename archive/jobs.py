@@ -1,7 +1,7 @@
 """Jobs that write: ingest files, sync sources, rebuild the index.
 
-Every job holds the data home's writer lock (`WriterLock`, one writer at a
-time), records itself in the archive's `jobs` table (start, end, outcome,
+Every job holds the data home's writer lock (`archive.writer_lock`, one
+writer at a time), records itself in the archive's `jobs` table (start, end, outcome,
 counts, per-file errors) and brings the index up to date before it ends.
 The archive is always written first; the index is derived from it, so a job
 killed at any moment leaves the index behind the archive at worst, and the
@@ -21,7 +21,6 @@ a test can kill a writer at a named point.
 from __future__ import annotations
 
 import errno
-import fcntl
 import fnmatch
 import hashlib
 import logging
@@ -33,13 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import index, limits, walk
-from .children import die_with_parent, watch_parent
 from .config import Source
 # EXIT_* and Locked are re-exported: callers name them from here.
 from .errors import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL,  # noqa: F401
                      EXIT_USAGE, ArchiveError, Locked, NotFound)
 from .pause import pause_point
-from .store import Archive, NoRecords, now_iso
+from .store import Archive, NoRecords
+from .writer_lock import WriterLock
 
 # An original is kept whole in one SQLite blob, whose size SQLite caps at
 # 1,000,000,000 bytes by default.
@@ -47,7 +46,6 @@ MAX_ORIGINAL_BYTES = 999_000_000
 # Problems kept in one job record (each file keeps its own in `ingests` too).
 MAX_JOB_PROBLEMS = 5000
 
-LOCK_NAME = "writer.lock"
 log = logging.getLogger("archive.jobs")
 logging.getLogger("archive").addHandler(logging.NullHandler())   # silent unless open_log
 
@@ -67,92 +65,6 @@ def open_log(path: Path | None) -> None:
         old.close()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-
-
-_held: list = []          # lock files this process holds (see _after_fork)
-_holder_pid = 0
-
-
-def _after_fork() -> None:
-    """In a child forked while the writer lock is held (Whoosh's MpWriter
-    workers): drop the child's reference to the lock and die with the parent.
-
-    A `flock` belongs to the open file, which a fork shares; a worker left
-    blocked on its queue by a killed parent would otherwise hold the lock
-    forever.  dup2 of /dev/null (not close) keeps the fd number valid for any
-    code that still owns it.
-    """
-    if not _held:
-        return
-    null = os.open(os.devnull, os.O_RDONLY)
-    for handle in _held:
-        os.dup2(null, handle.fileno())
-    os.close(null)
-    _held.clear()
-    if not die_with_parent(_holder_pid):     # SIGKILL from the kernel (Linux),
-        watch_parent(_holder_pid)            # else a thread that watches
-
-
-os.register_at_fork(after_in_child=_after_fork)
-
-
-class WriterLock:
-    """An exclusive advisory lock on ``<home>/writer.lock``.
-
-    The kernel releases a `flock` when its holder dies, however it dies, so a
-    lock left by a killed process is never stale: the next writer simply gets
-    it (forked workers let go of it, see `_after_fork`).  The file records
-    who holds it, for the message others see.
-    """
-
-    def __init__(self, home: Path, wait: float = 0.0):
-        self.path = Path(home) / LOCK_NAME
-        self.wait = wait
-        self.handle = None
-
-    def holder(self) -> str:
-        try:
-            return self.path.read_text(encoding="utf-8").strip() or "another process"
-        except OSError:
-            return "another process"
-
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")
-        deadline = time.monotonic() + max(0.0, self.wait)
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    handle.close()
-                    raise
-                if time.monotonic() >= deadline:
-                    holder = self.holder()
-                    handle.close()
-                    raise Locked(f"the data home is locked by {holder}; gave up after "
-                                 f"waiting {self.wait:g} s (--wait SECONDS to wait longer)"
-                                 ) from None
-                time.sleep(0.1)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {now_iso()}\n")
-        handle.flush()
-        self.handle = handle
-        global _holder_pid
-        _holder_pid = os.getpid()
-        _held.append(handle)
-        return self
-
-    def __exit__(self, *exc):
-        if self.handle:
-            _held.remove(self.handle)
-            self.handle.seek(0)
-            self.handle.truncate()
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
-            self.handle = None
 
 
 @dataclass

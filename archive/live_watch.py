@@ -1,6 +1,6 @@
 """Noticing a reindex before every search, for the price of two stat() calls.
 
-`archive.index.live_version` reads the CURRENT pointer and lists the live
+`archive.generations.live_version` reads the CURRENT pointer and lists the live
 generation's Whoosh folder (86 files at 53k bulletins) to find its latest
 commit: ~0.3 ms of CPU, on every search of a server.  What it reads changes
 only when CURRENT is replaced (a full rebuild switches generations by a
@@ -19,7 +19,7 @@ import os
 import time
 from pathlib import Path
 
-from .index import CURRENT, index_root, live_version
+from .generations import CURRENT, index_root, live_version
 
 RACY_SECONDS = 2.0
 

@@ -25,7 +25,7 @@ segments to the manifest, then publishes all Whoosh segments in one TOC, as
 `MpWriter(multisegment=True)` does.
 
 Workers are forked: a worker blocked on its queue is killed with its parent
-(`archive.jobs._after_fork`), and `cancel` terminates them.
+(`archive.writer_lock._after_fork`), and `cancel` terminates them.
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from .errors import NoIndex, SearchTimeout
 from .facets import count_facets
 from .fields import DATE_FIELDS
 from .docmap import compute_docmap
-from .index import Generation
+from .generations import Generation
 from .matching import Matching, VerifiedSets, _Leaf, _member
 from .npyfiles import map_npz
 from .query import ParsedQuery, parse

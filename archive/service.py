@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import NoIndex, RequestTimeout
 from .highlight import highlight_all, snippets
-from .index import current_generation
+from .generations import current_generation
 from .live_watch import LiveVersionWatch
 from .query import parse
 from .request import Hit, SearchRequest, SearchResult, check_request_deadline

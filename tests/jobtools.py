@@ -5,7 +5,7 @@ import json
 import random
 from pathlib import Path
 
-from archive import index
+from archive import generations, index
 from archive.search import SearchService
 from archive.store import Archive
 
@@ -44,7 +44,7 @@ def check_consistent(home: Path) -> dict:
     passes, every active bulletin is found by its title.  Returns counts."""
     archive = Archive(home, readonly=True)
     counts = archive.counts()
-    generation = index.current_generation(home)
+    generation = generations.current_generation(home)
     assert generation is not None
     assert index.verify_generation(generation, archive) is None
     searcher = SearchService(home).searcher()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import index, jobs
+from archive import generations, jobs, writer_lock
 from archive.search import SearchRequest, SearchService
 from archive.store import Archive
 from jobtools import check_consistent, make_source
@@ -89,7 +89,7 @@ def test_stale_lock_of_killed_writer_is_taken_over(data):
     make_source(src, files=1, per_file=10, start=4)
     holder = start_paused(home, "ingest-file", "reindex", "--source", str(src))
     kill9(holder)
-    assert "pid" in (home / jobs.LOCK_NAME).read_text()   # the file stays; the lock does not
+    assert "pid" in (home / writer_lock.LOCK_NAME).read_text()   # the file stays; the lock does not
     rerun = run(home, "reindex", "--source", str(src))
     assert rerun.returncode == 0, rerun.stderr
     assert [j["outcome"] for j in Archive(home).jobs(2)] == ["ok", "killed"]
@@ -116,16 +116,16 @@ def test_kill_during_incremental_run(data, point):
 @pytest.mark.parametrize("point", ["rebuild-commit", "rebuild-switch"])
 def test_kill_during_full_rebuild(data, point):
     home, src = data
-    live = index.current_generation(home).path.name
+    live = generations.current_generation(home).path.name
     kill9(start_paused(home, point, "reindex", "--full"))   # 2 Whoosh worker processes
-    assert index.current_generation(home).path.name == live  # never switched
+    assert generations.current_generation(home).path.name == live  # never switched
     check_consistent(home)
-    with jobs.WriterLock(home):                              # workers died with it
+    with writer_lock.WriterLock(home):                              # workers died with it
         pass
     rerun = run(home, "reindex", "--full")
     assert rerun.returncode == 0, rerun.stderr
     names = sorted(p.name for p in (home / "index").glob("gen-*"))
-    assert len(names) == 2 and index.current_generation(home).path.name == names[-1]
+    assert len(names) == 2 and generations.current_generation(home).path.name == names[-1]
     assert check_consistent(home)["documents"] == 40
     verify(home, src)
 
@@ -266,7 +266,7 @@ def test_index_build_workers_exit_when_the_ingest_is_killed(data):
         assert _all_gone(workers) == set()
     finally:
         _kill_all({proc.pid} | workers)
-    with jobs.WriterLock(home):                  # and none of them holds the lock
+    with writer_lock.WriterLock(home):                  # and none of them holds the lock
         pass
 
 

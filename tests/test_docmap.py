@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from archive import docmap, index, jobs
+from archive import docmap, generations, jobs
 
 
 def _write(path, first: int, count: int, issuer: str, salt: str = "") -> None:
@@ -44,7 +44,7 @@ def test_a_sync_reads_its_new_segment_and_agrees_with_a_full_read(tmp_path, monk
         read.clear()
         step()
         jobs.ingest(home, [folder])
-        generation = index.current_generation(home)
+        generation = generations.current_generation(home)
         path = max(generation.path.glob("docmap-*.npz"), key=lambda p: p.stat().st_mtime)
         stored = docmap.load(path)
         assert stored["segments"].size > 1 and len(read) == 1     # the sync's own segment

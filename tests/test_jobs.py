@@ -13,7 +13,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from archive import grams, index, jobs, sources
+from archive import generations, grams, index, jobs, sources, writer_lock
 from archive.cli import main
 from archive.search import SearchRequest, SearchService
 from archive.store import Archive
@@ -86,11 +86,11 @@ def test_full_rebuild_switches_generation_and_keeps_one_back(tmp_path):
     home, src = tmp_path / "home", tmp_path / "src"
     make_source(src, files=2, per_file=5)
     reindex(home, src)
-    first = index.current_generation(home).path.name
+    first = generations.current_generation(home).path.name
     make_source(src, files=1, per_file=5, start=2)
     report = reindex(home, src, full=True)
     assert (report.outcome, report.added, report.indexed) == ("ok", 5, 15)
-    assert index.current_generation(home).path.name != first
+    assert generations.current_generation(home).path.name != first
     reindex(home, src, full=True)
     names = sorted(p.name for p in (home / "index").glob("gen-*"))
     assert len(names) == 2 and first not in names          # live + one back
@@ -101,11 +101,11 @@ def test_half_built_generation_is_removed_never_switched(tmp_path):
     home, src = tmp_path / "home", tmp_path / "src"
     make_source(src, files=1, per_file=5)
     reindex(home, src)
-    live = index.current_generation(home).path.name
+    live = generations.current_generation(home).path.name
     junk = home / "index" / "gen-0009"
     (junk / "whoosh").mkdir(parents=True)                 # what a killed build leaves
     reindex(home, src)                                    # an incremental run cleans it
-    assert not junk.exists() and index.current_generation(home).path.name == live
+    assert not junk.exists() and generations.current_generation(home).path.name == live
     (junk / "whoosh").mkdir(parents=True)
     reindex(home, src, full=True)
     assert not junk.exists()
@@ -116,7 +116,7 @@ def test_stale_whoosh_lock_does_not_block_sync(tmp_path):
     home, src = tmp_path / "home", tmp_path / "src"
     make_source(src, files=1, per_file=5)
     reindex(home, src)
-    lock_path = index.current_generation(home).whoosh_dir / "MAIN_WRITELOCK"
+    lock_path = generations.current_generation(home).whoosh_dir / "MAIN_WRITELOCK"
     orphan = open(lock_path, "a")                          # e.g. a dead writer's worker
     fcntl.flock(orphan, fcntl.LOCK_EX | fcntl.LOCK_NB)
     try:
@@ -131,12 +131,12 @@ def test_stale_whoosh_lock_does_not_block_sync(tmp_path):
 def test_second_writer_waits_or_gives_up(tmp_path):
     home, src = tmp_path / "home", tmp_path / "src"
     make_source(src, files=1, per_file=3)
-    with jobs.WriterLock(home):
+    with writer_lock.WriterLock(home):
         with pytest.raises(jobs.Locked, match="locked by pid"):
             reindex(home, src)
         result = CliRunner().invoke(main, ["--home", str(home), "reindex", "--source", str(src)])
         assert result.exit_code == jobs.EXIT_LOCKED and "locked" in result.output
-    holder = jobs.WriterLock(home).__enter__()
+    holder = writer_lock.WriterLock(home).__enter__()
     threading.Timer(0.5, holder.__exit__).start()
     assert reindex(home, src, wait=10).outcome == "ok"
 
@@ -194,7 +194,7 @@ def test_disk_full_during_rebuild_keeps_live_index(tmp_path, monkeypatch, procs)
     home, src = tmp_path / "home", tmp_path / "src"
     make_source(src, files=2, per_file=5)
     reindex(home, src)
-    live = index.current_generation(home).path.name
+    live = generations.current_generation(home).path.name
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

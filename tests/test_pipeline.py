@@ -19,7 +19,7 @@ import pytest
 from whoosh import index as windex
 from whoosh import writing
 
-from archive import grams, index, jobs, pipeline, postings, writer
+from archive import generations, grams, index, jobs, pipeline, postings, writer
 from archive.analysis import segmenter_for
 from archive.search import SearchRequest, SearchService
 from archive.store import Archive
@@ -140,14 +140,14 @@ def test_worker_failure_is_reported_and_nothing_switched(tmp_path, monkeypatch):
     make_source(source, files=1, per_file=20)
     home = tmp_path / "home"
     assert jobs.ingest(home, [source]).outcome == "ok"
-    live = index.current_generation(home).path.name
+    live = generations.current_generation(home).path.name
 
     def broken(self, **fields):
         raise ValueError("boom")
     monkeypatch.setattr(writer.FastSegmentWriter, "add_document", broken)
     with pytest.raises(RuntimeError, match="index worker failed"):
         index.rebuild(Archive(home), home, procs=2)
-    assert index.current_generation(home).path.name == live
+    assert generations.current_generation(home).path.name == live
 
 
 def test_frequency_fields_of_older_generations_are_written_as_whoosh_does(tmp_path, monkeypatch):

@@ -84,7 +84,7 @@ def test_prefetched_readings_and_shapes_are_those_read_one_by_one(home):
     """Vocabulary.prefetch (one query for a word's neighbours' characters)
     remembers exactly what readings() and shape_code() read row by row,
     characters the tables lack included."""
-    from archive.index import current_generation
+    from archive.generations import current_generation
     from archive.vocabulary import Vocabulary
 
     path = current_generation(home).vocab_path
