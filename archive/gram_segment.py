@@ -77,10 +77,6 @@ class Segment:
 
     def posting_lists_at(self, found: np.ndarray) -> list[np.ndarray]:
         """The posting lists of the terms numbered `found` (positions in `terms`)."""
-        return self._postings_of(found)
-
-    def _postings_of(self, found: np.ndarray) -> list[np.ndarray]:
-        """The posting lists of the terms numbered `found`."""
         starts, ends = self.offsets[found].tolist(), self.offsets[found + 1].tolist()
         # A list kept as a bitmap has an empty range of postings (one kept as
         # an array has a posting).
@@ -105,21 +101,17 @@ class Segment:
     def posting(self, code: int) -> np.ndarray:
         # np.uint64, not a Python int: numpy would compare a uint64 array with
         # an int by converting the whole array to float64 (0.4 ms a lookup).
-        i = int(np.searchsorted(self.terms, np.uint64(code)))
-        if i >= self.terms.size or int(self.terms[i]) != code:
+        found = self._term_numbers(np.array([code], dtype=np.uint64))
+        if found is None:
             return np.empty(0, dtype=np.uint32)
-        return self._postings_of(np.array([i]))[0]
+        return self.posting_lists_at(found)[0]
 
     def _term_numbers(self, codes) -> np.ndarray | None:
         """Where `codes` stand in the term array, by one bisection; None when
         one of them is absent (no document has it)."""
         wanted = codes if isinstance(codes, np.ndarray) else np.fromiter(codes, dtype=np.uint64)
-        if not wanted.size or not self.terms.size:
-            return None if wanted.size else wanted.astype(np.intp)
-        at = np.searchsorted(self.terms, wanted)
-        if (at >= self.terms.size).any() or (self.terms[at] != wanted).any():
-            return None
-        return at
+        at, found = find_sorted(self.terms, wanted)
+        return at if found.all() else None
 
     def candidates(self, *words: str, among: np.ndarray | None = None) -> np.ndarray:
         """Local doc numbers that contain every gram of every one of `words`
@@ -137,7 +129,7 @@ class Segment:
         # Few bitmaps: their lists unpacked, kept per segment; many (a long
         # word of common bigrams): ANDed and tested on the arrays' result.
         few = sum(dense) <= 2 or all(dense)
-        lists = (self._postings_of(found) if few else
+        lists = (self.posting_lists_at(found) if few else
                  [self.postings[s:e] for s, e in zip(starts, ends) if s != e])
         if among is not None:
             lists.append(self.local_of(among))

@@ -83,6 +83,6 @@ def test_bitmaps_hold_the_postings_the_arrays_would(tmp_path, monkeypatch):
     assert with_bitmaps.dense.size and not old.dense.size
     assert old.terms.tolist() == with_bitmaps.terms.tolist()
     everything = np.arange(old.terms.size)
-    for a, b in zip(old._postings_of(everything), with_bitmaps._postings_of(everything)):
+    for a, b in zip(old.posting_lists_at(everything), with_bitmaps.posting_lists_at(everything)):
         assert a.tolist() == b.tolist()
         assert a.dtype == b.dtype
