@@ -113,9 +113,7 @@ class Matching:
     def docnums_of_vids(self, vids: np.ndarray) -> np.ndarray:
         if not vids.size or not self._vids_sorted.size:
             return _EMPTY
-        at = np.searchsorted(self._vids_sorted, vids)
-        at = np.clip(at, 0, self._vids_sorted.size - 1)
-        found = self._vids_sorted[at] == vids
+        at, found = find_sorted(self._vids_sorted, vids)
         return unique_sorted(self._docnums_by_vid[at[found]])
 
     def _cached(self, key, compute):

@@ -335,18 +335,15 @@ class Groups:
             data = None
         self.doc_of_docnum = doc_of_docnum
         self.group = doc_of_docnum.copy()
-        if data is not None and data["doc"].size:
-            at = np.clip(np.searchsorted(data["doc"], doc_of_docnum), 0, data["doc"].size - 1)
-            found = data["doc"][at] == doc_of_docnum
+        if data is not None:
+            at, found = find_sorted(data["doc"], doc_of_docnum)
             self.group[found] = data["group"][at[found]]
         counted = live & (status == 0)                   # active bulletins of the index
         self.group[~counted] = doc_of_docnum[~counted]
         values, counts = unique_counts(self.group[counted])
         self.size = np.ones(self.group.size, dtype=np.int64)
-        if values.size:
-            at = np.clip(np.searchsorted(values, self.group), 0, values.size - 1)
-            hit = values[at] == self.group
-            self.size[hit] = counts[at[hit]]
+        at, hit = find_sorted(values, self.group)
+        self.size[hit] = counts[at[hit]]
         self._counted = counted
         self._by_doc = np.argsort(doc_of_docnum, kind="stable")
 
