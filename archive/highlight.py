@@ -103,19 +103,14 @@ MAX_WINDOW_STARTS = 200           # windows tried per snippet (a law may hold 1,
 ARRAY_WINDOWS_FROM = 40
 
 
-def _best_window(text, spans, width, taken):
-    """The window around one of the first MAX_WINDOW_STARTS spans that
-    overlaps no window of `taken` and holds the most distinct terms, then
-    the most matches, the earliest on a tie; None when none is left.
-    Windows start a third of `width` before their span and are widened to
-    whole marks (spans are sorted and merged, so bisection finds a
-    window's spans and its edges)."""
-    return _candidate_windows(text, spans, width).best(taken)
-
-
 def _candidate_windows(text, spans, width):
     """The candidate windows of `spans`, measured once for all the
-    snippets taken from them."""
+    snippets taken from them.  `.best(taken)` is the window around one of
+    the first MAX_WINDOW_STARTS spans that overlaps no window of `taken`
+    and holds the most distinct terms, then the most matches, the earliest
+    on a tie; None when none is left.  Windows start a third of `width`
+    before their span and are widened to whole marks (spans are sorted and
+    merged, so bisection finds a window's spans and its edges)."""
     if min(len(spans), MAX_WINDOW_STARTS) < ARRAY_WINDOWS_FROM:
         return _ListWindows(text, spans, width)
     return _ArrayWindows(text, spans, width)

@@ -42,14 +42,14 @@ def _best_window_reference(text, spans, width, taken):
 def test_best_window_equals_the_reference(text, terms, width):
     """Both ways of measuring windows (lists for few spans, arrays for many)
     choose the reference's windows, whatever the number of spans."""
-    from archive.highlight import _ArrayWindows, _best_window, _ListWindows, match_spans
+    from archive.highlight import _ArrayWindows, _candidate_windows, _ListWindows, match_spans
 
     spans = match_spans(text, terms)
     taken: list = []
     measured = [_ListWindows(text, spans, width), _ArrayWindows(text, spans, width)]
     for _ in range(3):
         want = _best_window_reference(text, spans, width, taken)
-        assert _best_window(text, spans, width, taken) == want
+        assert _candidate_windows(text, spans, width).best(taken) == want
         assert [windows.best(taken) for windows in measured] == [want, want]
         if want is None:
             break
