@@ -51,6 +51,7 @@ from pathlib import Path
 from archive.children import die_with_parent, watch_parent
 
 from .app import BUDGET, create_app
+from .balance import Balance
 from .budget import watch_stalls
 
 
@@ -126,11 +127,12 @@ def _serve_forked(home, host: str, port: int, workers: int, threads: int) -> Non
     listener = socket.create_server((host, port), family=family, backlog=1024)
     print(f"archive: serving {Path(home)} on {display_url(host, listener.getsockname()[1])} "
           f"({workers} processes × {threads} threads; Ctrl+C to stop)", flush=True)
-    children: set[int] = set()
+    children: dict[int, int] = {}                     # pid -> its slot in `balance`
     supervisor = os.getpid()
     lane_dir = tempfile.mkdtemp(prefix="archive-lane-")   # slot files of costly searches
+    balance = Balance(workers)                         # connections spread evenly
 
-    def start_worker() -> None:
+    def start_worker(slot: int) -> None:
         pid = os.fork()
         if pid == 0:                                   # the worker
             signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides
@@ -141,30 +143,33 @@ def _serve_forked(home, host: str, port: int, workers: int, threads: int) -> Non
             try:
                 app = create_app(Path(home), lane_dir=lane_dir)
                 watch_stalls(app.extensions[BUDGET])
-                make_server(home, threads=threads, sockets=[listener], app=app).run()
+                server = make_server(home, threads=threads, sockets=[listener], app=app)
+                balance.attach(server, slot)
+                server.run()
             except BaseException as exc:        # say why, or the parent loops blind
                 print(f"archive: worker {os.getpid()} failed: {exc!r}", file=sys.stderr,
                       flush=True)
                 code = 1
             finally:
                 os._exit(code)
-        children.add(pid)
+        children[pid] = slot
 
     def stop(*_):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        for _ in range(workers):
-            start_worker()
+        for slot in range(workers):
+            start_worker(slot)
         while True:
             pid, status = os.wait()
             if pid in children:
-                children.discard(pid)
+                slot = children.pop(pid)
+                balance.forget(slot)
                 print(f"archive: worker {pid} ended ({status}); starting another",
                       file=sys.stderr, flush=True)
                 time.sleep(0.5)                        # no tight loop if it keeps dying
-                start_worker()
+                start_worker(slot)
     except KeyboardInterrupt:
         pass
     finally:
