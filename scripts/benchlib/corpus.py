@@ -1,6 +1,7 @@
 """Reading a corpus folder of JSON Lines exports: its files in the order
-every tool reads them, the raw lines, and the fields the baseline indexes.
-Shared with scripts/gen_corpus.py."""
+every tool reads them, the raw lines, either key set (English or the
+Chinese export's) as English keys, and the fields the baseline indexes.
+scripts/gen_corpus.py reads the corpus through this module too."""
 from __future__ import annotations
 
 import gzip
@@ -21,16 +22,20 @@ ZH_KEYS = {"索引号": "index_no", "发文字号": "doc_no", "发文时间": "i
 
 
 def corpus_files(corpus: Path) -> list[Path]:
-    files = sorted(p for p in Path(corpus).iterdir()
-                   if p.name.endswith(".jsonl") or p.name.endswith(".jsonl.gz"))
-    if not files:
+    """The folder's *.jsonl / *.jsonl.gz exports, sorted: the order every
+    tool reads the records in (so "the first N records" means the same)."""
+    return sorted(p for p in Path(corpus).iterdir()
+                  if p.name.endswith(".jsonl") or p.name.endswith(".jsonl.gz"))
+
+
+def corpus_lines(corpus: Path, *, required: bool = True):
+    """Raw JSON lines of every record, in sorted file order.  A folder with
+    no export files ends the bench with a message when `required`, else
+    yields nothing (gen_corpus says so itself)."""
+    files = corpus_files(corpus)
+    if not files and required:
         sys.exit(f"bench: no *.jsonl / *.jsonl.gz files in {corpus}")
-    return files
-
-
-def corpus_lines(corpus: Path):
-    """Raw JSON lines of every record, in sorted file order."""
-    for path in corpus_files(corpus):
+    for path in files:
         opener = gzip.open if path.name.endswith(".gz") else open
         with opener(path, "rt", encoding="utf-8") as handle:
             for line in handle:
@@ -38,11 +43,16 @@ def corpus_lines(corpus: Path):
                     yield line.rstrip("\n")
 
 
+def english(obj: dict) -> dict:
+    """The record's values under the English keys (either key set in)."""
+    return {ZH_KEYS.get(k, k): v for k, v in obj.items()}
+
+
 def plain_record(obj: dict) -> dict:
     """The fields the baseline indexes, from either key set.  The date is the
     product's rule (发文时间, else 发布日期), normalised to YYYY-MM-DD so that
     Whoosh's ID column sorts and ranges by it."""
-    rec = {ZH_KEYS.get(k, k): v for k, v in obj.items()}
+    rec = english(obj)
     return {"title": rec.get("title") or "", "body": rec.get("body") or "",
             "issuer": rec.get("issuer") or "", "topic": rec.get("topic") or "",
             "date": iso_date(rec.get("issued")) or iso_date(rec.get("published")) or "",
