@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import http.client
-import socket
 import subprocess
 import threading
 import time
@@ -11,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchlib.latency import percentiles
+from benchlib.local_server import HOST, free_port, http_get, query_params, wait_healthy
 from benchlib.measure import archive_command
 
 
@@ -24,20 +24,8 @@ def web_available() -> tuple[bool, str]:
     return found, "" if found else "web.server does not exist yet"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def api_path(q: dict) -> str:
-    params = [("q", q.get("q") or "")]
-    params += [("issuer", v) for v in q.get("issuers") or []]
-    params += [("topic", v) for v in q.get("topics") or []]
-    for key in ("year", "from", "to"):
-        if q.get(key):
-            params.append((key, str(q[key])))
-    return "/api/search?" + urllib.parse.urlencode(params)
+    return "/api/search?" + urllib.parse.urlencode(query_params(q))
 
 
 def measure_web(home: Path, queries: list[dict], seconds: float, clients: int = 8,
@@ -71,31 +59,6 @@ def measure_web(home: Path, queries: list[dict], seconds: float, clients: int = 
         log.close()
 
 
-def http_get(port: int, path: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
-def wait_healthy(port: int, server, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            return False
-        try:
-            if http_get(port, "/healthz") < 500:
-                return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
 def load_test(port: int, paths: list[str], seconds: float, clients: int) -> dict:
     stop = time.monotonic() + seconds
     latencies: list[float] = []
@@ -103,7 +66,7 @@ def load_test(port: int, paths: list[str], seconds: float, clients: int) -> dict
     lock = threading.Lock()
 
     def client(offset: int):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
         mine, codes, i = [], Counter(), offset
         while time.monotonic() < stop:
             path = paths[i % len(paths)]
@@ -116,11 +79,11 @@ def load_test(port: int, paths: list[str], seconds: float, clients: int) -> dict
                 codes[response.status] += 1
                 if response.getheader("connection", "").lower() == "close":
                     conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    conn = http.client.HTTPConnection(HOST, port, timeout=30)
             except (OSError, http.client.HTTPException) as exc:
                 codes[type(exc).__name__] += 1
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn = http.client.HTTPConnection(HOST, port, timeout=30)
             mine.append((time.perf_counter() - started) * 1000)
         conn.close()
         with lock:
