@@ -28,6 +28,21 @@ def ms(stats: dict) -> str:
 
 
 def report(results: dict) -> str:
+    """Everything the run measured, as the text the bench prints."""
+    lines = _header(results)
+    rows = _build_rows(results) + _query_rows(results) + _command_rows(results)
+    if rows:
+        lines += ["", table(rows, ("measurement", "result", "detail"))]
+    if results.get("queries"):
+        lines += _by_kind(results["queries"], results.get("baseline_queries"))
+    if results.get("curve"):
+        lines += ["", _curve_table(results["curve"])]
+    lines += ["", table([(g["status"], g["goal"], g["value"]) for g in results["goals"]],
+                        ("goal", "target", "measured"))]
+    return "\n".join(lines)
+
+
+def _header(results: dict) -> list[str]:
     m, c = results["machine"], results.get("corpus")
     lines = [f"machine: {m['cores']} cores · {m['cpu']} · Python {m['python']} · {m['memory']} RAM"
              f" · load at start {' '.join(map(str, m['load_start']))}"
@@ -35,6 +50,11 @@ def report(results: dict) -> str:
     if c:
         lines.append(f"corpus:  {c['source']} · {c['label']} · "
                      f"{c['text_bytes'] / MB:.1f} MB text (title+body UTF-8)")
+    return lines
+
+
+def _build_rows(results: dict) -> list[tuple]:
+    """Segmentation limit, the baseline's and the product's builds, the rebuild."""
     rows = []
     seg = results.get("segment")
     if seg:
@@ -75,6 +95,12 @@ def report(results: dict) -> str:
                      f"{rb['mb_s']:.2f} MB/s", f"{rb['seconds']} s · peak RSS "
                      f"{rb['tree_peak_rss_mb']:.0f} MB · generation "
                      f"{rb['generation_bytes'] / MB:.1f} MB"))
+    return rows
+
+
+def _query_rows(results: dict) -> list[tuple]:
+    """Warm query latencies, did-you-mean, the hostile set, the baseline's."""
+    rows = []
     q, bq = results.get("queries"), results.get("baseline_queries")
     if q:
         rows.append(("queries (product)", ms(q), f"{q['n']} queries · {q['zero_hit']} with no hit"))
@@ -91,6 +117,12 @@ def report(results: dict) -> str:
     if bq:
         rows.append(("queries (baseline)", ms(bq),
                      f"{bq['n']} queries · {bq['zero_hit']} with no hit"))
+    return rows
+
+
+def _command_rows(results: dict) -> list[tuple]:
+    """CLI cold start, no-change reindex and the web server."""
+    rows = []
     cli = results.get("cli")
     if cli:
         rows.append(("CLI cold start", f"{cli['median_s']:.2f} s",
@@ -109,49 +141,50 @@ def report(results: dict) -> str:
                          f" · {web['non_2xx']} non-2xx"))
         else:
             rows.append(("web /api/search", "skipped", web["skipped"]))
-    if rows:
-        lines += ["", table(rows, ("measurement", "result", "detail"))]
+    return rows
 
-    if q:
-        groups = [("by_kind", k) for k in sorted(set(q["by_kind"]) |
-                                                 set((bq or {}).get("by_kind", {})))]
-        groups += [("by_outcome", k) for k in ("with hits", "no hit")]
-        krows = []
-        for group, k in groups:
-            p, b = q.get(group, {}).get(k), (bq or {}).get(group, {}).get(k)
-            if not (p or b):
-                continue
-            k = f"(all, {k})" if group == "by_outcome" else k
-            krows.append((k, p["n"] if p else "", f"{p['p50']:.1f} / {p['p95']:.1f}" if p else "",
-                          f"{b['p50']:.1f} / {b['p95']:.1f}" if b else ""))
-        lines += ["", table(krows, ("query kind", "n", "product p50 / p95 ms",
-                                    "baseline p50 / p95 ms"))]
-        lines += ["", "slowest product queries: " + "; ".join(
-            f"{s['query']} {s['ms']} ms" for s in q["slowest"][:5])]
-        if bq:
-            lines.append("slowest baseline queries: " + "; ".join(
-                f"{s['query']} {s['ms']} ms" for s in bq["slowest"][:5]))
 
-    curve = results.get("curve")
-    if curve:
-        crows = [(p["records"], f"{p['text_mb']}", f"{p['build']['seconds']}",
-                  f"{p['build'].get('cpu_seconds', '')}",
-                  f"{p['build']['docs_s']:.0f}", f"{p['build']['tree_peak_rss_mb']:.0f}",
-                  f"{p['build']['index_bytes'] / MB:.1f} ({p['build']['index_to_text']}×)",
-                  f"{p['query']['p50']:.1f} / {p['query']['p95']:.1f} / {p['query']['p99']:.1f}",
-                  f"{p['cli']['median_s']} ({p['cli'].get('median_cpu_s', '')})"
-                  if p.get("cli") else "",
-                  _incremental_cell(p, "nochange"), _incremental_cell(p, "changed"),
-                  f"{p['load'][0]}" if p.get("load") else "",
-                  "" if p["label"].startswith(("first", "all")) else p["label"])
-                 for p in curve]
-        lines += ["", table(crows, ("records", "text MB", "build s", "build CPU s", "docs/s",
-                                    "peak RSS MB", "index MB", "query p50 / p95 / p99 ms",
-                                    "cold CLI s (CPU)", "no-change reindex s (CPU)",
-                                    f"{CHANGED_RECORDS} changed s (CPU)", "load", "note"))]
-    lines += ["", table([(g["status"], g["goal"], g["value"]) for g in results["goals"]],
-                        ("goal", "target", "measured"))]
-    return "\n".join(lines)
+def _by_kind(q: dict, bq: dict | None) -> list[str]:
+    """Product and baseline latency by query kind and by outcome, and the
+    slowest queries of each."""
+    lines = []
+    groups = [("by_kind", k) for k in sorted(set(q["by_kind"]) |
+                                             set((bq or {}).get("by_kind", {})))]
+    groups += [("by_outcome", k) for k in ("with hits", "no hit")]
+    krows = []
+    for group, k in groups:
+        p, b = q.get(group, {}).get(k), (bq or {}).get(group, {}).get(k)
+        if not (p or b):
+            continue
+        k = f"(all, {k})" if group == "by_outcome" else k
+        krows.append((k, p["n"] if p else "", f"{p['p50']:.1f} / {p['p95']:.1f}" if p else "",
+                      f"{b['p50']:.1f} / {b['p95']:.1f}" if b else ""))
+    lines += ["", table(krows, ("query kind", "n", "product p50 / p95 ms",
+                                "baseline p50 / p95 ms"))]
+    lines += ["", "slowest product queries: " + "; ".join(
+        f"{s['query']} {s['ms']} ms" for s in q["slowest"][:5])]
+    if bq:
+        lines.append("slowest baseline queries: " + "; ".join(
+            f"{s['query']} {s['ms']} ms" for s in bq["slowest"][:5]))
+    return lines
+
+
+def _curve_table(curve: list[dict]) -> str:
+    crows = [(p["records"], f"{p['text_mb']}", f"{p['build']['seconds']}",
+              f"{p['build'].get('cpu_seconds', '')}",
+              f"{p['build']['docs_s']:.0f}", f"{p['build']['tree_peak_rss_mb']:.0f}",
+              f"{p['build']['index_bytes'] / MB:.1f} ({p['build']['index_to_text']}×)",
+              f"{p['query']['p50']:.1f} / {p['query']['p95']:.1f} / {p['query']['p99']:.1f}",
+              f"{p['cli']['median_s']} ({p['cli'].get('median_cpu_s', '')})"
+              if p.get("cli") else "",
+              _incremental_cell(p, "nochange"), _incremental_cell(p, "changed"),
+              f"{p['load'][0]}" if p.get("load") else "",
+              "" if p["label"].startswith(("first", "all")) else p["label"])
+             for p in curve]
+    return table(crows, ("records", "text MB", "build s", "build CPU s", "docs/s",
+                         "peak RSS MB", "index MB", "query p50 / p95 / p99 ms",
+                         "cold CLI s (CPU)", "no-change reindex s (CPU)",
+                         f"{CHANGED_RECORDS} changed s (CPU)", "load", "note"))
 
 
 def _incremental_cell(point: dict, which: str) -> str:
