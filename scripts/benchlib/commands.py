@@ -16,11 +16,11 @@ def measure_cli(home: Path, queries: list[dict], runs: int = 5) -> dict:
     picks = pick_cli_queries(queries)
     per_query, every, cpu = {}, [], []
     failures = []
-    run_cli([archive_command(), "--home", str(home), "search", picks[0], "--json"])  # bytecode
+    run_cli([*archive_command(), "--home", str(home), "search", picks[0], "--json"])  # bytecode
     for text in picks:
         times = []
         for _ in range(runs):
-            done = run_timed([archive_command(), "--home", str(home), "search", text, "--json"])
+            done = run_timed([*archive_command(), "--home", str(home), "search", text, "--json"])
             if done["exit"] != 0:
                 failures.append(f"{text!r}: exit {done['exit']}: {done['stderr'][:200]}")
             times.append(done["s"])
@@ -46,7 +46,7 @@ def pick_cli_queries(queries: list[dict]) -> list[str]:
 
 def measure_reindex(home: Path, source_dir: str) -> dict:
     """`archive reindex --source DIR` twice; the second run (nothing changed) is timed."""
-    cmd = [archive_command(), "--home", str(home), "reindex", "--source", source_dir, "--json"]
+    cmd = [*archive_command(), "--home", str(home), "reindex", "--source", source_dir, "--json"]
     first, done1 = run_cli(cmd)
     second, done2 = run_cli(cmd)
     report = {}
@@ -71,7 +71,7 @@ def measure_incremental(home: Path, source_dir: str, changed: int = CHANGED_RECO
     correction line): wall and CPU seconds of each run and what it did.
     Records are kept in their files, so the second run re-reads the files
     holding them and updates exactly `changed` bulletins."""
-    cmd = [archive_command(), "--home", str(home), "reindex", "--source", source_dir, "--json"]
+    cmd = [*archive_command(), "--home", str(home), "reindex", "--source", source_dir, "--json"]
     nochange = run_timed(cmd)
     files = edit_records(Path(source_dir), changed)
     after = run_timed(cmd)

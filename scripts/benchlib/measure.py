@@ -130,6 +130,11 @@ def run_timed(args: list[str], timeout: float = 600) -> dict:
             "exit": done.returncode, "report": report, "stderr": done.stderr.strip()[-400:]}
 
 
-def archive_command() -> str:
+def archive_command() -> list[str]:
+    """The product's `archive` command: the one beside this interpreter (its
+    venv), else the one on PATH, else the package run by this interpreter."""
     found = Path(sys.executable).with_name("archive")
-    return str(found) if found.exists() else (shutil.which("archive") or "archive")
+    if found.exists():
+        return [str(found)]
+    on_path = shutil.which("archive")
+    return [on_path] if on_path else [sys.executable, "-c", "from archive.cli import main; main()"]

@@ -38,7 +38,7 @@ def measure_web(home: Path, queries: list[dict], seconds: float, clients: int = 
         return {"skipped": why}
     port = free_port()
     log = open(home.parent / "serve.log", "w")
-    server = subprocess.Popen([archive_command(), "--home", str(home), "serve", "--port",
+    server = subprocess.Popen([*archive_command(), "--home", str(home), "serve", "--port",
                                str(port), "--workers", str(workers),
                                "--threads", str(threads)],
                               stdout=log, stderr=subprocess.STDOUT)
