@@ -35,102 +35,147 @@ PERSON_NAMES = [
 ]
 
 
-def generate_queries(corpus: Path, seed: int = QUERY_SEED) -> list[dict]:
-    from archive.analysis import fold, segmenter_for
+class _Mix:
+    """The query list being made and what the kinds draw from: the records,
+    split into laws and news (新闻联播), and the topic words and names the
+    corpus holds."""
 
-    rng = random.Random(seed)
-    records = [plain_record(json.loads(line)) for line in corpus_lines(corpus)]
-    everything = "\n".join(r["title"] + "\n" + r["body"] for r in records)
-    segmenter = segmenter_for(None)
-    out: list[dict] = []
+    def __init__(self, records: list[dict], seed: int):
+        from archive.analysis import fold, segmenter_for
 
-    def add(kind, q="", **filters):
-        out.append({"kind": kind, "q": q, "issuers": filters.get("issuers", []),
-                    "topics": filters.get("topics", []), "year": filters.get("year"),
-                    "from": filters.get("from"), "to": filters.get("to")})
+        self.rng = random.Random(seed)
+        self.records = records
+        self.laws = [r for r in records if r["topic"] != "新闻联播"]
+        self.news = [r for r in records if r["topic"] == "新闻联播"]
+        everything = "\n".join(r["title"] + "\n" + r["body"] for r in records)
+        self.topic_words = [w for w in TOPIC_WORDS if w in everything]
+        self.names = [n for n in PERSON_NAMES if n in everything]
+        self.issuers = [i for i, _ in Counter(r["issuer"] for r in records
+                                              if r["issuer"]).most_common(40)]
+        self.years = sorted({r["date"][:4] for r in records if r["date"]}, reverse=True)[:12]
+        self._fold, self._segmenter = fold, segmenter_for(None)
+        self.out: list[dict] = []
 
-    def title_words(rec):
-        return [w for w in dict.fromkeys(segmenter.words_of(fold(rec["title"])))
+    def add(self, kind, q="", **filters):
+        self.out.append({"kind": kind, "q": q, "issuers": filters.get("issuers", []),
+                         "topics": filters.get("topics", []), "year": filters.get("year"),
+                         "from": filters.get("from"), "to": filters.get("to")})
+
+    def title_words(self, rec):
+        return [w for w in dict.fromkeys(self._segmenter.words_of(self._fold(rec["title"])))
                 if len(w) >= 2 and not w.isdigit() and w not in GENERIC]
 
-    # words: single topic words, and 1-4 words remembered from a real title
-    topic_words = [w for w in TOPIC_WORDS if w in everything]
-    for w in rng.sample(topic_words, min(30, len(topic_words))):
-        add("words", w)
-    laws = [r for r in records if r["topic"] != "新闻联播"]
-    news = [r for r in records if r["topic"] == "新闻联播"]
-    while sum(q["kind"] == "words" for q in out) < 70:
-        rec = rng.choice(laws if rng.random() < 0.3 else news)
-        words = title_words(rec)
+
+def generate_queries(corpus: Path, seed: int = QUERY_SEED) -> list[dict]:
+    """The mix, kind by kind, every choice from one seeded random stream."""
+    mix = _Mix([plain_record(json.loads(line)) for line in corpus_lines(corpus)], seed)
+    for make in (_word_queries, _name_queries, _doc_no_queries, _field_queries,
+                 _date_queries, _browse_queries, _bool_queries):
+        make(mix)
+    return mix.out
+
+
+def _word_queries(mix: _Mix) -> None:
+    """Single topic words, and 1-4 words remembered from a real title."""
+    rng = mix.rng
+    for w in rng.sample(mix.topic_words, min(30, len(mix.topic_words))):
+        mix.add("words", w)
+    while sum(q["kind"] == "words" for q in mix.out) < 70:
+        rec = rng.choice(mix.laws if rng.random() < 0.3 else mix.news)
+        words = mix.title_words(rec)
         k = min(len(words), rng.choices([1, 2, 3, 4], [3, 4, 2, 1])[0])
         if k:
-            add("words", " ".join(sorted(rng.sample(words, k), key=words.index)))
-    # person names, partial names, a name with a word
-    names = [n for n in PERSON_NAMES if n in everything]
+            mix.add("words", " ".join(sorted(rng.sample(words, k), key=words.index)))
+
+
+def _name_queries(mix: _Mix) -> None:
+    """Person names, partial names, a name with a word of a title naming them."""
+    rng, names = mix.rng, mix.names
     for n in rng.sample(names, min(40, len(names))):
-        add("name", n)
+        mix.add("name", n)
     three = sorted({n[:2] for n in names if len(n) == 3})
     for p in rng.sample(three, min(20, len(three))):
-        add("partial", p)
-    for n in rng.sample(names, 10):              # a name and a word of a title naming them
-        titles = [r for r in news if n in r["title"]] or [r for r in records if n in r["body"]]
-        words = [w for w in title_words(rng.choice(titles)) if w not in n and n not in w]
-        add("name", f"{n} {rng.choice(words)}" if words else n)
-    # document numbers: as filed, without 中华人民共和国, in [] brackets, and from bodies
-    doc_nos = sorted({r["doc_no"] for r in records if r["doc_no"] and "中中" not in r["doc_no"]})
+        mix.add("partial", p)
+    for n in rng.sample(names, 10):
+        titles = ([r for r in mix.news if n in r["title"]]
+                  or [r for r in mix.records if n in r["body"]])
+        words = [w for w in mix.title_words(rng.choice(titles)) if w not in n and n not in w]
+        mix.add("name", f"{n} {rng.choice(words)}" if words else n)
+
+
+def _doc_no_queries(mix: _Mix) -> None:
+    """Document numbers: as filed, without 中华人民共和国, in [] brackets, and
+    from bodies."""
+    rng = mix.rng
+    doc_nos = sorted({r["doc_no"] for r in mix.records
+                      if r["doc_no"] and "中中" not in r["doc_no"]})
     for d in rng.sample(doc_nos, min(15, len(doc_nos))):
-        add("doc_no", d)
+        mix.add("doc_no", d)
     short = sorted({d.removeprefix("中华人民共和国") for d in doc_nos
                     if d.startswith("中华人民共和国")})
     for d in rng.sample(short, min(8, len(short))):
-        add("doc_no", d)
+        mix.add("doc_no", d)
     bracketed = sorted({d for d in doc_nos if "〔" in d})
     found = sorted({d for d in re.findall(
         r"[\u4e00-\u9fa5]{0,3}[发释函字办]〔(?:19|20)\d\d〕\d{1,4}号",
-        "\n".join(r["body"] for r in laws)) if d[0] not in "以的和与及按依据根照经号院"})
+        "\n".join(r["body"] for r in mix.laws)) if d[0] not in "以的和与及按依据根照经号院"})
     for d in rng.sample(bracketed + found, min(7, len(bracketed + found))):
-        add("doc_no", d.replace("〔", "[").replace("〕", "]"))
+        mix.add("doc_no", d.replace("〔", "[").replace("〕", "]"))
     for d in rng.sample(found, min(10, len(found))):
-        add("doc_no", d)
-    # field filters
-    for rec in rng.sample(laws, 10) + rng.sample(news, 5):
-        words = title_words(rec)
+        mix.add("doc_no", d)
+
+
+def _field_queries(mix: _Mix) -> None:
+    """标题: with a title's word, 机关: alone and with a word."""
+    rng = mix.rng
+    for rec in rng.sample(mix.laws, 10) + rng.sample(mix.news, 5):
+        words = mix.title_words(rec)
         if words:
-            add("field", f"标题:{rng.choice(words)}")
-    issuers = [i for i, _ in Counter(r["issuer"] for r in records if r["issuer"]).most_common(40)]
-    for i in rng.sample(issuers, 6):
-        add("field", f"机关:{i}")
-    for i in rng.sample(issuers[:10], 4):
-        add("field", f"机关:{i} {rng.choice(['条例', '规定', '决定', '办法'])}")
-    # dates: 日期: in the query, and --from/--to
-    years = sorted({r["date"][:4] for r in records if r["date"]}, reverse=True)[:12]
+            mix.add("field", f"标题:{rng.choice(words)}")
+    for i in rng.sample(mix.issuers, 6):
+        mix.add("field", f"机关:{i}")
+    for i in rng.sample(mix.issuers[:10], 4):
+        mix.add("field", f"机关:{i} {rng.choice(['条例', '规定', '决定', '办法'])}")
+
+
+def _date_queries(mix: _Mix) -> None:
+    """日期: in the query, and --from/--to (a half year, a span of years)."""
+    rng, years, words = mix.rng, mix.years, mix.topic_words
     for _ in range(10):
-        add("date", f"日期:{rng.choice(years)} {rng.choice(topic_words)}")
+        mix.add("date", f"日期:{rng.choice(years)} {rng.choice(words)}")
     for _ in range(5):
         y = rng.choice(years)
-        add("date", rng.choice(topic_words), **{"from": f"{y}-01-01", "to": f"{y}-06-30"})
+        mix.add("date", rng.choice(words), **{"from": f"{y}-01-01", "to": f"{y}-06-30"})
     for _ in range(5):
         y = int(rng.choice(years))
-        add("date", rng.choice(topic_words), **{"from": str(y - 2), "to": str(y)})
-    # browse: empty query with filters
-    topics = [t for t, _ in Counter(r["topic"] for r in records if r["topic"]).most_common(12)]
-    for i in rng.sample(issuers, 7):
-        add("browse", issuers=[i])
+        mix.add("date", rng.choice(words), **{"from": str(y - 2), "to": str(y)})
+
+
+def _browse_queries(mix: _Mix) -> None:
+    """An empty query with filters: issuer, topic, year, issuer and year."""
+    rng, years = mix.rng, mix.years
+    topics = [t for t, _ in Counter(r["topic"] for r in mix.records
+                                    if r["topic"]).most_common(12)]
+    for i in rng.sample(mix.issuers, 7):
+        mix.add("browse", issuers=[i])
     for t in rng.sample(topics, 7):
-        add("browse", topics=[t])
+        mix.add("browse", topics=[t])
     for _ in range(3):
-        add("browse", year=int(rng.choice(years)))
-    for i in rng.sample(issuers[:8], 3):
-        add("browse", issuers=[i], year=int(rng.choice(years)))
-    # boolean and phrases
+        mix.add("browse", year=int(rng.choice(years)))
+    for i in rng.sample(mix.issuers[:8], 3):
+        mix.add("browse", issuers=[i], year=int(rng.choice(years)))
+
+
+def _bool_queries(mix: _Mix) -> None:
+    """OR and NOT of two topic words, and a quoted phrase from a news title."""
+    rng = mix.rng
     for _ in range(5):
-        a, b = rng.sample(topic_words, 2)
-        add("bool", f"{a} OR {b}")
+        a, b = rng.sample(mix.topic_words, 2)
+        mix.add("bool", f"{a} OR {b}")
     for _ in range(3):
-        a, b = rng.sample(topic_words, 2)
-        add("bool", f"{a} NOT {b}")
-    for rec in rng.sample(news, 2):
+        a, b = rng.sample(mix.topic_words, 2)
+        mix.add("bool", f"{a} NOT {b}")
+    for rec in rng.sample(mix.news, 2):
         title = re.sub(r"\[视频\]|【[^】]*】", "", rec["title"])
         phrase = re.split(r"[：:“”‘’，,、。\s]", title)[0][:10]
-        add("bool", f'"{phrase}"')
-    return out
+        mix.add("bool", f'"{phrase}"')
