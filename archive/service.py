@@ -47,8 +47,12 @@ class SearchService:
     commits, so a running server picks up new bulletins without a restart.
     """
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, corrections=None):
+        """`corrections`: where each index version's did-you-mean alternatives
+        are kept (`.for_version(v)` -> get/put; the forked web workers share
+        theirs, `web.shared_cache`); by default each searcher its own."""
         self.home = Path(home)
+        self._corrections = corrections
         self._archive: Archive | None = None
         self._searcher: Searcher | None = None
         self._version = None
@@ -69,8 +73,10 @@ class SearchService:
         if version != self._version:
             with self._lock:
                 if version != self._version:
-                    generation = current_generation(self.home)
-                    self._searcher = Searcher(generation, self.home)
+                    searcher = Searcher(current_generation(self.home), self.home)
+                    if self._corrections is not None:
+                        searcher.corrections_cache = self._corrections.for_version(version)
+                    self._searcher = searcher
                     self._version = version
         return self._searcher
 
