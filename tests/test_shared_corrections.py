@@ -75,3 +75,14 @@ def test_an_unusable_store_only_means_computing_again(home, tmp_path):
     assert SharedCorrections(broken).for_version(("gen-1", 1)).get("治炼") is None
     assert _answers(SearchService(home, corrections=SharedCorrections(broken))) == \
         _answers(SearchService(home))
+
+
+def test_the_store_keeps_only_the_newest_words(tmp_path, monkeypatch):
+    monkeypatch.setattr("web.shared_cache.KEPT_WORDS", 5)
+    monkeypatch.setattr("web.shared_cache.TRIM_EVERY", 4)
+    cache = SharedCorrections(tmp_path / "c.sqlite").for_version(("gen-1", 1))
+    for n in range(12):
+        cache.put(f"词{n}", [(0.5, n + 1, f"字{n}")])
+    fresh = SharedCorrections(tmp_path / "c.sqlite").for_version(("gen-1", 1))
+    kept = [n for n in range(12) if fresh.get(f"词{n}") is not None]
+    assert kept == [7, 8, 9, 10, 11]                  # trimmed to the newest 5 at the 12th write

@@ -25,6 +25,8 @@ from pathlib import Path
 from archive.suggest import WordCache
 
 BUSY_MS = 50                 # a write waits this long for the other worker, then is skipped
+KEPT_WORDS = 200_000         # rows kept (~200 bytes each: the file stays under ~50 MB)
+TRIM_EVERY = 1_000           # a worker trims the oldest rows after this many writes
 
 
 class SharedCorrections:
@@ -33,6 +35,7 @@ class SharedCorrections:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()        # one connection per thread (opened after fork)
+        self._writes = 0
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -57,9 +60,16 @@ class SharedCorrections:
         return None if row is None else [tuple(item) for item in json.loads(row[0])]
 
     def write(self, version: str, word: str, alternatives) -> None:
+        """Store one word's alternatives; every TRIM_EVERY writes the oldest
+        rows past KEPT_WORDS go (a long-running server sees endless new words)."""
+        self._writes += 1
         try:
-            self._db().execute("INSERT OR IGNORE INTO corrections VALUES (?, ?, ?)",
-                               (version, word, json.dumps(alternatives, ensure_ascii=False)))
+            db = self._db()
+            db.execute("INSERT OR IGNORE INTO corrections VALUES (?, ?, ?)",
+                       (version, word, json.dumps(alternatives, ensure_ascii=False)))
+            if self._writes % TRIM_EVERY == 0:
+                db.execute("DELETE FROM corrections WHERE rowid <= "
+                           "(SELECT max(rowid) FROM corrections) - ?", (KEPT_WORDS,))
         except sqlite3.Error:
             pass
 
