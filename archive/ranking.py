@@ -55,6 +55,9 @@ class Postings:
         self._lengths: dict[str, np.ndarray] = {}
         self._stats: dict[tuple[str, str], tuple[float, float]] = {}
         self._field_lengths: dict[str, int] = {}     # the reader's, per field (one commit)
+        # Lists other processes read already (get/put; the web workers'
+        # `web.shared_cache`): a list read through Whoosh costs ms, not µs.
+        self.shared = None
 
     def of(self, fieldname: str, word: str) -> tuple[np.ndarray, np.ndarray]:
         """(sorted document numbers, term frequencies) of a word in a field."""
@@ -62,7 +65,7 @@ class Postings:
         found = self._cache.get(key)
         if found is None:
             with self.lock:
-                found = self._cache.get(key) or self._read(fieldname, word)
+                found = self._cache.get(key) or self._shared_or_read(fieldname, word)
                 self._remember(key, found)
         return found
 
@@ -74,6 +77,14 @@ class Postings:
         while self._cached > self.capacity and len(self._cache) > 1:
             _, (old, _) = self._cache.popitem(last=False)
             self._cached -= old.size
+
+    def _shared_or_read(self, fieldname: str, word: str):
+        found = self.shared.get(fieldname, word) if self.shared is not None else None
+        if found is None:
+            found = self._read(fieldname, word)
+            if self.shared is not None:
+                self.shared.put(fieldname, word, found)
+        return found
 
     def _read(self, fieldname: str, word: str):
         from whoosh.reading import TermNotFound

@@ -47,12 +47,13 @@ class SearchService:
     commits, so a running server picks up new bulletins without a restart.
     """
 
-    def __init__(self, home: Path, corrections=None):
-        """`corrections`: where each index version's did-you-mean alternatives
-        are kept (`.for_version(v)` -> get/put; the forked web workers share
-        theirs, `web.shared_cache`); by default each searcher its own."""
+    def __init__(self, home: Path, shared=None):
+        """`shared`: where each index version's did-you-mean alternatives and
+        ranking's posting lists are also kept (`.corrections_for(v)`,
+        `.postings_for(v)`: the forked web workers share them,
+        `web.shared_cache`); by default each searcher keeps its own."""
         self.home = Path(home)
-        self._corrections = corrections
+        self._shared = shared
         self._archive: Archive | None = None
         self._searcher: Searcher | None = None
         self._version = None
@@ -74,8 +75,9 @@ class SearchService:
             with self._lock:
                 if version != self._version:
                     searcher = Searcher(current_generation(self.home), self.home)
-                    if self._corrections is not None:
-                        searcher.corrections_cache = self._corrections.for_version(version)
+                    if self._shared is not None:
+                        searcher.corrections_cache = self._shared.corrections_for(version)
+                        searcher.postings.shared = self._shared.postings_for(version)
                     self._searcher = searcher
                     self._version = version
         return self._searcher

@@ -16,7 +16,7 @@ from .budget import RequestBudget
 from .api import bp as api_bp
 from .admission import Lane
 from .context import LANE, SERVICE
-from .shared_cache import SharedCorrections
+from .shared_cache import SharedWork
 from .views import bp as pages_bp
 
 BUDGET = "archive.budget"
@@ -25,13 +25,13 @@ BUDGET = "archive.budget"
 def create_app(home, service: SearchService | None = None, lane_dir=None) -> Flask:
     """The app for data home `home`; `lane_dir`: the folder the forked
     workers of one server share: slot files of costly searches
-    (`web.admission`) and did-you-mean alternatives (`web.shared_cache`)."""
+    (`web.admission`) and first-sight work (`web.shared_cache`)."""
     app = Flask("web")
     app.config["ARCHIVE_HOME"] = Path(home)
     app.json.ensure_ascii = False        # the API's Chinese stays readable
     app.json.sort_keys = False           # same key order as `archive ... --json`
-    shared = SharedCorrections(Path(lane_dir) / "corrections.sqlite") if lane_dir else None
-    app.extensions[SERVICE] = service or SearchService(Path(home), corrections=shared)
+    shared = SharedWork(Path(lane_dir) / "shared-work.sqlite") if lane_dir else None
+    app.extensions[SERVICE] = service or SearchService(Path(home), shared=shared)
     app.extensions[LANE] = Lane(lock_dir=lane_dir)
     helpers.init_app(app)
     links.init_app(app)

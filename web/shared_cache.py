@@ -1,4 +1,4 @@
-"""Did-you-mean alternatives computed once for all the workers of a server.
+"""Work of a query's first sight done once for all the workers of a server.
 
 Why: each forked worker of `archive serve` keeps its own cache of a typed
 word's alternatives (`archive.suggest.corrections`: edit costs of ~90
@@ -9,9 +9,10 @@ difference (~6 ms a word) — paid again by the second worker for every word
 the first one already saw.  In the bench's 25 s that is a few seconds of the
 two cores, and it lands in the p95.
 
-So the workers share the alternatives through a small SQLite file in the
-server's own temporary folder, keyed by the index version they were computed
-from (they depend on it alone).  Best effort: when the file is busy or
+So the workers share the alternatives — and the posting lists ranking reads
+through Whoosh (`archive.ranking.Postings`, ~35% of the difference) —
+through a scratch SQLite file in the server's own temporary folder, keyed by
+the index version they were computed from (they depend on it alone).  Best effort: when the file is busy or
 broken the worker computes the answer as before; the answer is the same
 either way.  Each worker still keeps the words it has seen in memory.
 """
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+
+import numpy as np
 import threading
 from pathlib import Path
 
@@ -27,10 +30,12 @@ from archive.suggest import WordCache
 BUSY_MS = 50                 # a write waits this long for the other worker, then is skipped
 KEPT_WORDS = 200_000         # rows kept (~200 bytes each: the file stays under ~50 MB)
 TRIM_EVERY = 1_000           # a worker trims the oldest rows after this many writes
+POSTINGS_BYTES = 256 << 20   # posting lists kept, newest first (12 bytes a posting)
 
 
-class SharedCorrections:
-    """The server-wide store; `for_version(v)` is one index version's cache."""
+class SharedWork:
+    """The server-wide store: `corrections_for(v)` and `postings_for(v)` are
+    one index version's caches."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -45,11 +50,17 @@ class SharedCorrections:
             db.execute("PRAGMA synchronous=OFF")       # a scratch file: lost on a crash is fine
             db.execute("CREATE TABLE IF NOT EXISTS corrections (version TEXT, word TEXT,"
                        " alternatives TEXT, PRIMARY KEY (version, word))")
+            db.execute("CREATE TABLE IF NOT EXISTS postings (version TEXT, field TEXT,"
+                       " word TEXT, docs BLOB, tfs BLOB, size INTEGER,"
+                       " PRIMARY KEY (version, field, word))")
             self._local.db = db
         return db
 
-    def for_version(self, version) -> "VersionCorrections":
+    def corrections_for(self, version) -> "VersionCorrections":
         return VersionCorrections(self, json.dumps(list(version)))
+
+    def postings_for(self, version) -> "VersionPostings":
+        return VersionPostings(self, json.dumps(list(version)))
 
     def read(self, version: str, word: str):
         try:
@@ -78,7 +89,7 @@ class VersionCorrections(WordCache):
     """`archive.suggest`'s cache interface (get/put): this worker's memory
     first, then what any worker of the server stored for the same version."""
 
-    def __init__(self, store: SharedCorrections, version: str):
+    def __init__(self, store: SharedWork, version: str):
         super().__init__()
         self.store, self.version = store, version
 
@@ -93,3 +104,40 @@ class VersionCorrections(WordCache):
     def put(self, key, value) -> None:
         super().put(key, value)
         self.store.write(self.version, key, value)
+
+
+class VersionPostings:
+    """`archive.ranking.Postings`'s shared store of one index version:
+    (sorted document numbers, term frequencies) of a word in a field.
+    Best effort like the alternatives; the newest POSTINGS_BYTES are kept."""
+
+    def __init__(self, store: SharedWork, version: str):
+        self.store, self.version = store, version
+        self._writes = 0
+
+    def get(self, fieldname: str, word: str):
+        try:
+            row = self.store._db().execute(
+                "SELECT docs, tfs FROM postings WHERE version=? AND field=? AND word=?",
+                (self.version, fieldname, word)).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None:
+            return None
+        return (np.frombuffer(row[0], dtype=np.int64).copy(),
+                np.frombuffer(row[1], dtype=np.float32).copy())
+
+    def put(self, fieldname: str, word: str, found) -> None:
+        docs, tfs = found
+        self._writes += 1
+        try:
+            db = self.store._db()
+            db.execute("INSERT OR IGNORE INTO postings VALUES (?, ?, ?, ?, ?, ?)",
+                       (self.version, fieldname, word, docs.astype(np.int64).tobytes(),
+                        tfs.astype(np.float32).tobytes(), docs.nbytes + tfs.nbytes))
+            if self._writes % 100 == 0:
+                db.execute("DELETE FROM postings WHERE rowid < (SELECT min(rowid) FROM"
+                           " (SELECT rowid, sum(size) OVER (ORDER BY rowid DESC) AS newer"
+                           "  FROM postings) WHERE newer <= ?)", (POSTINGS_BYTES,))
+        except sqlite3.Error:
+            pass
