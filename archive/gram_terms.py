@@ -47,6 +47,11 @@ def split_codes(codes: np.ndarray) -> np.ndarray:
     return out
 
 
+def stored(codes: np.ndarray) -> tuple[str, np.ndarray]:
+    """(file suffix, array) a segment's writer saves for sorted `codes`."""
+    return SPLIT_FILE, split_codes(codes)
+
+
 class SplitTerms:
     """Lookup in the uint32 layout: the codes' high words pick a run, one
     bisection a run (a query's codes fall in 1-3 runs)."""
