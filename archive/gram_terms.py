@@ -18,6 +18,7 @@ A segment written before (``NNNN.terms.npy``, uint64) is read as it was.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from pathlib import Path
 
 import numpy as np
@@ -56,24 +57,57 @@ class SplitTerms:
     """Lookup in the uint32 layout: the codes' high words pick a run, one
     bisection a run (a query's codes fall in 1-3 runs)."""
 
+    FEW = 32      # up to this many codes, `find` bisects in Python
+
     def __init__(self, packed: np.ndarray):
         k = int(packed[0])
         self.highs = np.asarray(packed[1:1 + k], dtype=np.uint64)
         self.starts = np.asarray(packed[1 + k:2 + 2 * k], dtype=np.intp).tolist()
         self.lows = packed[2 + 2 * k:]
         self.size = self.lows.size
+        self._run_of = {high: r for r, high in enumerate(self.highs.tolist())}
+        self._lows_view = memoryview(np.ascontiguousarray(self.lows)).cast("B").cast("I") \
+            if self.size else memoryview(b"").cast("I")
 
     def find(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(term number, found) of each of `codes` (uint64), like
         `sorted_arrays.find_sorted` on the flat array of codes."""
+        if codes.size <= self.FEW:
+            return self._find_few(codes.tolist())
+        return self._find_many(codes)
+
+    def _find_few(self, codes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """A query's codes (most hold under a dozen): bisection in Python on
+        a memoryview of the low words, ~2.5 us a code at load 6; the numpy
+        calls of `_find_many` cost ~160 us for 9 codes in 3 runs, and the
+        single bisection of a flat uint64 array ~20 us (same load)."""
+        lows, run_of, starts = self._lows_view, self._run_of, self.starts
+        at, found = [], []
+        for code in codes:
+            r = run_of.get(code >> 32)
+            if r is None:
+                at.append(0)
+                found.append(False)
+                continue
+            low, end = code & 0xFFFFFFFF, starts[r + 1]
+            place = bisect_left(lows, low, starts[r], end)
+            hit = place < end and lows[place] == low
+            at.append(place if hit else 0)
+            found.append(hit)
+        return np.array(at, dtype=np.intp), np.array(found, dtype=bool)
+
+    def _find_many(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Many codes (a suggestion's words): one bisection of numpy a run
+        (numpy 2's np.unique is avoided: it imports numpy.ma on first use,
+        `gram_codes.codes_of`)."""
         at = np.zeros(codes.size, dtype=np.intp)
         found = np.zeros(codes.size, dtype=bool)
-        if not codes.size or not self.highs.size:
+        if not self.highs.size:
             return at, found
         run, in_runs = find_sorted(self.highs, codes >> _SHIFT)
         lows = (codes & _LOW).astype(np.uint32)
-        for r in np.unique(run[in_runs]).tolist():
-            mine = np.flatnonzero(in_runs & (run == r))
+        for r in set(run[in_runs].tolist()):
+            mine = in_runs & (run == r)
             start, end = self.starts[r], self.starts[r + 1]
             place, hit = find_sorted(self.lows[start:end], lows[mine])
             at[mine] = place + start

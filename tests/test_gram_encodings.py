@@ -137,10 +137,17 @@ def test_split_terms_find_every_code_and_nothing_else():
     assert terms.size == codes.size and terms.codes().tolist() == codes.tolist()
     at, found = terms.find(codes)
     assert found.all() and at.tolist() == list(range(codes.size))
+    for size in (1, 5, gram_terms.SplitTerms.FEW, gram_terms.SplitTerms.FEW + 1):  # both paths
+        for start in range(0, codes.size, 997):
+            at, found = terms.find(codes[start:start + size])
+            assert found.all() and at.tolist() == list(range(start, min(start + size, codes.size)))
     absent = np.setdiff1d(np.unique(np.concatenate([codes + np.uint64(1), codes[1:] - np.uint64(1),
                                                     np.array([1 << 40], dtype=np.uint64)])),
                           codes)
     assert not terms.find(absent)[1].any()
+    assert not terms.find(absent[:7])[1].any()
+    mixed = np.sort(np.concatenate([codes[:10], absent[:10]]))
+    assert terms.find(mixed)[1].tolist() == np.isin(mixed, codes).tolist()
     empty = gram_terms.SplitTerms(gram_terms.split_codes(np.empty(0, dtype=np.uint64)))
     assert empty.size == 0 and not empty.find(codes[:3])[1].any()
 
@@ -157,7 +164,7 @@ def test_near_matches_are_brute_force_in_both_encodings(tmp_path, monkeypatch, o
     index = grams.GramIndex(tmp_path)
     assert index.segments[0].encoding == (gram_text.UTF8 if old else gram_text.UTF16)
     for parts in (["丁乂", "䉎Ŏ"], ["\U00020000\U0001F600", "a1"], ["的政", "一丁"], ["Ŏἀ", "政府"]):
-        gap = r"[^\x1e\x1f]{0,%d}?" % nearby.MAX_GAP
+        gap = r"[^\x1e\x1f]{0,N}?".replace("N", str(nearby.MAX_GAP))
         pattern = re.compile(gap.join(re.escape(p) for p in parts))
         for field in (None, "body"):
             want = sorted(key for key, d in documents.items()
