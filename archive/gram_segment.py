@@ -234,9 +234,10 @@ class Segment:
         """Every document's `field` as (value number per document, distinct
         values as UTF-8 bytes, whatever the text's encoding), read from the
         text once per segment and kept (titles: ~0.6 MB for 4,000
-        documents).  Testing a value in memory costs ~0.2 µs; through the memory map with byte offsets ~3 µs, which
-        made the title tier of a word found in 8,000 bulletins cost ~25 ms
-        and 机关:央视网 (an issuer of ~25,000) ~90 ms a query."""
+        documents).  Testing a value in memory costs ~0.2 µs; through the
+        memory map with byte offsets ~3 µs, which made the title tier of a
+        word found in 8,000 bulletins cost ~25 ms and 机关:央视网 (an issuer
+        of ~25,000) ~90 ms a query."""
         found = self._field_tables.get(field)
         if found is None:
             column = FIELDS.index(field)
