@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from archive import gram_terms, gram_text, grams, nearby
+from gramtools import write_segments
 
 # Characters whose UTF-16-LE bytes, read one byte off, spell other
 # characters (丁乂 = 01 4E 42 4E holds 䉎 = 4E 42), astral ones (surrogate
@@ -31,16 +32,6 @@ def _documents(rng: random.Random, count: int) -> dict[int, dict[str, str]]:
 def _oracle(documents, word: str, field: str | None) -> list[int]:
     return sorted(key for key, fields in documents.items()
                   if word in (fields.get(field, "") if field else grams.layout(fields)))
-
-
-def _write(directory, documents, per_segment: int) -> None:
-    builder = grams.SegmentBuilder()
-    for key, fields in documents.items():
-        builder.add(key, fields)
-        if len(builder) == per_segment:
-            grams.add_segment(directory, builder)
-            builder = grams.SegmentBuilder()
-    grams.add_segment(directory, builder)
 
 
 def _old_layout(monkeypatch) -> None:
@@ -73,7 +64,7 @@ def test_utf16_match_needs_a_character_boundary(tmp_path):
                  2: {"title": "䉎Ŏ䉎", "body": "", "issuer": ""},
                  3: {"title": "丁乂丁乂丁乂", "body": "", "issuer": "䉎Ŏ"},
                  4: {"title": "䉎Ŏa䉎Ŏ", "body": "", "issuer": ""}}
-    _write(tmp_path, documents, 10)
+    write_segments(tmp_path, documents, 10)
     index = grams.GramIndex(tmp_path)
     assert index.segments[0].encoding == gram_text.UTF16
     assert index.find("䉎Ŏ䉎").tolist() == [2]
@@ -87,7 +78,7 @@ def test_utf16_match_needs_a_character_boundary(tmp_path):
 def test_utf16_segments_are_brute_force(tmp_path, seed, count, per_segment):
     rng = random.Random(seed)
     documents = _documents(rng, count)
-    _write(tmp_path, documents, per_segment)
+    write_segments(tmp_path, documents, per_segment)
     index = grams.GramIndex(tmp_path)
     assert {seg.encoding for seg in index.segments} == {gram_text.UTF16}
     assert all(isinstance(seg.terms, gram_terms.SplitTerms) for seg in index.segments)
@@ -97,7 +88,7 @@ def test_utf16_segments_are_brute_force(tmp_path, seed, count, per_segment):
 def test_field_tables_hold_utf8_values(tmp_path):
     documents = _documents(random.Random(5), 50)
     documents[99] = {"title": "", "body": "", "issuer": ""}            # all fields empty
-    _write(tmp_path, documents, 100)
+    write_segments(tmp_path, documents, 100)
     segment = grams.GramIndex(tmp_path).segments[0]
     for field in FIELDS:
         ids, values = segment.field_table(field)
@@ -113,9 +104,9 @@ def test_old_and_new_segments_in_one_directory(tmp_path, monkeypatch):
     new = {key + 20_000: fields for key, fields in new.items()}
     with monkeypatch.context() as patch:
         _old_layout(patch)
-        _write(tmp_path, old, 50)
+        write_segments(tmp_path, old, 50)
     assert list(tmp_path.glob("*.terms.npy")) and list(tmp_path.glob("*.text"))
-    _write(tmp_path, new, 50)
+    write_segments(tmp_path, new, 50)
     index = grams.GramIndex(tmp_path)
     assert [seg.encoding for seg in index.segments] == [gram_text.UTF8] * 3 + [gram_text.UTF16] * 2
     assert isinstance(index.segments[0].terms, gram_terms.FlatTerms)
@@ -160,7 +151,7 @@ def test_near_matches_are_brute_force_in_both_encodings(tmp_path, monkeypatch, o
     documents = _documents(rng, 200)
     if old:
         _old_layout(monkeypatch)
-    _write(tmp_path, documents, 60)
+    write_segments(tmp_path, documents, 60)
     index = grams.GramIndex(tmp_path)
     assert index.segments[0].encoding == (gram_text.UTF8 if old else gram_text.UTF16)
     for parts in (["丁乂", "䉎Ŏ"], ["\U00020000\U0001F600", "a1"], ["的政", "一丁"], ["Ŏἀ", "政府"]):

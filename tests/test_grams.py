@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from archive import gram_codes, grams
+from gramtools import write_segments
 
 ALPHABET = "的是在政府信息公开abc12 "
 
@@ -40,13 +41,7 @@ def _oracle(documents, word: str, field: str | None) -> list[int]:
 
 
 def _index(tmp_path, documents, per_segment: int) -> grams.GramIndex:
-    builder = grams.SegmentBuilder()
-    for key, fields in documents.items():
-        builder.add(key, fields)
-        if len(builder) == per_segment:
-            grams.add_segment(tmp_path, builder)
-            builder = grams.SegmentBuilder()
-    grams.add_segment(tmp_path, builder)
+    write_segments(tmp_path, documents, per_segment)
     return grams.GramIndex(tmp_path)
 
 
