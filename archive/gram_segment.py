@@ -247,7 +247,7 @@ class Segment:
             numbers: dict[bytes, int] = {}
             ids = np.fromiter((numbers.setdefault(text[a:b], len(numbers))
                                for a, b in zip(starts, ends)), dtype=np.int32, count=len(starts))
-            values = [gram_text.as_utf8(value, self.encoding) for value in numbers]
+            values = gram_text.as_utf8(list(numbers), self.encoding)
             found = self._field_tables[field] = (ids, values)
         return found
 

@@ -24,6 +24,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+FIELD_SEP = "\x1f"      # control characters no query contains (`grams.layout`)
+DOC_SEP = "\x1e"
 UTF8 = "utf-8"
 UTF16 = "utf-16-le"
 # Text file suffix -> encoding, the newest first (a segment has one of them).
@@ -118,5 +120,11 @@ def search_aligned(pattern: re.Pattern, text, start: int, end: int, unit: int):
     return found
 
 
-def as_utf8(value: bytes, encoding: str) -> bytes:
-    return value if encoding == UTF8 else value.decode(encoding).encode(UTF8)
+def as_utf8(values: list[bytes], encoding: str) -> list[bytes]:
+    """Field values cut from a text in `encoding`, as UTF-8: joined by the
+    separator (no value holds it), converted once, split (one conversion a
+    value made a segment's title table 2.3x as slow to build)."""
+    if encoding == UTF8 or not values:
+        return values
+    joined = FIELD_SEP.encode(encoding).join(values).decode(encoding).encode(UTF8)
+    return joined.split(FIELD_SEP.encode(UTF8))

@@ -39,10 +39,9 @@ import numpy as np
 from . import gram_bitmaps, gram_terms, gram_text
 from .gram_codes import FIELDS, RADIX, breaks, codepoints
 from .gram_segment import Segment
+from .gram_text import DOC_SEP, FIELD_SEP
 from .sorted_arrays import keys_union, run_starts, sorted_unique
 
-FIELD_SEP = "\x1f"
-DOC_SEP = "\x1e"
 _MANIFEST = "manifest.json"
 
 
