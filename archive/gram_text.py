@@ -56,30 +56,29 @@ def text_file(directory: Path, name: str) -> tuple[Path, str]:
     return directory / f"{name}.text", UTF8      # absent: read as empty by the caller
 
 
-def write_texts(directory: Path, name: str, texts: list[str], field_sep: str,
-                doc_sep: str, n_fields: int) -> np.ndarray:
-    """Write `texts` (each `n_fields` fields joined by `field_sep`) to the
+def write_texts(directory: Path, name: str, texts: list[str], n_fields: int) -> np.ndarray:
+    """Write `texts` (each `n_fields` fields joined by FIELD_SEP) to the
     segment's text file in the WRITTEN encoding; returns the field table:
     [doc, i] the byte offset of field i, [doc, -1] the end of the document
     plus one separator."""
     suffix, encoding = WRITTEN
     with open(directory / f"{name}.{suffix}", "wb") as out:
-        fields = _write_documents(out, texts, field_sep, doc_sep, n_fields, encoding)
+        fields = _write_documents(out, texts, n_fields, encoding)
         out.flush()
         os.fsync(out.fileno())
     return fields
 
 
-def _write_documents(out: BinaryIO, texts: list[str], field_sep: str, doc_sep: str,
-                     n_fields: int, encoding: str) -> np.ndarray:
+def _write_documents(out: BinaryIO, texts: list[str], n_fields: int,
+                     encoding: str) -> np.ndarray:
     unit = unit_of(encoding)
     bounds: list[int] = []
     position = 0
-    separators = [field_sep.encode(encoding)] * (n_fields - 1) + [doc_sep.encode(encoding)]
+    separators = [FIELD_SEP.encode(encoding)] * (n_fields - 1) + [DOC_SEP.encode(encoding)]
     for text in texts:
         # Fields encoded one by one: a UTF-16 field's length in bytes is not
         # twice its length in characters when it holds an astral character.
-        parts = text.split(field_sep)
+        parts = text.split(FIELD_SEP)
         if len(parts) != n_fields:
             raise ValueError(f"a document of {len(parts)} fields, expected {n_fields}")
         for part, separator in zip(parts, separators):

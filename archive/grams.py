@@ -139,8 +139,7 @@ class SegmentBuilder:
         del doc_of_char
 
         # Byte offsets of each field of each document, for verification.
-        fields = gram_text.write_texts(directory, name, self.texts, FIELD_SEP, DOC_SEP,
-                                       len(FIELDS))
+        fields = gram_text.write_texts(directory, name, self.texts, len(FIELDS))
         _save(directory / f"{name}.keys.npy", np.asarray(self.keys, dtype=np.int64))
         _save(directory / f"{name}.fields.npy", fields)
         suffix, stored_terms = gram_terms.stored(terms)
