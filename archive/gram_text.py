@@ -17,6 +17,7 @@ file's own encoding; ``fields[d, i + 1] - unit`` ends field i.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -94,6 +95,18 @@ def _write_documents(out: BinaryIO, texts: list[str], n_fields: int,
     table = np.asarray(bounds, dtype=dtype).reshape(len(texts), n_fields + 1) if texts else \
         np.zeros((0, n_fields + 1), dtype=dtype)
     return table
+
+
+def reencoded(text: bytes, fields: np.ndarray, encoding: str) -> tuple[bytes, np.ndarray]:
+    """A segment's stored `text` in `encoding` (its field table `fields`)
+    laid out again in the WRITTEN encoding, with its new field table: for a
+    tool that joins segments written before UTF-16 (their bytes cannot be
+    copied next to UTF-16 ones)."""
+    unit = unit_of(encoding)
+    texts = [text[row[0]:row[-1] - unit].decode(encoding) for row in fields.tolist()]
+    out = io.BytesIO()
+    table = _write_documents(out, texts, fields.shape[1] - 1, WRITTEN[1])
+    return out.getvalue(), table
 
 
 def find_aligned(find, needle: bytes, start: int, end: int, unit: int) -> int:

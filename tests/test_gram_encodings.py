@@ -162,3 +162,19 @@ def test_near_matches_are_brute_force_in_both_encodings(tmp_path, monkeypatch, o
                           if pattern.search(d[field] if field else grams.layout(d)))
             got = nearby.near_keys(index, parts, field, lambda: None).tolist()
             assert got == want, (parts, field)
+
+
+def test_an_old_segments_text_reencoded_is_the_text_written_now(tmp_path, monkeypatch):
+    """`gram_text.reencoded` (for joining old segments with new ones) gives
+    the bytes and field table a segment written now has."""
+    documents = _documents(random.Random(10), 40)
+    documents[7] = {"title": "", "body": "", "issuer": ""}
+    with monkeypatch.context() as patch:
+        _old_layout(patch)
+        write_segments(tmp_path / "old", documents, 100)
+    write_segments(tmp_path / "new", documents, 100)
+    old = grams.GramIndex(tmp_path / "old").segments[0]
+    new = grams.GramIndex(tmp_path / "new").segments[0]
+    text, fields = gram_text.reencoded(old.text_path.read_bytes(), old.fields, old.encoding)
+    assert text == new.text_path.read_bytes()
+    assert fields.tolist() == new.fields.tolist()
