@@ -38,10 +38,11 @@ MAX_MERGED_DOCS = 1 << 16          # local numbers 0..65535: postings stay uint1
 CHUNK_POSTINGS = 2_000_000
 
 
-def merge_groups(sizes: list[int], limit: int = MAX_MERGED_DOCS) -> list[list[int]]:
+def merge_groups(sizes: list[int], limit: int | None = None) -> list[list[int]]:
     """Consecutive runs of segment positions to merge, each of at most
-    `limit` documents, as few runs as the greedy cut allows and of even
-    size (53k bulletins: one segment; 200k: four of ~50k)."""
+    `limit` documents (MAX_MERGED_DOCS), as few runs as the greedy cut
+    allows and of even size (53k bulletins: one segment; 200k: four of ~50k)."""
+    limit = limit or MAX_MERGED_DOCS
     total = sum(sizes)
     if not total:
         return []
