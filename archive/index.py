@@ -367,6 +367,7 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
             stats.removed += status != "active"
             top = max(top, seq)
         batch.flush_grams()           # grams before Whoosh: see module docstring
+        gram_merge.merge_small(generation.grams_dir)    # ten small segments into one
         state["links"] = batch.finish_links()     # idempotent like the grams
         pause_point("sync-commit")
     except BaseException:

@@ -172,3 +172,19 @@ def test_merge_all_publishes_the_merged_segments_and_removes_the_rest(tmp_path, 
 ])
 def test_merge_groups_are_consecutive_bounded_and_even(sizes, limit, expected):
     assert gram_merge.merge_groups(sizes, limit) == expected
+
+
+def test_merge_small_merges_a_full_tier_and_deletes_its_files_one_call_later(tmp_path):
+    parts = [[(key, fields)] for key, fields in
+             zip(range(1, 13), _texts(random.Random(7), 12, 0.2))]      # 12 one-document syncs
+    _build(tmp_path, parts)
+    first = [e["name"] for e in grams.read_manifest(tmp_path)["segments"]]
+    manifest = gram_merge.merge_small(tmp_path)
+    assert [e["docs"] for e in manifest["segments"]] == [10, 1, 1]
+    assert manifest["retired"] == first[:10]
+    assert all(list(tmp_path.glob(f"{name}.*")) for name in first)      # still there
+    for word in ["政", "政府", "信息公开"]:
+        assert grams.GramIndex(tmp_path).find(word).tolist() == _brute(parts, word, None)
+    manifest = gram_merge.merge_small(tmp_path)
+    assert "retired" not in manifest and len(manifest["segments"]) == 3
+    assert not any(list(tmp_path.glob(f"{name}.*")) for name in first[:10])
