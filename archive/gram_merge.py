@@ -127,12 +127,15 @@ class _FullLists:
             out[_spread(starts[arrays], widths[arrays])] = flat + self.base
         d_low, d_high = np.searchsorted(self.dense, (low, high))
         if d_high > d_low:
-            rows = np.unpackbits(np.asarray(seg.bitmaps[d_low:d_high]), axis=1,
-                                 count=seg.keys.size)
-            row, doc = np.nonzero(rows)
-            del rows
-            held = np.bincount(row, minlength=d_high - d_low)
-            out[_spread(starts[self.dense[d_low:d_high] - low], held)] = doc + self.base
+            bitmaps = np.asarray(seg.bitmaps[d_low:d_high])
+            held = np.bitwise_count(bitmaps).sum(axis=1, dtype=np.int64)
+            docs = seg.keys.size
+            # One flat scan of the unpacked rows (2-d nonzero was 0.7 s of
+            # the 2.8 s a merge of 53k bulletins took); row r's bits are at
+            # r * docs onwards.
+            bits = np.flatnonzero(np.unpackbits(bitmaps, axis=1, count=docs).view(bool))
+            bits -= np.repeat(np.arange(held.size, dtype=np.int64) * docs - self.base, held)
+            out[_spread(starts[self.dense[d_low:d_high] - low], held)] = bits
 
 
 def _union_of_sorted(arrays: list[np.ndarray]) -> np.ndarray:
