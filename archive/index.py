@@ -52,7 +52,8 @@ from .segment_merge import merge_by_tier
 from .whoosh_compat import break_writelock
 from .store import Archive, now_iso
 
-GRAM_SEGMENT_DOCS = 4000          # bounds the memory of one gram segment build (~200 MB)
+GRAM_SEGMENT_DOCS = 4000          # bounds the memory of one gram segment build (~200 MB);
+                                  # a full build merges them at the end (archive.gram_merge)
 
 
 # ------------------------------------------------------------------ schema --
