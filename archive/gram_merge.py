@@ -38,9 +38,11 @@ MAX_MERGED_DOCS = 1 << 16          # local numbers 0..65535: postings stay uint1
 # posting: ~32 MB, and ~60 MB of temporaries in all.
 CHUNK_POSTINGS = 2_000_000
 # A sync merges ten small gram segments of one size tier into one
-# (`archive.segment_merge`), up to segments of this size: ten of 1,000
-# documents, every hundredth sync of 100 bulletins, cost ~0.5 s of CPU.
-SYNC_LARGEST = 10_000
+# (`archive.segment_merge`), of fewer documents than this: ten of 1,000,
+# every hundredth sync of 100 bulletins, cost ~0.5 s of CPU.  The 4,000-
+# document segments of a home built before merging stay as they are (a
+# sync merging ten of them would cost ~2 s).
+SYNC_LARGEST = 4_000
 
 
 def merge_groups(sizes: list[int], limit: int | None = None) -> list[list[int]]:
