@@ -16,8 +16,9 @@ segment after the other (local numbers re-based by the documents before),
 so a term's merged posting list is its lists in source order, already
 sorted; lists kept as bitmaps are unpacked, and the merged lists are split
 into arrays and bitmaps again for the merged segment's size
-(`archive.gram_bitmaps.split_dense`).  Texts are copied byte for byte and
-their field offsets re-based.  Nothing is dropped: which keys are live is
+(`archive.gram_bitmaps.split_dense`).  Texts are copied byte for byte (a
+segment stored in UTF-8 before UTF-16 is re-encoded) and their field
+offsets re-based.  Nothing is dropped: which keys are live is
 the caller's business, as for any segment.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import gram_bitmaps, grams, segment_merge
+from . import gram_bitmaps, gram_terms, gram_text, grams, segment_merge
 from .gram_segment import Segment
 from .sorted_arrays import run_starts
 
@@ -78,8 +79,10 @@ def merge_segments(directory: Path, sources: list[Segment], name: str,
     dtype = np.uint16
     bases = np.cumsum([0] + [seg.keys.size for seg in sources])
     lists = [_FullLists(seg, int(base)) for seg, base in zip(sources, bases)]
-    terms = _union_of_sorted([seg.terms for seg in sources])
-    positions = [np.searchsorted(terms, seg.terms) for seg in sources]
+    codes = [seg.terms.codes() for seg in sources]
+    terms = _union_of_sorted(codes)
+    positions = [np.searchsorted(terms, mine) for mine in codes]
+    del codes
     totals = np.zeros(terms.size, dtype=np.int64)
     for at, part in zip(positions, lists):
         totals[at] += part.counts
@@ -99,7 +102,8 @@ def merge_segments(directory: Path, sources: list[Segment], name: str,
     save = _saver(durable)
     save(directory / f"{name}.keys.npy",
          np.concatenate([np.asarray(seg.keys, dtype=np.int64) for seg in sources]))
-    save(directory / f"{name}.terms.npy", terms)
+    suffix, stored_terms = gram_terms.stored(terms)
+    save(directory / f"{name}.{suffix}.npy", stored_terms)
     for part_name, array in parts.arrays(dtype):
         save(directory / f"{name}.{part_name}.npy", array)
     return {"name": name, "docs": int(docs), "postings": int(totals.sum())}
@@ -192,19 +196,30 @@ class _Parts:
 
 
 def _write_texts(directory: Path, name: str, sources: list[Segment], durable: bool) -> None:
-    """NAME.text (the sources' texts one after the other) and NAME.fields
-    (their byte offsets, re-based)."""
+    """The sources' texts one after the other, in the encoding segments are
+    written in (`archive.gram_text`: bytes copied, or a segment written
+    before re-encoded), and NAME.fields (their byte offsets, re-based)."""
+    suffix, encoding = gram_text.WRITTEN
     fields, base = [], 0
-    with open(directory / f"{name}.text", "wb") as out:
+    with open(directory / f"{name}.{suffix}", "wb") as out:
         for seg in sources:
-            with open(seg.text_path, "rb") as source:
-                shutil.copyfileobj(source, out, 1 << 20)
-            fields.append(np.asarray(seg.fields, dtype=np.int64) + base)
+            if seg.encoding == encoding:
+                with open(seg.text_path, "rb") as source:
+                    shutil.copyfileobj(source, out, 1 << 20)
+                table = seg.fields
+            else:
+                with open(seg.text_path, "rb") as source:
+                    text, table = gram_text.reencoded(source.read(), np.asarray(seg.fields),
+                                                      seg.encoding)
+                out.write(text)
+            fields.append(np.asarray(table, dtype=np.int64) + base)
             base = out.tell()
         if durable:
             out.flush()
             os.fsync(out.fileno())
-    _saver(durable)(directory / f"{name}.fields.npy", np.concatenate(fields))
+    table = np.concatenate(fields)
+    _saver(durable)(directory / f"{name}.fields.npy",
+                    table.astype(np.int32) if base < 1 << 31 else table)
 
 
 def _saver(durable: bool):

@@ -12,7 +12,7 @@ import random
 import numpy as np
 import pytest
 
-from archive import gram_codes, gram_merge, grams
+from archive import gram_codes, gram_merge, gram_terms, gram_text, grams
 from archive.gram_segment import Segment
 
 COMMON = "的是在政府信息公开"
@@ -77,7 +77,7 @@ def _key_lists(seg: Segment) -> dict[int, list[int]]:
     """Every term's posting list as the sorted keys of its documents (a key
     twice when two of its versions hold the term)."""
     return {int(code): sorted(seg.keys[seg.posting(int(code))].tolist())
-            for code in seg.terms.tolist()}
+            for code in seg.terms.codes().tolist()}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -121,11 +121,11 @@ def test_every_list_is_the_union_of_the_sources(tmp_path):
     assert entry["docs"] == sum(len(p) for p in parts) == merged.keys.size
     assert entry["postings"] == sum(len(keys) for keys in expected.values())
     # texts and field offsets follow the documents
-    text = merged.text_bytes()
+    text = merged._mmap()
     for local, key in enumerate(merged.keys.tolist()[:50]):
-        start, end = merged.fields[local, 0], merged.fields[local, -1] - 1
+        start, end = merged.fields[local, 0], merged.fields[local, -1] - merged.unit
         layouts = {grams.layout(f) for p in parts for k, f in p if k == key}
-        assert text[start:end].decode() in layouts
+        assert text[start:end].decode(merged.encoding) in layouts
 
 
 def test_sources_without_bitmaps_merge(tmp_path, monkeypatch):
@@ -188,3 +188,24 @@ def test_merge_small_merges_a_full_tier_and_deletes_its_files_one_call_later(tmp
     manifest = gram_merge.merge_small(tmp_path)
     assert "retired" not in manifest and len(manifest["segments"]) == 3
     assert not any(list(tmp_path.glob(f"{name}.*")) for name in first[:10])
+
+
+def test_segments_written_before_utf16_merge_with_new_ones(tmp_path, monkeypatch):
+    """UTF-8 texts and uint64 terms (a home built before) next to UTF-16
+    and uint32 ones (its syncs): the merged segment is written as now."""
+    parts = _parts(8)
+    with monkeypatch.context() as patch:
+        patch.setattr(gram_text, "WRITTEN", ("text", gram_text.UTF8))
+        patch.setattr(gram_terms, "stored", lambda codes: (gram_terms.FLAT_FILE, codes))
+        _build(tmp_path, parts[:3])
+    _build(tmp_path, parts[3:])
+    assert {seg.encoding for seg in grams.GramIndex(tmp_path).segments} == {
+        gram_text.UTF8, gram_text.UTF16}
+    gram_merge.merge_all(tmp_path)
+    index = grams.GramIndex(tmp_path)
+    assert [seg.encoding for seg in index.segments] == [gram_text.UTF16]
+    assert isinstance(index.segments[0].terms, gram_terms.SplitTerms)
+    rng = random.Random(8)
+    for word in _words(parts, rng):
+        for field in (None, "title", "issuer"):
+            assert index.find(word, field).tolist() == _brute(parts, word, field), (word, field)
