@@ -20,6 +20,12 @@ into arrays and bitmaps again for the merged segment's size
 segment stored in UTF-8 before UTF-16 is re-encoded) and their field
 offsets re-based.  Nothing is dropped: which keys are live is
 the caller's business, as for any segment.
+
+Measured (one process, `merge_all`): 53k bulletins, 14 segments into one,
+2.0 s CPU; 200k, 50 into four, 10.2 s CPU with the UTF-8 texts of a home
+built before re-encoded, peak RSS 380 MB (mapped source pages included).
+Warm query CPU of the bench mix, same run, load ~3-4: p95 11.0 -> 9.1 ms at
+53k, 22.1 -> 16.4 ms at 200k (with `matching.VerifiedSets.put_partial`).
 """
 from __future__ import annotations
 
