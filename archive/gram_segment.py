@@ -148,11 +148,19 @@ class Segment:
 
     def local_of(self, keys: np.ndarray) -> np.ndarray:
         """Sorted local numbers of this segment's documents whose key is in
-        `keys` (sorted)."""
+        `keys` (sorted).  A key may stand twice in a merged segment
+        (`archive.gram_merge`: a bulletin re-added by a sync): both count."""
         if self._by_key is None:
             order = np.argsort(self.keys, kind="stable")
-            self._by_key = (np.asarray(self.keys[order]), order.astype(np.uint32))
-        sorted_keys, local = self._by_key
+            ordered = np.asarray(self.keys[order])
+            self._by_key = (ordered, order.astype(np.uint32),
+                            bool(ordered.size) and bool((ordered[1:] == ordered[:-1]).any()))
+        sorted_keys, local, repeats = self._by_key
+        if repeats:
+            starts = np.searchsorted(sorted_keys, keys)
+            widths = np.searchsorted(sorted_keys, keys, side="right") - starts
+            return np.sort(local[np.repeat(starts - (np.cumsum(widths) - widths), widths)
+                                 + np.arange(int(widths.sum()))])
         at, found = find_sorted(sorted_keys, keys)
         return np.sort(local[at[found]])
 

@@ -22,7 +22,9 @@ sorted numpy array searched by bisection on a memory map: opening an index
 costs nothing, and every process serving searches shares the same pages.
 
 An index is a list of immutable *segments*, each written once by
-`SegmentBuilder` (here) and read by `archive.gram_segment.Segment`;
+`SegmentBuilder` (here) or by merging segments (`archive.gram_merge`: a
+full build ends with segments of up to 65,536 documents, a sync merges
+small ones) and read by `archive.gram_segment.Segment`;
 `GramIndex` reads all segments of a directory.  Documents are identified by
 a caller-chosen integer key (the archive's version id).  A key that appears
 in more than one segment, or whose document was since deleted, is resolved

@@ -37,7 +37,7 @@ from whoosh import fields as wf
 from whoosh import columns, index as windex
 from whoosh.system import pack_uint
 
-from . import grams, vocabulary
+from . import gram_merge, grams, vocabulary
 from .analysis import JiebaTokenizer, Segmenter, WordTable, is_word, segmenter_for
 from .folding import fold
 from .docmap import compute_docmap, write_docmap
@@ -52,7 +52,8 @@ from .segment_merge import merge_by_tier
 from .whoosh_compat import break_writelock
 from .store import Archive, now_iso
 
-GRAM_SEGMENT_DOCS = 4000          # bounds the memory of one gram segment build (~200 MB)
+GRAM_SEGMENT_DOCS = 4000          # bounds the memory of one gram segment build (~200 MB);
+                                  # a full build merges them at the end (archive.gram_merge)
 
 
 # ------------------------------------------------------------------ schema --
@@ -262,7 +263,7 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
     # in a thread while this process mostly waits on the workers (2 s at
     # the end of every build before).
     words_table = _Background(WordTable.build, generation.words_path, segmenter)
-    vocabulary_file = None
+    vocabulary_file = gram_merged = None
     try:
         batch.open(writer)
         for item in archive.all_docs():
@@ -277,6 +278,9 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
         pause_point("rebuild-commit")
         writer.commit()               # the workers' last rows arrive before it returns
         committed = True
+        # Few large gram segments (`archive.gram_merge`), merged in a thread
+        # (numpy, the GIL mostly released) while links and docmap are finished.
+        gram_merged = _Background(gram_merge.merge_all, generation.grams_dir, False)
         # The vocabulary is mostly SQLite inserts (the GIL released): written
         # in a thread while reprints, citations and the docmap are finished
         # (serial steps after the workers, 10 s CPU at 53k bulletins).
@@ -286,6 +290,7 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
         write_docmap(generation)
         words_table.result()
         vocabulary_file.result()
+        gram_merged.result()
         generation.write_state({"seq": seq, "dictionary": segmenter.signature(),
                                 "built_at": now_iso(), "documents": count, "links": link_counts,
                                 "build_seconds": round(time.monotonic() - started, 2)})
@@ -302,6 +307,8 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
         pause_point("rebuild-switch")
     except BaseException:
         words_table.result(raise_error=False)
+        if gram_merged is not None:
+            gram_merged.result(raise_error=False)
         if vocabulary_file is not None:
             vocabulary_file.result(raise_error=False)
         batch.cancel_links()
@@ -361,6 +368,7 @@ def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> In
             stats.removed += status != "active"
             top = max(top, seq)
         batch.flush_grams()           # grams before Whoosh: see module docstring
+        gram_merge.merge_small(generation.grams_dir)    # ten small segments into one
         state["links"] = batch.finish_links()     # idempotent like the grams
         pause_point("sync-commit")
     except BaseException:

@@ -85,16 +85,34 @@ class VerifiedSets:
         return self._items.get(key)
 
     def put(self, key, docs: np.ndarray) -> None:
-        if docs.size > self.MAX_ITEMS:
+        self._store(key, docs, docs.size, replace=False)
+
+    def put_partial(self, key, checked: np.ndarray, found: np.ndarray) -> None:
+        """What verifying a string among some documents found (`checked`
+        looked at, `found` matched), replacing what was known before: a
+        word verified within an AND's bound is verified within the same
+        documents by the next search naming it.  '中华人民共和国 行政 强制'
+        read ~2,000 texts in every search (a fifth of its 29 ms on the 53k
+        archive, and it grows with the archive)."""
+        self._store(key, (checked, found), checked.size + found.size, replace=True)
+
+    def _store(self, key, value, size: int, replace: bool) -> None:
+        if size > self.MAX_ITEMS:
             return
         with self._lock:
             if key in self._items:
-                return
-            self._items[key] = docs
-            self._size += docs.size
+                if not replace:
+                    return
+                self._size -= _items_size(self._items.pop(key))
+            self._items[key] = value
+            self._size += size
             while self._size > self.MAX_ITEMS:
                 oldest = next(iter(self._items))
-                self._size -= self._items.pop(oldest).size
+                self._size -= _items_size(self._items.pop(oldest))
+
+
+def _items_size(value) -> int:
+    return sum(v.size for v in value) if isinstance(value, tuple) else value.size
 
 
 class Matching:
@@ -130,7 +148,8 @@ class Matching:
         """Docnums whose folded text (or field) contains `folded` verbatim;
         with `within` (sorted docnums), only those among them.  Documents
         verified once in a search are not verified again."""
-        state = self._cached(("verified", folded, fieldname), _Verified)
+        state = self._cached(("verified", folded, fieldname),
+                             lambda: self._verified_before(folded, fieldname))
         if not state.complete:
             known = (self.verified_sets.get((folded, fieldname))
                      if needs_text(folded, fieldname) else self.candidates(folded))
@@ -152,7 +171,18 @@ class Matching:
                                                          among=keys))
             state.found = _union([state.found, _intersect([found, need])])
             state.checked = _union([state.checked, need])
+            self.verified_sets.put_partial(("partial", folded, fieldname),
+                                           state.checked, state.found)
         return _intersect([state.found, within])
+
+    def _verified_before(self, folded: str, fieldname: str | None) -> _Verified:
+        """A search's verification state of a string, starting from what
+        earlier searches of this generation verified (`put_partial`)."""
+        state = _Verified()
+        known = self.verified_sets.get(("partial", folded, fieldname))
+        if known is not None:
+            state.checked, state.found = known
+        return state
 
     def verified_so_far(self, folded: str, fieldname: str | None = None) -> int:
         """How many documents this search has found to contain `folded` so

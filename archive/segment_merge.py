@@ -28,11 +28,12 @@ def tier(size: int) -> int:
     return len(str(max(1, size))) - 1          # 0 below 10, 1 below 100, 2 below 1,000
 
 
-def segments_to_merge(sizes: list[int]) -> list[int]:
-    """Positions of the segments to merge now (documents per segment given)."""
+def segments_to_merge(sizes: list[int], largest: int = LARGEST_MERGED) -> list[int]:
+    """Positions of the segments to merge now (documents per segment given;
+    segments of `largest` documents or more are left alone)."""
     tiers: dict[int, list[int]] = {}
     for at, size in enumerate(sizes):
-        if size < LARGEST_MERGED:
+        if size < largest:
             tiers.setdefault(tier(size), []).append(at)
     for level in sorted(tiers):
         if len(tiers[level]) >= MERGE_FANIN:

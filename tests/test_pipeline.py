@@ -19,7 +19,7 @@ import pytest
 from whoosh import index as windex
 from whoosh import writing
 
-from archive import generations, grams, index, jobs, pipeline, postings, writer
+from archive import generations, gram_merge, grams, index, jobs, pipeline, postings, writer
 from archive.analysis import segmenter_for
 from archive.search import SearchRequest, SearchService
 from archive.store import Archive
@@ -124,13 +124,14 @@ def test_pipelined_rebuild_answers_as_whoosh_writer(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline, "SEGMENT_POSTINGS", 3000)     # several segments a worker
     monkeypatch.setattr(index, "GRAM_SEGMENT_DOCS", 100)        # gram segments from both
+    monkeypatch.setattr(gram_merge, "MAX_MERGED_DOCS", 250)     # merged into two
     generation = index.rebuild(Archive(home), home, procs=2)
     with generation.open_whoosh().reader() as reader:
         assert len(list(reader.leaf_readers())) > 2
         assert reader.doc_count() == 450
     manifest = grams.read_manifest(generation.grams_dir)
     assert sum(seg["docs"] for seg in manifest["segments"]) == 450
-    assert len({seg["name"] for seg in manifest["segments"]}) == len(manifest["segments"]) > 4
+    assert len({seg["name"] for seg in manifest["segments"]}) == len(manifest["segments"]) == 2
     assert _answers(home) == reference
     assert reference[("通知", "relevance")][0] == 450
 
