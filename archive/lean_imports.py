@@ -14,6 +14,12 @@ Measured on the 2-core machine (`python -X importtime`, load ~0.5), a fresh
 * ~0.04 s of CPU starting OpenBLAS's threads when numpy loads: nothing in
   the archive multiplies matrices (its array work is elementwise, sorting
   and searching), so one thread loses nothing;
+* ~20 ms in numpy's ``_core._add_newdocs`` and ``_add_newdocs_scalars``
+  (51 M of the 913 M instructions a fresh `archive search 台风` runs,
+  valgrind --tool=callgrind): modules imported only to attach docstrings
+  to numpy's C functions and scalar types (``help(np.add)``).  No search
+  reads a docstring, so numpy is imported without them; importing either
+  module afterwards still runs it and adds the docstrings;
 * 50-100 ms exiting: the interpreter's last garbage collections walk every
   object the imports and the opened index made (numpy, Whoosh, the fold
   table).  Frozen at exit (`gc.freeze`, atexit), they are not walked: the
@@ -48,6 +54,7 @@ def prepare_read_process() -> None:
     _prepared = True
     if "numpy" not in sys.modules:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        _import_numpy_without_docstrings()
     atexit.register(gc.freeze)
     wanted = [name for name in ("asyncio", "urllib.request") if name not in sys.modules]
     if "whoosh.compat" in sys.modules or not wanted:
@@ -67,6 +74,23 @@ def prepare_read_process() -> None:
     finally:
         for name, stand_in in stand_ins.items():
             if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+
+
+NUMPY_DOCSTRING_MODULES = ("numpy._core._add_newdocs", "numpy._core._add_newdocs_scalars")
+
+
+def _import_numpy_without_docstrings() -> None:
+    """Import numpy with empty modules in place of the two that only set
+    docstrings; they leave sys.modules afterwards, so a later import of
+    either gets (and runs) the real one."""
+    empty = {name: types.ModuleType(name) for name in NUMPY_DOCSTRING_MODULES}
+    sys.modules.update(empty)
+    try:
+        import numpy  # noqa: F401
+    finally:
+        for name, module in empty.items():
+            if sys.modules.get(name) is module:
                 del sys.modules[name]
 
 
