@@ -397,8 +397,8 @@ class Groups:
             members = np.zeros(self.doc_of_docnum.size, dtype=bool)
             for doc in listed.tolist():
                 members |= self.doc_of_docnum == doc
-        else:
-            members = np.isin(self.doc_of_docnum, listed)
+        else:                                   # (np.isin would import numpy.ma)
+            members = find_sorted(listed, self.doc_of_docnum)[1]
         at = int(np.searchsorted(self._docs, group))
         if not (at < self._docs.size and self._docs[at] == group):
             members |= self.doc_of_docnum == group
