@@ -12,10 +12,11 @@ from archive.gram_segment import SHORT_FIELDS
 from archive.search import SearchService
 
 
-def _values(seg, field: str) -> list[bytes]:
+def _values(seg, field: str) -> list[str]:
     column = FIELDS.index(field)
-    text = seg.text_bytes()
-    return [text[int(a):int(b) - 1] for a, b in zip(seg.fields[:, column], seg.fields[:, column + 1])]
+    text = seg._mmap()
+    return [text[int(a):int(b) - seg.unit].decode(seg.encoding)
+            for a, b in zip(seg.fields[:, column], seg.fields[:, column + 1])]
 
 
 @pytest.mark.parametrize("field", SHORT_FIELDS)
@@ -27,7 +28,7 @@ def test_joined_values_find_what_a_scan_finds(sample_home, monkeypatch, field):
     values = _values(seg, field)
     rng = np.random.default_rng(5)
     needles = {v[i:i + n] for v in values if v for n in (3, 6, 9) for i in (0, len(v) // 2)}
-    needles = sorted(n for n in needles if n) + [b"\xe4\xb8\x8d\xe5\xad\x98", "县".encode()]
+    needles = sorted(n for n in needles if n) + ["不存", "县", "\u53bf\u4eba"]
     assert len(needles) > 10
     hits = 0
     for needle in needles:
@@ -35,8 +36,9 @@ def test_joined_values_find_what_a_scan_finds(sample_home, monkeypatch, field):
                                    replace=False)).astype(np.uint32)
         want = [d for d in local.tolist() if needle in values[d]]
         hits += bool(want)
-        assert seg._joined_field_contains(local, needle, field).tolist() == want
-        assert seg._short_field_contains(local, needle, field).tolist() == want
+        assert seg._joined_field_contains(local, needle.encode(seg.encoding),
+                                          field).tolist() == want
+        assert seg._short_field_contains(local, needle.encode("utf-8"), field).tolist() == want
     assert hits > 5 or field not in ("title", "issuer")
 
 
@@ -47,8 +49,7 @@ def test_contains_uses_no_table_until_the_demand_is_reached(sample_home):
 
     seg = max(SearchService(sample_home).searcher().grams.segments, key=lambda s: s.keys.size)
     every = np.arange(seg.keys.size, dtype=np.uint32)
-    needle = "县".encode()
-    want = [d for d, v in enumerate(_values(seg, "title")) if needle in v]
+    want = [d for d, v in enumerate(_values(seg, "title")) if "县" in v]
     for _ in range(TABLE_DEMAND - 1):
         assert seg.contains(every, "县", "title").tolist() == want
         assert not seg.has_field_table("title")
