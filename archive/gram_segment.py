@@ -48,6 +48,15 @@ def _map_file(path: Path):
         return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
 
 
+def _chunks(local: np.ndarray, check=None):
+    """`local` in runs of VERIFY_CHUNK documents, `check()` (a deadline)
+    called before each: verification loops grow with the corpus."""
+    for at in range(0, local.size, VERIFY_CHUNK):
+        if check is not None:
+            check()
+        yield local[at:at + VERIFY_CHUNK]
+
+
 @dataclass
 class Segment:
     name: str
@@ -171,10 +180,7 @@ class Segment:
         first, last = (0, -1) if field is None else (FIELDS.index(field), FIELDS.index(field) + 1)
         find = self._mmap().find
         keep: list[int] = []
-        for at in range(0, local.size, VERIFY_CHUNK):
-            if check is not None:
-                check()
-            chunk = local[at:at + VERIFY_CHUNK]
+        for chunk in _chunks(local, check):
             bounds = self.fields[chunk]
             # A match at a character boundary (every one in UTF-8) is
             # taken as found; only a misaligned one pays a call for the rest.
@@ -193,10 +199,7 @@ class Segment:
         column = FIELDS.index(field) if field else None
         text = self._mmap()
         keep = []
-        for at in range(0, local.size, VERIFY_CHUNK):
-            if check is not None:
-                check()
-            chunk = local[at:at + VERIFY_CHUNK]
+        for chunk in _chunks(local, check):
             bounds = self.fields[chunk]
             if column is None:
                 starts, ends = bounds[:, 0], bounds[:, -1] - self.unit
@@ -251,10 +254,7 @@ class Segment:
         column, unit, separator = FIELDS.index(field), self.unit, self._separator
         text = self._mmap()
         keep = []
-        for at in range(0, local.size, VERIFY_CHUNK):
-            if check is not None:
-                check()
-            chunk = local[at:at + VERIFY_CHUNK]
+        for chunk in _chunks(local, check):
             starts = self.fields[chunk, column]
             ends = self.fields[chunk, column + 1] - unit
             joined = separator.join([text[a:b] for a, b in zip(starts.tolist(), ends.tolist())])

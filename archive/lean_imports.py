@@ -39,6 +39,7 @@ import inspect
 import os
 import sys
 import types
+from contextlib import contextmanager
 
 _prepared = False
 
@@ -67,14 +68,9 @@ def prepare_read_process() -> None:
         # cached_property asks it of every cached attribute it computes
         # (whoosh's reader.postings: every posting list ranking reads).
         stand_ins["asyncio"].iscoroutinefunction = _iscoroutinefunction
-    sys.modules.update(stand_ins)
-    try:
+    with _standing_in(stand_ins):
         import cached_property  # noqa: F401  (import asyncio)
         import whoosh.compat  # noqa: F401  (from urllib.request import urlretrieve)
-    finally:
-        for name, stand_in in stand_ins.items():
-            if sys.modules.get(name) is stand_in:
-                del sys.modules[name]
 
 
 NUMPY_DOCSTRING_MODULES = ("numpy._core._add_newdocs", "numpy._core._add_newdocs_scalars")
@@ -84,12 +80,19 @@ def _import_numpy_without_docstrings() -> None:
     """Import numpy with empty modules in place of the two that only set
     docstrings; they leave sys.modules afterwards, so a later import of
     either gets (and runs) the real one."""
-    empty = {name: types.ModuleType(name) for name in NUMPY_DOCSTRING_MODULES}
-    sys.modules.update(empty)
-    try:
+    with _standing_in({name: types.ModuleType(name) for name in NUMPY_DOCSTRING_MODULES}):
         import numpy  # noqa: F401
+
+
+@contextmanager
+def _standing_in(modules: dict[str, types.ModuleType]):
+    """`modules` in sys.modules for the imports of the block, gone after it
+    (unless an import replaced one)."""
+    sys.modules.update(modules)
+    try:
+        yield
     finally:
-        for name, module in empty.items():
+        for name, module in modules.items():
             if sys.modules.get(name) is module:
                 del sys.modules[name]
 
