@@ -14,6 +14,12 @@ Measured on the 2-core machine (`python -X importtime`, load ~0.5), a fresh
 * ~0.04 s of CPU starting OpenBLAS's threads when numpy loads: nothing in
   the archive multiplies matrices (its array work is elementwise, sorting
   and searching), so one thread loses nothing;
+* ~20 ms in numpy's ``_core._add_newdocs`` and ``_add_newdocs_scalars``
+  (51 M of the 913 M instructions a fresh `archive search 台风` runs,
+  valgrind --tool=callgrind): modules imported only to attach docstrings
+  to numpy's C functions and scalar types (``help(np.add)``).  No search
+  reads a docstring, so numpy is imported without them; importing either
+  module afterwards still runs it and adds the docstrings;
 * 50-100 ms exiting: the interpreter's last garbage collections walk every
   object the imports and the opened index made (numpy, Whoosh, the fold
   table).  Frozen at exit (`gc.freeze`, atexit), they are not walked: the
@@ -33,6 +39,7 @@ import inspect
 import os
 import sys
 import types
+from contextlib import contextmanager
 
 _prepared = False
 
@@ -48,6 +55,7 @@ def prepare_read_process() -> None:
     _prepared = True
     if "numpy" not in sys.modules:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        _import_numpy_without_docstrings()
     atexit.register(gc.freeze)
     wanted = [name for name in ("asyncio", "urllib.request") if name not in sys.modules]
     if "whoosh.compat" in sys.modules or not wanted:
@@ -60,13 +68,32 @@ def prepare_read_process() -> None:
         # cached_property asks it of every cached attribute it computes
         # (whoosh's reader.postings: every posting list ranking reads).
         stand_ins["asyncio"].iscoroutinefunction = _iscoroutinefunction
-    sys.modules.update(stand_ins)
-    try:
+    with _standing_in(stand_ins):
         import cached_property  # noqa: F401  (import asyncio)
         import whoosh.compat  # noqa: F401  (from urllib.request import urlretrieve)
+
+
+NUMPY_DOCSTRING_MODULES = ("numpy._core._add_newdocs", "numpy._core._add_newdocs_scalars")
+
+
+def _import_numpy_without_docstrings() -> None:
+    """Import numpy with empty modules in place of the two that only set
+    docstrings; they leave sys.modules afterwards, so a later import of
+    either gets (and runs) the real one."""
+    with _standing_in({name: types.ModuleType(name) for name in NUMPY_DOCSTRING_MODULES}):
+        import numpy  # noqa: F401
+
+
+@contextmanager
+def _standing_in(modules: dict[str, types.ModuleType]):
+    """`modules` in sys.modules for the imports of the block, gone after it
+    (unless an import replaced one)."""
+    sys.modules.update(modules)
+    try:
+        yield
     finally:
-        for name, stand_in in stand_ins.items():
-            if sys.modules.get(name) is stand_in:
+        for name, module in modules.items():
+            if sys.modules.get(name) is module:
                 del sys.modules[name]
 
 

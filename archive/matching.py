@@ -260,7 +260,7 @@ class Matching:
     def titles(self) -> list[bytes] | None:
         """Every live document's folded title (UTF-8) by docnum, once every
         gram segment holds its title table (`archive.gram_segment.Segment.field_table`,
-        built as demand reaches a quarter of a segment; until then, None).
+        built as demand reaches TABLE_DEMAND segments; until then, None).
 
         The title tier of a word in fewer than _TITLES_WHOLE hits is then
         one `in` per hit: ~0.3 µs, where `exact` looked the hits up in each

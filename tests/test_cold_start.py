@@ -183,3 +183,27 @@ def test_unique_counts_is_np_unique_with_counts(values):
     expected_values, expected_counts = np.unique(values, return_counts=True)
     assert np.array_equal(values_, expected_values) and np.array_equal(counts, expected_counts)
     assert counts.sum() == values.size
+
+
+def test_numpy_is_imported_without_its_docstring_modules_and_they_still_load():
+    """prepare_read_process imports numpy without the two modules that only
+    attach docstrings (archive.lean_imports); numpy works, and importing
+    them afterwards runs the real ones, which add the docstrings."""
+    code = """
+import json, sys
+from archive.lean_imports import NUMPY_DOCSTRING_MODULES, prepare_read_process
+prepare_read_process()
+import numpy as np
+loaded = sorted(m for m in NUMPY_DOCSTRING_MODULES if m in sys.modules)
+works = int(np.add(np.arange(4), 1).sum())
+bare = np.array.__doc__ is None
+import numpy._core._add_newdocs, numpy._core._add_newdocs_scalars
+print(json.dumps([loaded, works, bare, "array(object" in (np.array.__doc__ or "")]))
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, cwd=ROOT, check=True)
+    loaded, works, bare, documented = json.loads(done.stdout)
+    assert loaded == [] and works == 10
+    assert bare and documented
