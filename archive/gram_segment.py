@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import gram_bitmaps
+from . import gram_bitmaps, gram_terms, gram_text
 from .gram_codes import FIELDS, codes_of, needs_verification
 from .npyfiles import map_array
 from .sorted_arrays import find_sorted, intersect_sorted
@@ -51,11 +51,12 @@ def _map_file(path: Path):
 class Segment:
     name: str
     keys: np.ndarray      # local doc number -> key
-    fields: np.ndarray    # [doc, i]: byte offset of field i in text; [doc, -1]: end + 1
-    terms: np.ndarray     # sorted gram codes
+    fields: np.ndarray    # [doc, i]: byte offset of field i in text; [doc, -1]: end + unit
+    terms: object         # sorted gram codes (`archive.gram_terms`): .find(codes), .size
     offsets: np.ndarray   # term i's postings are postings[offsets[i]:offsets[i+1]]
     postings: np.ndarray  # local doc numbers
-    text_path: Path       # folded texts, UTF-8
+    text_path: Path       # folded texts (`archive.gram_text`)
+    encoding: str         # of the text: UTF-8 (segments before UTF-16) or UTF-16-LE
     # Sorted numbers of the terms kept as bitmaps (their offsets hold no
     # postings), and the bitmaps: [row in dense, doc // 8], bit 7 - doc % 8.
     dense: np.ndarray = dc_field(default_factory=lambda: _NONE)
@@ -72,8 +73,15 @@ class Segment:
             return map_array(directory / f"{name}.{part}.npy")
         dense = (load("dense"), load("bitmaps")) if (
             directory / f"{name}.dense.npy").exists() else ()   # segments before bitmaps
-        return cls(name, load("keys"), load("fields"), load("terms"), load("offsets"),
-                   load("postings"), directory / f"{name}.text", *dense)
+        return cls(name, load("keys"), load("fields"), gram_terms.open_terms(directory, name),
+                   load("offsets"), load("postings"), *gram_text.text_file(directory, name),
+                   *dense)
+
+    @property
+    def unit(self) -> int:
+        """Bytes of a separator in the text; every character starts at a
+        multiple of it."""
+        return gram_text.unit_of(self.encoding)
 
     def posting_lists_at(self, found: np.ndarray) -> list[np.ndarray]:
         """The posting lists of the terms numbered `found` (positions in `terms`)."""
@@ -110,7 +118,7 @@ class Segment:
         """Where `codes` stand in the term array, by one bisection; None when
         one of them is absent (no document has it)."""
         wanted = codes if isinstance(codes, np.ndarray) else np.fromiter(codes, dtype=np.uint64)
-        at, found = find_sorted(self.terms, wanted)
+        at, found = self.terms.find(wanted)
         return at if found.all() else None
 
     def candidates(self, *words: str, among: np.ndarray | None = None) -> np.ndarray:
@@ -151,11 +159,12 @@ class Segment:
     def contains(self, local: np.ndarray, word: str, field: str | None,
                  check=None) -> np.ndarray:
         """The subset of `local` whose text (or `field`) contains `word`."""
-        needle = word.encode("utf-8")
         if field in SHORT_FIELDS and self._wants_table(field, local.size):
             if check is not None:
                 check()
-            return self._short_field_contains(local, needle, field)
+            return self._short_field_contains(local, word.encode("utf-8"), field)
+        needle, unit = word.encode(self.encoding), self.unit
+        odd = unit - 1
         first, last = (0, -1) if field is None else (FIELDS.index(field), FIELDS.index(field) + 1)
         find = self._mmap().find
         keep: list[int] = []
@@ -164,16 +173,20 @@ class Segment:
                 check()
             chunk = local[at:at + VERIFY_CHUNK]
             bounds = self.fields[chunk]
+            # A match at a character boundary (every one in UTF-8) is
+            # taken as found; only a misaligned one pays a call for the rest.
             keep += [doc for doc, s, e in zip(chunk.tolist(), bounds[:, first].tolist(),
-                                             (bounds[:, last] - 1).tolist())
-                     if find(needle, s, e) != -1]
+                                             (bounds[:, last] - unit).tolist())
+                     if (hit := find(needle, s, e)) != -1 and (
+                         not hit & odd or gram_text.find_aligned(find, needle, hit, e, unit) != -1)]
         return np.asarray(keep, dtype=np.uint32)
 
     def select(self, local: np.ndarray, field: str | None, test, check=None) -> np.ndarray:
         """The subset of `local` for which `test(text, start, end)` holds on
-        the stored folded text (a memory map, byte offsets) of the document or
-        of `field`.  `check()` is called every VERIFY_CHUNK documents: the
-        caller's deadline reaches inside a loop that grows with the corpus."""
+        the stored folded text (a memory map in `encoding`, byte offsets) of
+        the document or of `field`.  `check()` is called every VERIFY_CHUNK
+        documents: the caller's deadline reaches inside a loop that grows
+        with the corpus."""
         column = FIELDS.index(field) if field else None
         text = self._mmap()
         keep = []
@@ -183,9 +196,9 @@ class Segment:
             chunk = local[at:at + VERIFY_CHUNK]
             bounds = self.fields[chunk]
             if column is None:
-                starts, ends = bounds[:, 0], bounds[:, -1] - 1
+                starts, ends = bounds[:, 0], bounds[:, -1] - self.unit
             else:
-                starts, ends = bounds[:, column], bounds[:, column + 1] - 1
+                starts, ends = bounds[:, column], bounds[:, column + 1] - self.unit
             keep += [doc for doc, s, e in zip(chunk.tolist(), starts.tolist(), ends.tolist())
                      if test(text, s, e)]
         return np.asarray(keep, dtype=np.uint32)
@@ -219,27 +232,24 @@ class Segment:
 
     def field_table(self, field: str) -> tuple[np.ndarray, list[bytes]]:
         """Every document's `field` as (value number per document, distinct
-        values as bytes), read from the text once per segment and kept
-        (titles: ~0.6 MB for 4,000 documents).  Testing a value in memory
-        costs ~0.2 µs; through the memory map with byte offsets ~3 µs, which
-        made the title tier of a word found in 8,000 bulletins cost ~25 ms
-        and 机关:央视网 (an issuer of ~25,000) ~90 ms a query."""
+        values as UTF-8 bytes, whatever the text's encoding), read from the
+        text once per segment and kept (titles: ~0.6 MB for 4,000
+        documents).  Testing a value in memory costs ~0.2 µs; through the
+        memory map with byte offsets ~3 µs, which made the title tier of a
+        word found in 8,000 bulletins cost ~25 ms and 机关:央视网 (an issuer
+        of ~25,000) ~90 ms a query."""
         found = self._field_tables.get(field)
         if found is None:
             column = FIELDS.index(field)
             text = self._mmap()
             starts = self.fields[:, column].tolist()
-            ends = (self.fields[:, column + 1] - 1).tolist()
+            ends = (self.fields[:, column + 1] - self.unit).tolist()
             numbers: dict[bytes, int] = {}
             ids = np.fromiter((numbers.setdefault(text[a:b], len(numbers))
                                for a, b in zip(starts, ends)), dtype=np.int32, count=len(starts))
-            found = self._field_tables[field] = (ids, list(numbers))
+            values = gram_text.as_utf8(list(numbers), self.encoding)
+            found = self._field_tables[field] = (ids, values)
         return found
-
-    def text_bytes(self):
-        """The segment's stored folded text (UTF-8, memory-mapped; slice it
-        with the byte offsets of `fields`)."""
-        return self._mmap()
 
     def _mmap(self):
         if self._text_map is None:

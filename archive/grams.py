@@ -6,7 +6,7 @@ from the query, the words never meet.  This index answers the question
 single characters and strings that cross word boundaries:
 
 * every document's searchable fields are folded (`archive.folding.fold`)
-  and kept verbatim in a text file (``NNNN.text``), fields separated by
+  and kept verbatim in a text file (``NNNN.text16``, `archive.gram_text`), fields separated by
   FIELD_SEP, documents by DOC_SEP;
 * an inverted index maps every character and every pair of adjacent
   characters (unigrams and bigrams, skipping whitespace and separators) to
@@ -36,13 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import gram_bitmaps
+from . import gram_bitmaps, gram_terms, gram_text
 from .gram_codes import FIELDS, RADIX, breaks, codepoints
 from .gram_segment import Segment
+from .gram_text import DOC_SEP, FIELD_SEP
 from .sorted_arrays import keys_union, run_starts, sorted_unique
 
-FIELD_SEP = "\x1f"
-DOC_SEP = "\x1e"
 _MANIFEST = "manifest.json"
 
 
@@ -140,26 +139,11 @@ class SegmentBuilder:
         del doc_of_char
 
         # Byte offsets of each field of each document, for verification.
-        sep = FIELD_SEP.encode()
-        fields = np.zeros((len(self.texts), len(FIELDS) + 1), dtype=np.int64)
-        position = 0
-        with open(directory / f"{name}.text", "wb") as out:
-            for row, text in enumerate(self.texts):
-                blob = text.encode("utf-8")
-                bounds, cursor = [position], 0
-                for _ in range(len(FIELDS) - 1):
-                    cursor = blob.index(sep, cursor) + 1
-                    bounds.append(position + cursor)
-                bounds.append(position + len(blob) + 1)
-                fields[row] = bounds
-                out.write(blob)
-                out.write(DOC_SEP.encode())
-                position += len(blob) + 1
-            out.flush()
-            os.fsync(out.fileno())
+        fields = gram_text.write_texts(directory, name, self.texts, len(FIELDS))
         _save(directory / f"{name}.keys.npy", np.asarray(self.keys, dtype=np.int64))
         _save(directory / f"{name}.fields.npy", fields)
-        _save(directory / f"{name}.terms.npy", terms)
+        suffix, stored_terms = gram_terms.stored(terms)
+        _save(directory / f"{name}.{suffix}.npy", stored_terms)
         _save(directory / f"{name}.offsets.npy", offsets)
         _save(directory / f"{name}.postings.npy", postings)
         _save(directory / f"{name}.dense.npy", dense)

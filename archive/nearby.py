@@ -20,11 +20,10 @@ expression on the stored folded text, the deadline checked as it goes.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from .folding import fold
+from .gram_text import pattern_of, search_aligned
 from .sorted_arrays import unique_sorted
 from .query import Word
 
@@ -44,29 +43,24 @@ def parts_of(word: Word, segmenter) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-# One character of the stored UTF-8 text (a lead byte and its continuation
-# bytes), never a field or document separator.
-_CHAR = rb"(?:[\x00-\x1d\x20-\x7f]|[\xc0-\xff][\x80-\xbf]*)"
-
-
-def _pattern(parts: list[str]) -> re.Pattern:
-    """Bytes regex: the parts in order, at most MAX_GAP characters apart."""
-    gap = rb"%s{0,%d}?" % (_CHAR, MAX_GAP)
-    return re.compile(gap.join(re.escape(p.encode("utf-8")) for p in parts))
+def _near_test(pattern, unit: int):
+    return lambda text, s, e: search_aligned(pattern, text, s, e, unit) is not None
 
 
 def near_keys(gram_index, parts: list[str], field: str | None, check,
               among: np.ndarray | None = None) -> np.ndarray:
     """Keys (version ids) of the documents holding `parts` close together
     (`among`: sorted keys, the only documents looked at)."""
-    pattern = _pattern(parts)
+    patterns = {}           # by the text's encoding (old segments: UTF-8)
     found = []
     for segment, keys in gram_index.segments_among(among):
         check()
         local = segment.candidates(*parts, among=keys)
         if not local.size:
             continue
-        local = segment.select(local, field,
-                               lambda text, s, e: pattern.search(text, s, e) is not None, check)
+        pattern = patterns.get(segment.encoding)
+        if pattern is None:
+            pattern = patterns[segment.encoding] = pattern_of(parts, MAX_GAP, segment.encoding)
+        local = segment.select(local, field, _near_test(pattern, segment.unit), check)
         found.append(np.asarray(segment.keys[local], dtype=np.int64))
     return unique_sorted(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)

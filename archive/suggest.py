@@ -33,7 +33,7 @@ import numpy as np
 from . import shapes
 from .folding import fold
 from .gram_codes import FIELDS as GRAM_FIELDS, codes_of
-from .sorted_arrays import find_sorted, intersect_sorted, unique_sorted
+from .sorted_arrays import intersect_sorted, unique_sorted
 from .query import ParsedQuery
 
 SUGGEST_RATIO = 10          # a word this many times rarer than an alternative is suspect
@@ -126,7 +126,7 @@ def estimates(grams_index, words: list[str], check=None) -> list[int]:
     for seg in grams_index.segments:
         if check is not None:
             check()
-        at, found = find_sorted(seg.terms, every)
+        at, found = seg.terms.find(every)
         number = dict(zip(every.tolist(), np.where(found, at, -1).tolist()))
         for k, word_codes in enumerate(codes):
             found = [number[c] for c in word_codes]

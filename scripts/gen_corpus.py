@@ -36,10 +36,9 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "dev" / "jsonl"
-ZH_KEYS = {"索引号": "index_no", "发文字号": "doc_no", "发文时间": "issued", "成文日期": "issued",
-           "发文机关": "issuer", "主题词": "keywords", "标题": "title", "主题分类": "topic",
-           "发布日期": "published", "正文": "body", "链接": "url"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))          # scripts/: benchlib
+from benchlib.corpus import DEFAULT_CORPUS, ZH_KEYS, corpus_lines, english  # noqa: E402
+
 MAX_SHIFT_DAYS = 6 * 365
 REPLACED_SHARE = 0.35
 
@@ -50,24 +49,10 @@ _DOC_NO = re.compile(
 _DIGITS = re.compile(r"\d+")
 
 
-def corpus_files(corpus: Path) -> list[Path]:
-    return sorted(p for p in Path(corpus).iterdir()
-                  if p.name.endswith(".jsonl") or p.name.endswith(".jsonl.gz"))
-
-
 def corpus_records(corpus: Path):
     """(raw dict, its JSON line) of every corpus record, in sorted file order."""
-    for path in corpus_files(corpus):
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    yield json.loads(line), line.rstrip("\n")
-
-
-def english(obj: dict) -> dict:
-    """The record's values under the English keys (either key set in)."""
-    return {ZH_KEYS.get(k, k): v for k, v in obj.items()}
+    for line in corpus_lines(corpus, required=False):
+        yield json.loads(line), line
 
 
 def keys_of(obj: dict) -> dict[str, str]:

@@ -1,20 +1,13 @@
-"""scripts/bench judges issue 14's goals on the numbers it measured: each
+"""scripts/bench (benchlib.goals) judges issue 14's goals on the numbers it measured: each
 goal passes or fails on its own threshold, the "at 53k" goals are judged on
 the 53k point even when a 200k curve point is in the same run, and the
 scale goals compare 200k with 53k."""
-import importlib.machinery
-import importlib.util
+import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-
-def load_bench():
-    loader = importlib.machinery.SourceFileLoader("bench_script", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("bench_script", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+from benchlib.goals import goals  # noqa: E402
 
 
 def build(seconds, rss, ratio=2.0):
@@ -23,12 +16,11 @@ def build(seconds, rss, ratio=2.0):
 
 
 def run(p95_53k, p95_200k, build_53k=40.0, build_200k=160.0, rss_200k=700):
-    bench = load_bench()
     results = {"corpus": {"records": 53000}, "build": build(build_53k, 700),
                "queries": {"p50": 5, "p95": p95_53k, "p99": 30, "max": 60}}
     curve = [{"records": 200_000, "build": build(build_200k, rss_200k),
               "query": {"p50": 9, "p95": p95_200k, "p99": 70}}]
-    return {g["goal"]: g["status"] for g in bench.goals(results, curve)}
+    return {g["goal"]: g["status"] for g in goals(results, curve)}
 
 
 def test_goals_met_pass():
