@@ -88,6 +88,19 @@ def fold(text: str) -> str:
 ARRAY_FOLD_FROM = 200
 
 
+def fold_long(text: str) -> str:
+    """`fold(text)`, by one array lookup when the text is long (the build
+    folds every body: `fold` was 5% of a 10k build's CPU, py-spy; a 2,500
+    character body folds in 0.13 ms looked up against 0.80 translated)."""
+    if len(text) >= ARRAY_FOLD_FROM:
+        from .fold_lookup import fold_one_to_one
+
+        folded = fold_one_to_one(text, _fold_table())
+        if folded is not None:
+            return folded
+    return fold(text)
+
+
 def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     """`fold(text)` plus, for each folded character, its offset in `text`.
 

@@ -7,7 +7,7 @@ the index build calls them in its worker processes, a sync in its own.
 """
 from __future__ import annotations
 
-from .folding import fold
+from .folding import fold_long
 from .dates import date_code, filed_date
 from .fields import META_FIELDS, SEARCH_FIELDS
 
@@ -28,7 +28,7 @@ def folded_fields(record: dict) -> dict[str, str]:
     names = [a.get("name") or "" for a in record.get("attachments") or []]
     values = dict(record, keywords=" ".join(record.get("keywords") or []),
                   body="\n".join([body] + [n for n in names if n and n not in body]))
-    return {name: fold(values.get(name) or "") for name in SEARCH_FIELDS}
+    return {name: fold_long(values.get(name) or "") for name in SEARCH_FIELDS}
 
 
 # Searchable fields that are neither title nor body: Whoosh's `meta` field.

@@ -237,63 +237,86 @@ class _Background:
             raise self.error
 
 
-def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
-            procs: int | None = None, progress=None, verify: bool = True) -> Generation:
-    """Build a fresh generation from the archive alone, verify it, switch to it.
+class FullBuild:
+    """A fresh generation being filled: `add` archive rows, then `finish`
+    (verify, make durable, switch) or `cancel` (remove it).
 
-    Until the switch nothing a reader uses is touched; on any failure the
-    new generation is removed (a killed build's leftovers go at the next
-    `_new_generation`).
+    `rebuild` feeds it every row of the archive; `archive.build_stream`
+    feeds it rows as a first ingest stores them, so the index workers run
+    while the archive is written.  Until the switch nothing a reader uses is
+    touched; a killed build's leftovers go at the next `_new_generation`.
     """
-    segmenter = segmenter or segmenter_for(home)
-    started = time.monotonic()
-    seq = archive.current_seq()
-    generation = _new_generation(home, make_schema(segmenter))
-    ix = generation.open_whoosh()
-    procs = procs or min(2, os.cpu_count() or 1)
-    batch = _Batch(generation, full=True, segmenter=segmenter, names=ix.schema.names())
-    # With several processes, folding, the substring index, segmentation,
-    # citations and signatures all happen in the workers (`archive.prepare`);
-    # this process reads the archive and stores what comes back.
-    writer = open_writer(ix, procs, prepare=batch.forms, grams_dir=generation.grams_dir,
-                         gram_docs=GRAM_SEGMENT_DOCS, on_derived=batch.absorb)
-    count = 0
-    committed = False
-    # The query dictionary table depends on the dictionaries alone: written
-    # in a thread while this process mostly waits on the workers (2 s at
-    # the end of every build before).
-    words_table = _Background(WordTable.build, generation.words_path, segmenter)
-    vocabulary_file = gram_merged = None
-    try:
-        batch.open(writer)
-        for item in archive.all_docs():
-            if procs > 1:
-                writer.add_item(item)
-            else:
-                batch.add(item, update=False)
-            count += 1
-            if progress:
-                progress(1)
+
+    def __init__(self, home: Path, segmenter: Segmenter | None = None,
+                 procs: int | None = None):
+        self.home = Path(home)
+        self.segmenter = segmenter = segmenter or segmenter_for(home)
+        self.started = time.monotonic()
+        self.generation = _new_generation(home, make_schema(segmenter))
+        ix = self.generation.open_whoosh()
+        self.procs = procs or min(2, os.cpu_count() or 1)
+        self.batch = _Batch(self.generation, full=True, segmenter=segmenter,
+                            names=ix.schema.names())
+        self.count = 0
+        self.committed = self.cancelled = False
+        self.vocabulary_file = self.gram_merged = None
+        # With several processes, folding, the substring index, segmentation,
+        # citations and signatures all happen in the workers (`archive.prepare`);
+        # this process reads the archive and stores what comes back.
+        self.writer = open_writer(ix, self.procs, prepare=self.batch.forms,
+                                  grams_dir=self.generation.grams_dir,
+                                  gram_docs=GRAM_SEGMENT_DOCS, on_derived=self.batch.absorb)
+        # The query dictionary table depends on the dictionaries alone: written
+        # in a thread while this process mostly waits on the workers (2 s at
+        # the end of every build before).
+        self.words_table = _Background(WordTable.build, self.generation.words_path, segmenter)
+        try:
+            self.batch.open(self.writer)
+        except BaseException:
+            self.cancel()
+            raise
+
+    def add(self, item: tuple) -> None:
+        """One archive row `(doc id, vid, status, record)`."""
+        if self.procs > 1:
+            self.writer.add_item(item)
+        else:
+            self.batch.add(item, update=False)
+        self.count += 1
+
+    def finish(self, archive: Archive, seq: int, verify: bool = True) -> Generation:
+        """Commit, verify against `archive` (at change counter `seq`), switch."""
+        try:
+            self._complete(archive, seq, verify)
+        except BaseException:
+            self.cancel()
+            raise
+        switch_to(self.home, self.generation)
+        return self.generation
+
+    def _complete(self, archive: Archive, seq: int, verify: bool) -> None:
+        generation, batch = self.generation, self.batch
         batch.flush_grams()
         pause_point("rebuild-commit")
-        writer.commit()               # the workers' last rows arrive before it returns
-        committed = True
+        self.writer.commit()          # the workers' last rows arrive before it returns
+        self.committed = True
         # Few large gram segments (`archive.gram_merge`), merged in a thread
         # (numpy, the GIL mostly released) while links and docmap are finished.
-        gram_merged = _Background(gram_merge.merge_all, generation.grams_dir, False)
+        self.gram_merged = _Background(gram_merge.merge_all, generation.grams_dir, False)
         # The vocabulary is mostly SQLite inserts (the GIL released): written
         # in a thread while reprints, citations and the docmap are finished
         # (serial steps after the workers, 10 s CPU at 53k bulletins).
-        vocabulary_file = _Background(vocabulary.build, generation.vocab_path,
-                                      batch.derived.vocabulary)
+        self.vocabulary_file = _Background(vocabulary.build, generation.vocab_path,
+                                           batch.derived.vocabulary)
         link_counts = batch.finish_links()
         write_docmap(generation)
-        words_table.result()
-        vocabulary_file.result()
-        gram_merged.result()
-        generation.write_state({"seq": seq, "dictionary": segmenter.signature(),
-                                "built_at": now_iso(), "documents": count, "links": link_counts,
-                                "build_seconds": round(time.monotonic() - started, 2)})
+        self.words_table.result()
+        self.vocabulary_file.result()
+        self.gram_merged.result()
+        generation.write_state({"seq": seq, "dictionary": self.segmenter.signature(),
+                                "built_at": now_iso(), "documents": self.count,
+                                "links": link_counts,
+                                "build_seconds": round(time.monotonic() - self.started, 2)})
         problem = verify_generation(generation, archive) if verify else None
         if problem:
             raise RuntimeError(f"new index failed verification, not switched: {problem}")
@@ -305,26 +328,49 @@ def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
                 os.fsync(fd)
                 os.close(fd)
         pause_point("rebuild-switch")
-    except BaseException:
-        words_table.result(raise_error=False)
-        if gram_merged is not None:
-            gram_merged.result(raise_error=False)
-        if vocabulary_file is not None:
-            vocabulary_file.result(raise_error=False)
-        batch.cancel_links()
-        if not committed:
+
+    def cancel(self) -> None:
+        """Stop the workers and threads, remove the generation (once)."""
+        if self.cancelled:
+            return
+        self.cancelled = True
+        self.words_table.result(raise_error=False)
+        if self.gram_merged is not None:
+            self.gram_merged.result(raise_error=False)
+        if self.vocabulary_file is not None:
+            self.vocabulary_file.result(raise_error=False)
+        self.batch.cancel_links()
+        if not self.committed:
             try:
-                writer.cancel()
+                self.writer.cancel()
             except Exception:             # the first error is the one to tell
                 pass
             # MpWriter.cancel() leaves its workers blocked on their queue.
-            for task in getattr(writer, "tasks", []):
+            for task in getattr(self.writer, "tasks", []):
                 task.terminate()
                 task.join()
-        shutil.rmtree(generation.path, ignore_errors=True)
+        shutil.rmtree(self.generation.path, ignore_errors=True)
+
+
+def rebuild(archive: Archive, home: Path, segmenter: Segmenter | None = None,
+            procs: int | None = None, progress=None, verify: bool = True) -> Generation:
+    """Build a fresh generation from the archive alone, verify it, switch to it.
+
+    Until the switch nothing a reader uses is touched; on any failure the
+    new generation is removed (a killed build's leftovers go at the next
+    `_new_generation`).
+    """
+    seq = archive.current_seq()
+    build = FullBuild(home, segmenter, procs)
+    try:
+        for item in archive.all_docs():
+            build.add(item)
+            if progress:
+                progress(1)
+    except BaseException:
+        build.cancel()
         raise
-    switch_to(home, generation)
-    return generation
+    return build.finish(archive, seq, verify)
 
 
 def sync(archive: Archive, home: Path, segmenter: Segmenter | None = None) -> IndexStats:

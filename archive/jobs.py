@@ -28,6 +28,7 @@ import logging.handlers
 import os
 import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,9 @@ from .writer_lock import WriterLock
 MAX_ORIGINAL_BYTES = 999_000_000
 # Problems kept in one job record (each file keeps its own in `ingests` too).
 MAX_JOB_PROBLEMS = 5000
+# Records of a stream stored between two feeds of a first index build
+# (one batch of the index pipeline).
+FEED_RECORDS = 200
 
 log = logging.getLogger("archive.jobs")
 logging.getLogger("archive").addHandler(logging.NullHandler())   # silent unless open_log
@@ -158,13 +162,15 @@ class Walked:
 
 def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
                  include: list[str] | None = None, exclude: list[str] | None = None,
-                 quick: bool = True, follow_links: bool = True) -> Walked:
+                 quick: bool = True, follow_links: bool = True, feed=None) -> Walked:
     """Ingest every file under `paths`; returns what the walk saw.
 
     With `quick`, a file whose size and mtime match the archive is taken as
     unchanged without being read; otherwise its hash decides, and only a
     file whose content changed is parsed.  One file never decides the fate
-    of another: each file's problem is that file's failure.
+    of another: each file's problem is that file's failure.  `feed()`, if
+    given, is called after each file and every few hundred records of a
+    stream (`archive.build_stream`: the first index is built meanwhile).
     """
     known = archive.known_files()
     walked = Walked()
@@ -182,7 +188,9 @@ def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
                 continue
             walked.seen.add(key)
             report.files += 1
-            _ingest_one(archive, path, key, known.get(key), report, quick)
+            _ingest_one(archive, path, key, known.get(key), report, quick, feed)
+            if feed is not None:
+                feed()
             pause_point("ingest-file")
             if progress:
                 progress(path)
@@ -194,7 +202,7 @@ def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
 
 
 def _ingest_one(archive: Archive, path: Path, key: str, row, report: JobReport,
-                quick: bool) -> None:
+                quick: bool, feed=None) -> None:
     try:
         with walk.open_regular(path) as handle:
             stat = os.fstat(handle.fileno())
@@ -202,7 +210,8 @@ def _ingest_one(archive: Archive, path: Path, key: str, row, report: JobReport,
                     and row["size"] == stat.st_size and row["mtime"] == stat.st_mtime):
                 report.unchanged += 1
                 return
-            _ingest_open(archive, handle, stat, key, walk.raw_path(path), row, report, quick)
+            _ingest_open(archive, handle, stat, key, walk.raw_path(path), row, report, quick,
+                         feed)
     except OSError as exc:
         if _is_disk_full(exc):
             raise
@@ -210,7 +219,7 @@ def _ingest_one(archive: Archive, path: Path, key: str, row, report: JobReport,
 
 
 def _ingest_open(archive: Archive, handle, stat, key: str, raw: bytes | None, row,
-                 report: JobReport, quick: bool) -> None:
+                 report: JobReport, quick: bool, feed=None) -> None:
     if stat.st_size > MAX_ORIGINAL_BYTES:
         report.fail(key, f"file too large: {stat.st_size} bytes (limit {MAX_ORIGINAL_BYTES})")
         return
@@ -229,7 +238,7 @@ def _ingest_open(archive: Archive, handle, stat, key: str, raw: bytes | None, ro
     handle.seek(0)
     where = (key, stat.st_size, stat.st_mtime)
     if sources.detect_format(key, head) == "jsonl":
-        outcome = _store_stream(archive, handle, where, sha, raw, report)
+        outcome = _store_stream(archive, handle, where, sha, raw, report, feed)
     elif stat.st_size > sources.MAX_FILE_BYTES:
         _refuse(archive, where, (handle, stat.st_size), sha, raw, report,
                 f"file too large: {stat.st_size} bytes (limit {sources.MAX_FILE_BYTES})")
@@ -248,18 +257,23 @@ def _ingest_open(archive: Archive, handle, stat, key: str, raw: bytes | None, ro
         report.count(outcome)
 
 
-def _store_stream(archive: Archive, handle, where, sha: str, raw, report: JobReport):
+def _store_stream(archive: Archive, handle, where, sha: str, raw, report: JobReport,
+                  feed=None):
     """A JSON Lines file streamed into the archive: records are read and
     stored one at a time inside the file's transaction (the peak memory is
     one record, whatever the file's size); a file past a whole-file limit is
-    refused whole."""
+    refused whole.  `feed()` runs every `FEED_RECORDS` records, between two."""
     from . import sources
 
     errors, warnings = limits.ErrorLog(), limits.ErrorLog()
 
     def records():
+        count = 0
         for _, record, error in sources.iter_stream_records(where[0], handle):
             if record is not None:
+                count += 1
+                if feed is not None and count % FEED_RECORDS == 0:
+                    feed()                 # the records before this one are stored
                 yield record
             else:
                 (warnings if isinstance(error, limits.Cut) else errors).append(error)
@@ -376,10 +390,31 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@contextmanager
+def _first_index(archive: Archive, home: Path, report: JobReport):
+    """A home's first index built while the job stores its files
+    (`archive.build_stream`); yields the feed for `ingest_files`, or None
+    when the home has an index already (the job's sync updates it)."""
+    from . import build_stream
+
+    stream = build_stream.start(archive, home)
+    if stream is None:
+        yield None
+        return
+    try:
+        yield stream.poll
+    except BaseException:
+        stream.cancel()
+        raise
+    if stream.finish():
+        report.indexed += stream.build.count
+
+
 def ingest(home: Path, paths, wait: float = 0.0, progress=None) -> JobReport:
     """`archive ingest PATH...`: add or update the files, then sync the index."""
     def body(archive, report):
-        ingest_files(archive, paths, report, progress, quick=False)
+        with _first_index(archive, home, report) as feed:
+            ingest_files(archive, paths, report, progress, quick=False, feed=feed)
     return run_job(home, "ingest", body, wait, {"paths": [str(p) for p in paths]})
 
 
@@ -401,21 +436,27 @@ def reindex(home: Path, sources: list[Source], full: bool = False, wait: float =
             progress=None) -> JobReport:
     """Sync every source (new, changed, removed files), then update the index;
     with `full`, rebuild the index from the archive into a fresh generation."""
-    def body(archive, report):
+    def sync_sources(archive, report, feed=None):
         for source in sources:
             root = Path(source.path)
             walked = ingest_files(archive, [root], report, progress,
                                   source.include, source.exclude, quick=True,
-                                  follow_links=source.follow_links)
+                                  follow_links=source.follow_links, feed=feed)
             if root.is_dir():
                 prefix = walk.path_key(root.resolve()) + os.sep
                 for key, row in archive.known_files().items():
                     if key.startswith(prefix) and walked.may_withdraw(key, row):
                         report.withdrawn += archive.withdraw_file(key)
-        if full:
-            # The live index is left alone (no in-place sync) until the new
-            # generation, built from the archive alone, is verified and switched.
-            generation = index.rebuild(archive, home)
-            report.indexed = generation.state()["documents"]
+
+    def body(archive, report):
+        if not full:
+            with _first_index(archive, home, report) as feed:
+                sync_sources(archive, report, feed)
+            return
+        sync_sources(archive, report)
+        # The live index is left alone (no in-place sync) until the new
+        # generation, built from the archive alone, is verified and switched.
+        generation = index.rebuild(archive, home)
+        report.indexed = generation.state()["documents"]
     kind = "reindex-full" if full else "reindex"
     return run_job(home, kind, body, wait, {"sources": [str(s.path) for s in sources]})

@@ -1,4 +1,4 @@
-"""Helpers shared by test_jobs and test_crash: generated sources and checks."""
+"""Helpers shared by the job, crash and build tests: generated sources and checks."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 from archive import generations, index
-from archive.search import SearchService
+from archive.search import SearchRequest, SearchService
 from archive.store import Archive
 
 _CHARS = "政府信息公开通知关于印发管理办法实施意见方案工作规划建设发展改革委员会财政教育科技卫生健康交通运输农业"
@@ -54,3 +54,20 @@ def check_consistent(home: Path) -> dict:
         assert doc_id in searcher.find_ids(f'"{doc.record.title}"'), doc.record.title
     archive.close()
     return counts
+
+
+ANSWER_QUERIES = ["通知", "管理办法", "测试局", "政府 信息", "乡村振兴 OR 防汛", "-通知", "公开 -财政",
+                  f'"{title_of(5)}"', title_of(123)[2:6], "标题:发展", "日期:2024", ""]
+
+
+def answers(home) -> dict:
+    """What the live index answers to `ANSWER_QUERIES` (all hits, two
+    sorts): totals, ids with scores, facets — to compare two builds."""
+    service = SearchService(home)
+    out = {}
+    for q in ANSWER_QUERIES:
+        for sort in ("relevance", "-date"):
+            result = service.search(SearchRequest(q=q, sort=sort, all=True, highlight=False))
+            out[(q, sort)] = (result.total, sorted((h.id, round(h.score, 6)) for h in result.hits),
+                              result.facets)
+    return out

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from archive.analysis import (DOMAIN_DICT, JiebaTokenizer, Segmenter, read_dictionary,
                               segmenter_for)
-from archive.folding import fold, fold_with_offsets
+from archive.folding import ARRAY_FOLD_FROM, fold, fold_long, fold_with_offsets
 from archive.synonyms import read_synonyms
 
 # --------------------------------------------------------------------- fold --
@@ -82,6 +82,15 @@ def test_fold_with_offsets_maps_back(text):
     # the folded characters that map to original character j are fold(text[j])
     for j, ch in enumerate(text):
         assert "".join(c for c, o in zip(folded, offsets) if o == j) == fold(ch)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=40) | CJK_TEXT, repeat=st.integers(1, 3 * ARRAY_FOLD_FROM))
+def test_fold_long_is_fold(text, repeat):
+    """The build's array lookup folds a long body exactly as `fold` does,
+    characters that fold to several (ﬁ, ㈱, ……) included."""
+    long_text = (text or "公") * repeat
+    assert fold_long(long_text) == fold(long_text)
 
 
 @settings(max_examples=300, deadline=None)

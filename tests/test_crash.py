@@ -130,6 +130,23 @@ def test_kill_during_full_rebuild(data, point):
     verify(home, src)
 
 
+@pytest.mark.parametrize("point", ["ingest-file", "rebuild-commit", "rebuild-switch"])
+def test_kill_during_a_first_ingest_that_streams_its_index(tmp_path, point):
+    """The first index is built while the files are stored
+    (archive.build_stream): a kill leaves no index published, no worker
+    holding the lock, and a rerun ends consistent."""
+    home, src = tmp_path / "home", tmp_path / "src"
+    make_source(src, files=3, per_file=300)
+    kill9(start_paused(home, point, "ingest", str(src)))
+    assert generations.current_generation(home) is None
+    with writer_lock.WriterLock(home):                              # workers died with it
+        pass
+    rerun = run(home, "ingest", str(src))
+    assert rerun.returncode == 0, rerun.stderr
+    assert check_consistent(home)["documents"] == 900
+    verify(home, src)
+
+
 SEARCH_LOOP = """
 import sys, time
 from pathlib import Path

@@ -21,9 +21,8 @@ from whoosh import writing
 
 from archive import generations, gram_merge, grams, index, jobs, pipeline, postings, writer
 from archive.analysis import segmenter_for
-from archive.search import SearchRequest, SearchService
 from archive.store import Archive
-from jobtools import make_source, record, title_of
+from jobtools import answers, make_source, record
 
 WORDS = ("政府", "信息", "公开", "乡村振兴", "营商环境", "防汛", "抗旱", "应急", "人大常委会",
          "财政", "预算", "教育", "医疗", "交通", "水利", "the", "ABC", "2024")
@@ -95,21 +94,6 @@ def test_postings_read_back_equal_to_whoosh(tmp_path, monkeypatch):
     assert mine == reference
 
 
-QUERIES = ["通知", "管理办法", "测试局", "政府 信息", "乡村振兴 OR 防汛", "-通知", "公开 -财政",
-           f'"{title_of(5)}"', title_of(123)[2:6], "标题:发展", "日期:2024", ""]
-
-
-def _answers(home) -> dict:
-    service = SearchService(home)
-    out = {}
-    for q in QUERIES:
-        for sort in ("relevance", "-date"):
-            result = service.search(SearchRequest(q=q, sort=sort, all=True, highlight=False))
-            out[(q, sort)] = (result.total, sorted((h.id, round(h.score, 6)) for h in result.hits),
-                              result.facets)
-    return out
-
-
 def test_pipelined_rebuild_answers_as_whoosh_writer(tmp_path, monkeypatch):
     source = tmp_path / "src"
     make_source(source, files=3, per_file=150)
@@ -120,7 +104,7 @@ def test_pipelined_rebuild_answers_as_whoosh_writer(tmp_path, monkeypatch):
         patch.setattr(index, "open_writer",
                       lambda ix, procs=1, **_: writing.SegmentWriter(ix, compound=False))
         index.rebuild(Archive(home), home, procs=1)
-    reference = _answers(home)
+    reference = answers(home)
 
     monkeypatch.setattr(pipeline, "SEGMENT_POSTINGS", 3000)     # several segments a worker
     monkeypatch.setattr(index, "GRAM_SEGMENT_DOCS", 100)        # gram segments from both
@@ -132,7 +116,7 @@ def test_pipelined_rebuild_answers_as_whoosh_writer(tmp_path, monkeypatch):
     manifest = grams.read_manifest(generation.grams_dir)
     assert sum(seg["docs"] for seg in manifest["segments"]) == 450
     assert len({seg["name"] for seg in manifest["segments"]}) == len(manifest["segments"]) == 2
-    assert _answers(home) == reference
+    assert answers(home) == reference
     assert reference[("通知", "relevance")][0] == 450
 
 

@@ -7,7 +7,8 @@ CPU work in Python, so one process uses one core however many threads it
 has: on POSIX `serve` binds the port once and forks `workers` processes that
 all accept on it, each with its own `SearchService`; a worker accepts only
 while no other holds fewer open connections (`web.balance`: left to the
-kernel, 8 keep-alive clients were often split 7/1 and one core idled); the index files are memory-mapped, so the processes share
+kernel, 8 keep-alive clients were often split 7/1 and one core idled); the index
+files are memory-mapped, so the processes share
 the page cache, not copies.  The parent restarts a worker that dies and
 stops them all on Ctrl+C or SIGTERM.  Where `fork` does not exist there is
 one process.  The Whoosh index is opened read-only; each `SearchService`

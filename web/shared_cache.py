@@ -12,7 +12,8 @@ two cores, and it lands in the p95.
 So the workers share the alternatives — and the posting lists ranking reads
 through Whoosh (`archive.ranking.Postings`, ~35% of the difference) —
 through a scratch SQLite file in the server's own temporary folder, keyed by
-the index version they were computed from (they depend on it alone).  Best effort: when the file is busy or
+the index version they were computed from (they depend on it alone).  Best
+effort: when the file is busy or
 broken the worker computes the answer as before; the answer is the same
 either way.  Each worker still keeps the words it has seen in memory.
 Measured (53k archive, the mix through the app in two fresh processes
@@ -60,10 +61,10 @@ class SharedWork:
             self._local.db = db
         return db
 
-    def corrections_for(self, version) -> "VersionCorrections":
+    def corrections_for(self, version) -> VersionCorrections:
         return VersionCorrections(self, json.dumps(list(version)))
 
-    def postings_for(self, version) -> "VersionPostings":
+    def postings_for(self, version) -> VersionPostings:
         return VersionPostings(self, json.dumps(list(version)))
 
     def read(self, version: str, word: str):
