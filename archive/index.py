@@ -208,8 +208,12 @@ class _Batch:
         grams.add_segment(self.generation.grams_dir, self.grams)
         self.grams = grams.SegmentBuilder()
 
-    def finish_links(self) -> dict:
+    def take_rest(self) -> None:
+        """What the forms still hold (one process: the last part batch)."""
         self.absorb(self.forms.take())
+
+    def finish_links(self) -> dict:
+        self.take_rest()
         return self.links.finish()
 
     def cancel_links(self) -> None:
@@ -303,6 +307,9 @@ class FullBuild:
         # Few large gram segments (`archive.gram_merge`), merged in a thread
         # (numpy, the GIL mostly released) while links and docmap are finished.
         self.gram_merged = _Background(gram_merge.merge_all, generation.grams_dir, False)
+        # Before the vocabulary thread reads the counts: in one process the
+        # last part batch's were still in the forms (its vocabulary lacked them).
+        batch.take_rest()
         # The vocabulary is mostly SQLite inserts (the GIL released): written
         # in a thread while reprints, citations and the docmap are finished
         # (serial steps after the workers, 10 s CPU at 53k bulletins).

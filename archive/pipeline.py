@@ -63,11 +63,12 @@ class _Feed:
             self.flush(results)
         return fields
 
-    def end_batch(self, results) -> None:
-        """Send back what `prepare` derived from the batch (`take`), if anything."""
+    def end_batch(self, results, final: bool = False) -> None:
+        """Send back what `prepare` derived from the batch (`take`), if
+        anything; `final`: all it still holds (the worker's last batch)."""
         take = getattr(self.prepare, "take", None)
         if take is not None:
-            results.put(("derived", take()))
+            results.put(("derived", take(final)))
 
     def flush(self, results) -> None:
         if len(self.builder):
@@ -92,6 +93,7 @@ def _work(storage, indexname: str, jobs, results, kwargs: dict, limits: tuple[in
                 results.put(("segment", writer._finalize_segment()))
                 writer = FastSegmentWriter(ix, _lk=False, **kwargs)
                 limit = limits[1]
+        feed.end_batch(results, final=True)
         feed.flush(results)
         if writer.docnum:
             results.put(("segment", writer._finalize_segment()))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sqlite3
 
 import pytest
 from whoosh import index as windex
@@ -21,6 +22,7 @@ from whoosh import writing
 
 from archive import generations, gram_merge, grams, index, jobs, pipeline, postings, writer
 from archive.analysis import segmenter_for
+from archive.prepare import RowForms
 from archive.store import Archive
 from jobtools import answers, make_source, record
 
@@ -103,13 +105,17 @@ def test_pipelined_rebuild_answers_as_whoosh_writer(tmp_path, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(index, "open_writer",
                       lambda ix, procs=1, **_: writing.SegmentWriter(ix, compound=False))
-        index.rebuild(Archive(home), home, procs=1)
+        first = index.rebuild(Archive(home), home, procs=1)
     reference = answers(home)
+    reference_words = _vocabulary_rows(first)
 
     monkeypatch.setattr(pipeline, "SEGMENT_POSTINGS", 3000)     # several segments a worker
     monkeypatch.setattr(index, "GRAM_SEGMENT_DOCS", 100)        # gram segments from both
     monkeypatch.setattr(gram_merge, "MAX_MERGED_DOCS", 250)     # merged into two
+    # Vocabulary counts held back in the workers, sent in parts and at the end.
+    monkeypatch.setattr(RowForms, "VOCABULARY_DOCS", 60)
     generation = index.rebuild(Archive(home), home, procs=2)
+    assert _vocabulary_rows(generation) == reference_words
     with generation.open_whoosh().reader() as reader:
         assert len(list(reader.leaf_readers())) > 2
         assert reader.doc_count() == 450
@@ -118,6 +124,13 @@ def test_pipelined_rebuild_answers_as_whoosh_writer(tmp_path, monkeypatch):
     assert len({seg["name"] for seg in manifest["segments"]}) == len(manifest["segments"]) == 2
     assert answers(home) == reference
     assert reference[("通知", "relevance")][0] == 450
+
+
+def _vocabulary_rows(generation) -> list[tuple]:
+    with sqlite3.connect(generation.vocab_path) as db:
+        rows = db.execute("SELECT word, freq FROM words ORDER BY word").fetchall()
+    assert len(rows) > 20
+    return rows
 
 
 def test_worker_failure_is_reported_and_nothing_switched(tmp_path, monkeypatch):
