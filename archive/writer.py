@@ -35,12 +35,35 @@ from .postings import write_field
 _EMPTY, _FREQ, _EXPLICIT = 0, 1, 2       # how a field's posting values are kept
 
 
+class _WordNumbers(dict):
+    """word -> term number of a `_FieldPostings`; a word not seen yet gets
+    its number when first looked up (`__missing__`, called by the dict's
+    own C lookup for misses only).  Before, a document with a new word —
+    nearly every one — was mapped twice and looped over word by word in
+    Python: 5% of a build worker at 10k bulletins."""
+
+    def __init__(self, postings: _FieldPostings):
+        super().__init__()
+        self.postings = postings
+        self.is_word = None                       # set by add_counts
+
+    def __missing__(self, word: str) -> int:
+        postings = self.postings
+        if self.is_word(word):
+            tid = self[word] = postings.term_number(word.encode("utf-8"))
+        else:
+            tid = self[word] = postings.term_number(("\0skip" + word).encode("utf-8"))
+            postings.skipped.append(tid)
+            postings.skipped_words.add(word)
+        return tid
+
+
 class _FieldPostings:
     """One field's postings, as columns, in arrival order."""
 
     def __init__(self, field):
         self.vocab: dict[bytes, int] = {}         # term bytes -> term number
-        self.by_word: dict[str, int] = {}         # the same, keyed by the word
+        self.by_word = _WordNumbers(self)         # the same, keyed by the word
         self.skipped: list[int] = []              # term numbers of non-words (add_counts)
         self.skipped_words: set[str] = set()
         self.terms: list[bytes] = []
@@ -86,10 +109,8 @@ class _FieldPostings:
         extends): punctuation and spaces get term numbers too, marked
         `skipped`, and their postings are dropped when the field is sorted
         (a loop per word here took 9% of a build worker, 10k bulletins)."""
-        tids = list(map(self.by_word.get, counts))
-        if None in tids:
-            self._number_new(counts, is_word)
-            tids = list(map(self.by_word.get, counts))
+        self.by_word.is_word = is_word
+        tids = list(map(self.by_word.__getitem__, counts))
         self.tids.extend(tids)
         self.weights.extend(counts.values())
         if self.mode == _EXPLICIT:
@@ -100,16 +121,6 @@ class _FieldPostings:
         for word in counts.keys() & self.skipped_words:
             length -= counts[word]
         return length
-
-    def _number_new(self, counts: Counter, is_word) -> None:
-        for word in counts:
-            if word not in self.by_word:
-                if is_word(word):
-                    self.by_word[word] = self.term_number(word.encode("utf-8"))
-                else:
-                    self.by_word[word] = self.term_number(("\0skip" + word).encode("utf-8"))
-                    self.skipped.append(self.by_word[word])
-                    self.skipped_words.add(word)
 
     def _drop_skipped(self, tids: np.ndarray, docs: np.ndarray, weights: np.ndarray):
         """Postings of `add_counts`' non-words removed, and the terms left."""
