@@ -37,8 +37,11 @@ _OPEN = f"[{re.escape(doc_numbers.OPEN)}]"
 _CLOSE = f"[{re.escape(doc_numbers.CLOSE)}]"
 # The year in any brackets and the serial; then, looking back from there, the
 # 机关代字 (letters too: 京政发, 川府发).  Anchoring on the bracketed year first
-# is 10x faster than a pattern that starts at every Chinese character.
-YEAR_SERIAL = re.compile(rf"\s*{_OPEN}\s*(?P<year>[12１２]\d{{3}})\s*{_CLOSE}\s*第?\s*"
+# is 10x faster than a pattern that starts at every Chinese character.  The
+# whitespace right before the bracket belongs to the match (the agency is
+# looked for before it) but is added by `_year_serials`: a pattern starting
+# with \s* is tried at every character, 6x slower (3,000 bodies: 0.12 s).
+YEAR_SERIAL = re.compile(rf"{_OPEN}\s*(?P<year>[12１２]\d{{3}})\s*{_CLOSE}\s*第?\s*"
                          rf"(?P<serial>\d{{1,5}})\s*号")
 _AGENCY_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,14}$")
 # 《title》, nested quotes as 〈〉 (or, rarely, 《》 one level deep), then an
@@ -100,14 +103,27 @@ def _agency(raw: str) -> str:
 def find_doc_numbers(text: str) -> list[tuple[int, int, str]]:
     """(start, end, normalised 发文字号) of every 文号 in `text` (body links)."""
     out = []
-    for match in YEAR_SERIAL.finditer(text or ""):
-        before = _AGENCY_BEFORE.search(text, max(0, match.start() - 14), match.start())
+    for start, match in _year_serials(text or ""):
+        before = _AGENCY_BEFORE.search(text, max(0, start - 14), start)
         agency = _agency(before.group()) if before else ""
         if agency:
             doc_no = normalize_doc_no(
                 f"{agency}〔{match.group('year')}〕{int(match.group('serial'))}号")
-            out.append((match.start() - len(agency), match.end(), doc_no))
+            out.append((start - len(agency), match.end(), doc_no))
     return out
+
+
+def _year_serials(text: str):
+    r"""(start, match) of every YEAR_SERIAL, the start moved back over the
+    whitespace before the bracket (not into the previous match), as the
+    pattern with a leading \s* matched."""
+    end = 0
+    for match in YEAR_SERIAL.finditer(text):
+        start = match.start()
+        while start > end and text[start - 1].isspace():
+            start -= 1
+        end = match.end()
+        yield start, match
 
 
 def extract(title: str | None, body: str | None) -> list[Reference]:
