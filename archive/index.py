@@ -274,9 +274,6 @@ class FullBuild:
         # in a thread while this process mostly waits on the workers (2 s at
         # the end of every build before).
         self.words_table = _Background(WordTable.build, self.generation.words_path, segmenter)
-        # So is the vocabulary file's archive-independent part (1.1 s CPU,
-        # before at the build's serial end).
-        self.vocabulary_begun = _Background(vocabulary.begin, self.generation.vocab_path)
         try:
             self.batch.open(self.writer)
         except BaseException:
@@ -316,7 +313,8 @@ class FullBuild:
         # The vocabulary is mostly SQLite inserts (the GIL released): written
         # in a thread while reprints, citations and the docmap are finished
         # (serial steps after the workers, 10 s CPU at 53k bulletins).
-        self.vocabulary_file = _Background(self._write_vocabulary)
+        self.vocabulary_file = _Background(vocabulary.build, generation.vocab_path,
+                                           batch.derived.vocabulary)
         link_counts = batch.finish_links()
         write_docmap(generation)
         self.words_table.result()
@@ -338,17 +336,12 @@ class FullBuild:
                 os.close(fd)
         pause_point("rebuild-switch")
 
-    def _write_vocabulary(self) -> None:
-        self.vocabulary_begun.result()
-        vocabulary.build(self.generation.vocab_path, self.batch.derived.vocabulary, begun=True)
-
     def cancel(self) -> None:
         """Stop the workers and threads, remove the generation (once)."""
         if self.cancelled:
             return
         self.cancelled = True
         self.words_table.result(raise_error=False)
-        self.vocabulary_begun.result(raise_error=False)
         if self.gram_merged is not None:
             self.gram_merged.result(raise_error=False)
         if self.vocabulary_file is not None:

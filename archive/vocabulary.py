@@ -44,7 +44,6 @@ import threading
 import unicodedata
 from bisect import bisect_left
 from collections import Counter
-from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
 
@@ -58,10 +57,8 @@ MAX_WORD_CHARS = 12
 FILE_NAME = "vocab.sqlite"
 
 
-@lru_cache(maxsize=1)
 def all_readings() -> dict[str, str]:
-    """Every character's toneless pinyin readings, comma-separated (pypinyin).
-    Kept (42k entries): `begin` and `build` both need it (0.4 s CPU)."""
+    """Every character's toneless pinyin readings, comma-separated (pypinyin)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     table = {}
@@ -180,13 +177,17 @@ def _han_runs_slowly(words: list[str]) -> list[str]:
     return runs
 
 
-def begin(target: Path) -> Path:
-    """The vocabulary file of `target` started: its tables, and the rows
-    that do not depend on the archive (readings and shapes of ~74k
-    characters: 1.1 s CPU).  A full build writes them in a thread while
-    its workers run, so the serial end of the build only adds the words
-    (`build(..., begun=True)`)."""
-    tmp = _tmp_path(target)
+def build(target: Path, counts: Counter) -> Path:
+    """Write the vocabulary to `target` (atomically); `counts`: the number
+    of documents each of their `document_entries` came from."""
+    words: dict[str, int] = {}
+    for word, n in counts.items():
+        if word.startswith("\u0000"):
+            if n >= MIN_PHRASE_DOCS:
+                words[word[1:]] = max(words.get(word[1:], 0), n)
+        elif n >= MIN_WORD_DOCS:
+            words[word] = max(words.get(word, 0), n)
+    tmp = Path(str(target) + ".tmp")
     tmp.unlink(missing_ok=True)
     db = sqlite3.connect(tmp)
     db.execute("PRAGMA journal_mode=OFF")
@@ -196,34 +197,10 @@ def begin(target: Path) -> Path:
     db.execute("CREATE TABLE word_keys (key TEXT, id INTEGER, PRIMARY KEY (key, id))"
                " WITHOUT ROWID")
     db.execute("CREATE TABLE readings (char TEXT PRIMARY KEY, pinyin TEXT) WITHOUT ROWID")
-    db.executemany("INSERT INTO readings VALUES (?, ?)", sorted(all_readings().items()))
+    table = all_readings()
+    db.executemany("INSERT INTO readings VALUES (?, ?)", sorted(table.items()))
     db.execute("CREATE TABLE shapes (char TEXT PRIMARY KEY, code TEXT) WITHOUT ROWID")
     db.executemany("INSERT INTO shapes VALUES (?, ?)", sorted(shapes.all_codes().items()))
-    db.commit()
-    db.close()
-    return tmp
-
-
-def _tmp_path(target: Path) -> Path:
-    return Path(str(target) + ".tmp")
-
-
-def build(target: Path, counts: Counter, begun: bool = False) -> Path:
-    """Write the vocabulary to `target` (atomically); `counts`: the number
-    of documents each of their `document_entries` came from; `begun`: the
-    file was started by `begin(target)`."""
-    words: dict[str, int] = {}
-    for word, n in counts.items():
-        if word.startswith("\u0000"):
-            if n >= MIN_PHRASE_DOCS:
-                words[word[1:]] = max(words.get(word[1:], 0), n)
-        elif n >= MIN_WORD_DOCS:
-            words[word] = max(words.get(word, 0), n)
-    tmp = _tmp_path(target) if begun else begin(target)
-    db = sqlite3.connect(tmp)
-    db.execute("PRAGMA journal_mode=OFF")
-    db.execute("PRAGMA synchronous=OFF")
-    table = all_readings()
     ordered = sorted(words)
     db.executemany("INSERT INTO words VALUES (?, ?, ?)",
                    ((number, word, words[word]) for number, word in enumerate(ordered)))

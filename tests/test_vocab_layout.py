@@ -43,23 +43,3 @@ def test_near_words_are_the_same_in_both_layouts(tmp_path):
         assert by_number.frequency(word) == by_text.frequency(word) == counts.get(word, 0)
     assert found["营商环竟"] == {"营商环境": counts["营商环境"]}       # one substitution away
     assert "国务院" in found["国务院办"] and "国务院办公厅" in found["国务院办"]
-
-
-def _rows(path) -> dict[str, list]:
-    with sqlite3.connect(path) as db:
-        return {table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-                for table in ("words", "word_keys", "readings", "shapes")}
-
-
-def test_a_file_begun_early_holds_what_one_written_at_once_holds(tmp_path):
-    """A full build starts the file (readings, shapes) while its workers
-    run and adds the words at the end: the same rows."""
-    counts = Counter({word: vocabulary.MIN_WORD_DOCS + n for n, word in enumerate(WORDS)})
-    at_once = vocabulary.build(tmp_path / "once.sqlite", counts)
-    assert vocabulary.begin(tmp_path / "begun.sqlite").exists()
-    assert not (tmp_path / "begun.sqlite").exists()          # not published yet
-    begun = vocabulary.build(tmp_path / "begun.sqlite", counts, begun=True)
-    rows = _rows(begun)
-    assert rows == _rows(at_once)
-    assert len(rows["words"]) == len(WORDS) and len(rows["readings"]) > 20_000
-    assert not (tmp_path / "begun.sqlite.tmp").exists()
