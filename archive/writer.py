@@ -40,22 +40,36 @@ class _WordNumbers(dict):
     its number when first looked up (`__missing__`, called by the dict's
     own C lookup for misses only).  Before, a document with a new word —
     nearly every one — was mapped twice and looped over word by word in
-    Python: 5% of a build worker at 10k bulletins."""
+    Python: 5% of a build worker at 10k bulletins.
 
-    def __init__(self, postings: _FieldPostings):
+    It holds the field's numbering containers, not the field itself: a
+    reference cycle would keep a written segment's columns (tens of MB in
+    a build worker) alive until the cyclic garbage collector ran."""
+
+    def __init__(self, vocab: dict[bytes, int], terms: list[bytes], skipped: list[int],
+                 skipped_words: set[str]):
         super().__init__()
-        self.postings = postings
+        self.vocab, self.terms = vocab, terms
+        self.skipped, self.skipped_words = skipped, skipped_words
         self.is_word = None                       # set by add_counts
 
     def __missing__(self, word: str) -> int:
-        postings = self.postings
         if self.is_word(word):
-            tid = self[word] = postings.term_number(word.encode("utf-8"))
+            tid = self[word] = _number(self.vocab, self.terms, word.encode("utf-8"))
         else:
-            tid = self[word] = postings.term_number(("\0skip" + word).encode("utf-8"))
-            postings.skipped.append(tid)
-            postings.skipped_words.add(word)
+            tid = self[word] = _number(self.vocab, self.terms, ("\0skip" + word).encode("utf-8"))
+            self.skipped.append(tid)
+            self.skipped_words.add(word)
         return tid
+
+
+def _number(vocab: dict[bytes, int], terms: list[bytes], btext: bytes) -> int:
+    """The term number of `btext`, a new one if it is new."""
+    tid = vocab.get(btext)
+    if tid is None:
+        tid = vocab[btext] = len(terms)
+        terms.append(btext)
+    return tid
 
 
 class _FieldPostings:
@@ -63,10 +77,11 @@ class _FieldPostings:
 
     def __init__(self, field):
         self.vocab: dict[bytes, int] = {}         # term bytes -> term number
-        self.by_word = _WordNumbers(self)         # the same, keyed by the word
         self.skipped: list[int] = []              # term numbers of non-words (add_counts)
         self.skipped_words: set[str] = set()
         self.terms: list[bytes] = []
+        # The same numbers, keyed by the word.
+        self.by_word = _WordNumbers(self.vocab, self.terms, self.skipped, self.skipped_words)
         self.tids = array("I")
         self.weights = array("f")
         self.run_docs = array("I")                # docs, run-length coded:
@@ -80,11 +95,7 @@ class _FieldPostings:
         return len(self.tids)
 
     def term_number(self, btext: bytes) -> int:
-        tid = self.vocab.get(btext)
-        if tid is None:
-            tid = self.vocab[btext] = len(self.terms)
-            self.terms.append(btext)
-        return tid
+        return _number(self.vocab, self.terms, btext)
 
     def _derived(self, weight: float) -> bytes:
         return pack_uint(int(weight)) if self.mode == _FREQ else b""

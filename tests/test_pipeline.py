@@ -12,9 +12,12 @@
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import random
 import sqlite3
+import weakref
+from collections import Counter
 
 import pytest
 from whoosh import index as windex
@@ -124,6 +127,20 @@ def test_pipelined_rebuild_answers_as_whoosh_writer(tmp_path, monkeypatch):
     assert len({seg["name"] for seg in manifest["segments"]}) == len(manifest["segments"]) == 2
     assert answers(home) == reference
     assert reference[("通知", "relevance")][0] == 450
+
+
+def test_a_written_pool_is_freed_without_the_cycle_collector():
+    """The word numbering holds no reference back to its field: a segment's
+    columns go as soon as the pool is cleaned up, not at the next gc run."""
+    pool = writer.ColumnPool(index.make_schema(segmenter_for(None)))
+    pool.add_counts("body", 0, Counter(["政府", "，", "信息", "政府"]), index.WordsField.is_word)
+    field = weakref.ref(pool.fields["body"])
+    gc.disable()
+    try:
+        pool.cleanup()
+        assert field() is None
+    finally:
+        gc.enable()
 
 
 def _vocabulary_rows(generation) -> list[tuple]:
