@@ -2,9 +2,9 @@
 
 * `FastSegmentWriter` (column pool, direct block writing) against Whoosh's
   `SegmentWriter` on the same documents: byte-identical posting and term
-  files when every block is compressed as Whoosh compresses it, and the
-  same postings and term statistics, read back, with small blocks stored
-  uncompressed;
+  files when every block is compressed as Whoosh compresses it and no list
+  is inlined, and the same postings and term statistics, read back, with
+  small blocks stored uncompressed and short lists inlined;
 * a full rebuild through `PipelineWriter` (two worker processes folding,
   writing gram segments and Whoosh segments, cut small so there are
   several) against a rebuild through Whoosh's writer in one process: same
@@ -58,6 +58,7 @@ def _digests(folder) -> dict[str, str]:
 
 def test_files_are_byte_identical_to_whoosh_when_compressed_alike(tmp_path, monkeypatch):
     monkeypatch.setattr(postings, "COMPRESS_MIN_BYTES", 0)
+    monkeypatch.setattr(postings, "INLINE_POSTINGS", 0)
     monkeypatch.setattr(postings, "CHUNK_POSTINGS", 100)     # many chunks, some terms longer
     docs = _documents(400)
     ours, _ = _build(tmp_path, "ours", writer.FastSegmentWriter, docs)
@@ -77,10 +78,18 @@ def _postings(ix) -> dict:
             matcher = reader.postings(fieldname, text)
             rows = []
             while matcher.is_active():
-                rows.append((matcher.id(), matcher.weight(), matcher.value()))
+                # A value-less posting's value: None from a block, "" from
+                # an inlined list (Whoosh's ListMatcher); both mean none.
+                value = matcher.value()
+                rows.append((matcher.id(), matcher.weight(), None if value == "" else value))
                 matcher.next()
             out[(fieldname, text)] = (stats, rows)
     return out
+
+
+def _inlined_terms(ix) -> int:
+    with ix.reader() as reader:
+        return sum(reader.term_info(f, t).is_inlined() for f, t in reader.all_terms())
 
 
 def test_postings_read_back_equal_to_whoosh(tmp_path, monkeypatch):
@@ -92,6 +101,33 @@ def test_postings_read_back_equal_to_whoosh(tmp_path, monkeypatch):
     assert len(reference) > 1000
     assert max(len(rows) for _, rows in reference.values()) > 2 * 128   # several blocks
     assert mine == reference
+    short = sum(len(rows) <= postings.INLINE_POSTINGS for _, rows in reference.values())
+    assert _inlined_terms(ours) == short > 1000 and _inlined_terms(theirs) == 0
+
+
+def test_inlined_lists_keep_weights_and_shrink_the_files(tmp_path, monkeypatch):
+    """Lists of up to `INLINE_POSTINGS` postings, with counts above 1 and
+    ids past one byte, read back as Whoosh's blocks hold them, with every
+    posting of a list that long inlined; the segment's files shrink."""
+    monkeypatch.setattr(postings, "INLINE_POSTINGS", 100)
+    docs = _documents(400)
+    for n, doc in enumerate(docs):
+        doc["title"] = f"题{n % 7}，题{n % 7}，题{n % 7}" if n % 2 else f"题{n % 7}"
+    ours, mine = _build(tmp_path, "ours", writer.FastSegmentWriter, docs)
+    theirs, reference = _build(tmp_path, "whoosh", writing.SegmentWriter, docs)
+    found = _postings(mine)
+    assert found == _postings(reference)
+    weights = {w for _, rows in found.values() for _, w, _ in rows}
+    assert {1.0, 3.0} <= weights and max(d for _, rows in found.values() for d, _, _ in rows) > 255
+    with mine.reader() as reader:
+        lengths = {(f, t): len(found[(f, t)][1]) for f, t in reader.all_terms()}
+        inlined = {key for key in lengths if reader.term_info(*key).is_inlined()}
+    assert inlined == {key for key, n in lengths.items() if n <= 100}
+    assert {("title", f"题{n}".encode()) for n in range(7)} <= inlined
+    assert inlined and len(inlined) < len(lengths)
+    size = lambda folder: sum(p.stat().st_size for p in folder.iterdir()
+                              if p.suffix in (".pst", ".trm"))
+    assert size(ours) < size(theirs)
 
 
 def test_pipelined_rebuild_answers_as_whoosh_writer(tmp_path, monkeypatch):
@@ -141,6 +177,7 @@ def test_frequency_fields_of_older_generations_are_written_as_whoosh_does(tmp_pa
     from whoosh import formats
 
     monkeypatch.setattr(postings, "COMPRESS_MIN_BYTES", 0)
+    monkeypatch.setattr(postings, "INLINE_POSTINGS", 0)
     schema = index.make_schema(segmenter_for(None))
     for name in ("title", "body", "meta"):
         schema[name].format = formats.Frequency()
@@ -155,6 +192,7 @@ def test_punctuation_only_fields_are_written_as_whoosh_does(tmp_path, monkeypatc
     """Non-words get term numbers while documents are added and are dropped
     when the field is sorted: a field that held nothing else is not written."""
     monkeypatch.setattr(postings, "COMPRESS_MIN_BYTES", 0)
+    monkeypatch.setattr(postings, "INLINE_POSTINGS", 0)
     docs = _documents(30)
     for doc in docs[:10]:
         doc["title"] = "——，。"
