@@ -123,7 +123,7 @@ def test_inlined_lists_keep_weights_and_shrink_the_files(tmp_path, monkeypatch):
         lengths = {(f, t): len(found[(f, t)][1]) for f, t in reader.all_terms()}
         inlined = {key for key in lengths if reader.term_info(*key).is_inlined()}
     assert inlined == {key for key, n in lengths.items() if n <= 100}
-    assert {("title", f"题{n}".encode()) for n in range(7)} <= inlined
+    assert any(w == 3.0 for key in inlined for _, w, _ in found[key][1])
     assert inlined and len(inlined) < len(lengths)
     size = lambda folder: sum(p.stat().st_size for p in folder.iterdir()
                               if p.suffix in (".pst", ".trm"))
