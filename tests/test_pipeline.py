@@ -87,6 +87,10 @@ def _postings(ix) -> dict:
     return out
 
 
+def _files_size(folder) -> int:
+    return sum(p.stat().st_size for p in folder.iterdir() if p.suffix in (".pst", ".trm"))
+
+
 def _inlined_terms(ix) -> int:
     with ix.reader() as reader:
         return sum(reader.term_info(f, t).is_inlined() for f, t in reader.all_terms())
@@ -125,9 +129,7 @@ def test_inlined_lists_keep_weights_and_shrink_the_files(tmp_path, monkeypatch):
     assert inlined == {key for key, n in lengths.items() if n <= 100}
     assert any(w == 3.0 for key in inlined for _, w, _ in found[key][1])
     assert inlined and len(inlined) < len(lengths)
-    size = lambda folder: sum(p.stat().st_size for p in folder.iterdir()
-                              if p.suffix in (".pst", ".trm"))
-    assert size(ours) < size(theirs)
+    assert _files_size(ours) < _files_size(theirs)
 
 
 def test_pipelined_rebuild_answers_as_whoosh_writer(tmp_path, monkeypatch):
