@@ -22,7 +22,7 @@ from whoosh import writing
 from archive import generations, gram_merge, grams, index, jobs, pipeline, postings, writer
 from archive.analysis import segmenter_for
 from archive.store import Archive
-from jobtools import answers, make_source, record
+from jobtools import answers, check_consistent, make_source, record, write_file
 
 WORDS = ("政府", "信息", "公开", "乡村振兴", "营商环境", "防汛", "抗旱", "应急", "人大常委会",
          "财政", "预算", "教育", "医疗", "交通", "水利", "the", "ABC", "2024")
@@ -209,3 +209,54 @@ def test_punctuation_only_fields_are_written_as_whoosh_does(tmp_path, monkeypatc
         lengths = [reader.doc_field_length(n, "title") for n in range(30)]
         assert lengths == [whoosh_reader.doc_field_length(n, "title") for n in range(30)]
         assert not any(lengths[:10]) and all(lengths[10:])
+
+
+def _segments_inlined(home) -> list[bool]:
+    """Per Whoosh segment of the live generation: does it hold inlined lists?"""
+    with generations.current_generation(home).open_whoosh().reader() as reader:
+        return [any(leaf.term_info(f, t).is_inlined() for f, t in leaf.all_terms())
+                for leaf, _ in reader.leaf_readers()]
+
+
+def _build_then_sync(tmp_path, name: str, monkeypatch, inline_syncs: bool) -> tuple:
+    """A home of five bulletins and four syncs of two written without
+    inlining; then (inlined if `inline_syncs`) the five changed and five
+    syncs of two: the tenth segment's sync merges all ten.  Returns (home,
+    whether each live segment holds inlined lists, before and after)."""
+    source, home = tmp_path / name / "src", tmp_path / name / "home"
+    make_source(source, files=1, per_file=5)
+    steps = []
+
+    def sync(first: int) -> None:
+        write_file(source, f"more-{first}.jsonl", range(first, first + 2))
+        assert jobs.ingest(home, [source]).outcome == "ok"
+
+    with monkeypatch.context() as patch:
+        patch.setattr(postings, "INLINE_POSTINGS", 0)
+        assert jobs.ingest(home, [source]).outcome == "ok"
+        for n in range(4):
+            sync(100 + 2 * n)
+        if inline_syncs:
+            patch.undo()
+        write_file(source, "part-000.jsonl", range(0, 5), salt="改")
+        assert jobs.ingest(home, [source]).outcome == "ok"
+        for n in range(4):
+            sync(200 + 2 * n)
+        steps.append(sorted(_segments_inlined(home)))
+        sync(300)
+        steps.append(sorted(_segments_inlined(home)))
+    return home, steps
+
+
+def test_a_home_built_before_inlining_syncs_and_merges_as_before(tmp_path, monkeypatch):
+    """Segments of blocks only (an index written before) and inlined ones
+    side by side, then merged by a sync: the same answers, scores included,
+    as the same syncs written without inlining."""
+    home, steps = _build_then_sync(tmp_path, "mixed", monkeypatch, inline_syncs=True)
+    reference, before = _build_then_sync(tmp_path, "blocks", monkeypatch, inline_syncs=False)
+    assert steps == [[False] * 5 + [True] * 5, [True]]
+    assert before == [[False] * 10, [False]]
+    check_consistent(home)
+    found = answers(home)
+    assert found == answers(reference)
+    assert found[("通知", "relevance")][0] == 23
