@@ -48,6 +48,9 @@ _WITHIN_SHARE = 0.5
 # (titles are tested in memory, ~0.2 µs each) and remembered across searches,
 # rather than among the hits of each search.
 _TITLES_WHOLE = 1000
+# `_member` marks a mask over document numbers when the docs are at least
+# this dense among them; sparser, it bisects.
+_MASK_SPREAD = 16
 
 
 class _Verified:
@@ -407,7 +410,26 @@ def _warn(parsed: ParsedQuery, message: str) -> None:
 
 def _member(docs: np.ndarray, members: np.ndarray) -> np.ndarray:
     """1 where a doc of sorted `docs` is in sorted `members`, else 0."""
+    if not docs.size or not members.size:
+        return np.zeros(docs.size, dtype=np.int64)
+    if _dense(docs):
+        return _marked(members, int(docs[-1]) + 1)[docs].astype(np.int64)
     return find_sorted(members, docs)[1].astype(np.int64)
+
+
+def _dense(docs: np.ndarray) -> bool:
+    """Whether sorted docnums `docs` fill at least 1/_MASK_SPREAD of the
+    numbers up to their last: then a mask over those numbers (`_marked`:
+    a few ns a doc) tests them faster than a bisection each (~0.1 µs: the
+    tiers of 习近平, 15,068 hits at 53k, cost ~1.5 ms that way)."""
+    return docs.size * _MASK_SPREAD >= int(docs[-1]) + 1
+
+
+def _marked(members: np.ndarray, size: int) -> np.ndarray:
+    """A mask of `size` docnums, True at the sorted `members` below it."""
+    mask = np.zeros(size, dtype=bool)
+    mask[members[:np.searchsorted(members, size)]] = True
+    return mask
 
 
 def _union(arrays: list[np.ndarray]) -> np.ndarray:
@@ -418,4 +440,10 @@ def _union(arrays: list[np.ndarray]) -> np.ndarray:
 
 
 def _intersect(arrays: list[np.ndarray]) -> np.ndarray:
+    """The docnums in every one of `arrays` (sorted, unique); two, the
+    shorter dense (`_dense`), through a mask."""
+    if len(arrays) == 2:
+        short, other = sorted(arrays, key=len)
+        if short.size and other.size and _dense(short):
+            return short[_marked(other, int(short[-1]) + 1)[short]]
     return intersect_sorted(arrays) if arrays else _EMPTY
