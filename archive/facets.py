@@ -37,7 +37,11 @@ class Facet:
     def mask(self, searcher, values: np.ndarray, request, parsed) -> np.ndarray:
         raise NotImplementedError
 
-    def count(self, searcher, values: np.ndarray, request, facets: dict) -> None:
+    def count(self, searcher, values: np.ndarray, request, facets: dict,
+              weights: np.ndarray | None = None) -> None:
+        """Counts of `values` (each `weights` times, when given: the
+        bulletins of a (issuer, topic, year, month) combination,
+        `archive.browse`)."""
         raise NotImplementedError
 
 
@@ -64,8 +68,9 @@ class ColumnFacet(Facet):
         chosen[_codes(wanted, known)] = True
         return chosen[values]
 
-    def count(self, searcher, values, request, facets):
-        listed, missing, distinct = _counts(values, getattr(searcher, f"{self.name}_values"))
+    def count(self, searcher, values, request, facets, weights=None):
+        listed, missing, distinct = _counts(values, getattr(searcher, f"{self.name}_values"),
+                                            weights)
         facets[self.name] = listed
         facets["missing"][self.name] = missing
         facets["distinct"][self.name] = distinct
@@ -85,9 +90,11 @@ class YearFacet(Facet):
     def mask(self, searcher, values, request, parsed):
         return values == request.year
 
-    def count(self, searcher, values, request, facets):
-        facets["year"] = _year_counts(values)
-        facets["missing"]["year"] = int(np.count_nonzero(values == 0))
+    def count(self, searcher, values, request, facets, weights=None):
+        facets["year"] = _year_counts(values, weights)
+        undated = values == 0
+        facets["missing"]["year"] = int(np.count_nonzero(undated) if weights is None
+                                        else weights[undated].sum())
 
 
 class MonthFacet(Facet):
@@ -104,12 +111,12 @@ class MonthFacet(Facet):
     def mask(self, searcher, values, request, parsed):
         return values == request.month
 
-    def count(self, searcher, values, request, facets):
+    def count(self, searcher, values, request, facets, weights=None):
         # Counted with the year's selection: every value is of that year.
         facets["month"] = []
         if request.year:
             facets["month"] = [{"value": int(m), "count": int(c)} for m, c in
-                               enumerate(np.bincount(values, minlength=13)) if m and c]
+                               enumerate(_bincount(values, weights, 13)) if m and c]
 
 
 FACETS: tuple[Facet, ...] = (ColumnFacet("issuer", "发文机关", "issuers"),
@@ -127,9 +134,10 @@ class _Selection:
     base and np.isin per selection before (3.5 ms CPU for a topic of 50,082
     bulletins), and the cost follows the base, which grows with the archive."""
 
-    def __init__(self, searcher, base: np.ndarray, request, parsed):
+    def __init__(self, searcher, base: np.ndarray, request, parsed,
+                 columns: dict[str, np.ndarray] | None = None):
         self.searcher, self.base, self.request = searcher, base, request
-        self._values: dict[str, np.ndarray] = {}
+        self._values: dict[str, np.ndarray] = dict(columns or {})     # given: over `base`
         self.masks = {f.name: f.mask(searcher, self.values(f), request, parsed)
                       for f in FACETS if f.selected(request)}
 
@@ -161,6 +169,13 @@ def count_facets(searcher, base: np.ndarray, request,
                  parsed: ParsedQuery | None = None) -> tuple[np.ndarray, dict]:
     """The documents every selection keeps, and each facet's counts."""
     selection = _Selection(searcher, base, request, parsed)
+    return selection.kept(), tally(selection, request)
+
+
+def tally(selection: _Selection, request, weights: np.ndarray | None = None) -> dict:
+    """Each facet counted under the other selections (`weights`: how many
+    bulletins each of the selection's base stands for)."""
+    searcher = selection.searcher
     facets: dict = {"missing": {}, "distinct": {}}
     for facet in FACETS:
         if facet.name == "month" and not request.year:
@@ -168,16 +183,29 @@ def count_facets(searcher, base: np.ndarray, request,
             continue
         keep = selection.keep(facet.name)
         values = selection.values(facet)
-        facet.count(searcher, values if keep is None else values[keep], request, facets)
+        if keep is None:
+            facet.count(searcher, values, request, facets, weights)
+        else:
+            facet.count(searcher, values[keep], request, facets,
+                        None if weights is None else weights[keep])
     order = ("issuer", "topic", "year", "month", "missing", "distinct")
-    return selection.kept(), {key: facets[key] for key in order}
+    return {key: facets[key] for key in order}
 
 
-def _counts(codes: np.ndarray, values: list[str]) -> tuple[list[dict], int, int]:
+def _bincount(values: np.ndarray, weights: np.ndarray | None, minlength: int = 0) -> list[int]:
+    """np.bincount as integers, weighted or not."""
+    if weights is None:
+        return np.bincount(values, minlength=minlength).tolist()
+    return np.bincount(values, weights=weights, minlength=minlength).astype(np.int64).tolist()
+
+
+def _counts(codes: np.ndarray, values: list[str],
+            weights: np.ndarray | None = None) -> tuple[list[dict], int, int]:
     """One facet from one bincount: its list (the FACET_LIMIT largest values),
     how many documents have no value (the page's 未注明) and how many values
     there are (the page says when the list is cut)."""
-    counts = np.bincount(codes, minlength=len(values)) if codes.size else np.zeros(0, np.int64)
+    counts = np.asarray(_bincount(codes, weights, len(values)) if codes.size else [],
+                        dtype=np.int64)
     present = np.flatnonzero(counts)       # the values there are, not every value known
     pairs, missing = [], 0
     for i, c in zip(present.tolist(), counts[present].tolist()):
@@ -195,14 +223,15 @@ def _codes(values: list[str], known: list[str]) -> list[int]:
     return [code for code, value in enumerate(known) if value in wanted]
 
 
-def _year_counts(years: np.ndarray) -> list[dict]:
+def _year_counts(years: np.ndarray, weights: np.ndarray | None = None) -> list[dict]:
     """Each year's count, newest first, from one bincount (a sort of every
     hit's year before)."""
-    years = years[years > 0]
+    dated = years > 0
+    years = years[dated]
     if not years.size:
         return []
     first = int(years.min())
-    counts = np.bincount(years - first)
+    counts = np.asarray(_bincount(years - first, None if weights is None else weights[dated]))
     present = np.flatnonzero(counts)[::-1]
     return [{"value": first + int(v), "count": int(c)}
             for v, c in zip(present.tolist(), counts[present].tolist())]

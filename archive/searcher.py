@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config, facets, grams, nearby, ranking, reprints, suggest
+from . import browse, config, facets, grams, nearby, ranking, reprints, suggest
 from .analysis import WordTable, segmenter_for
 from .synonyms import SYNONYMS, read_synonyms
 from .errors import NoIndex, SearchTimeout
@@ -154,12 +154,17 @@ class Searcher(Matching):
         self._refresh_synonyms()
         parsed = parse(request.q)
         leaves: list[_Leaf] = []
-        final, facets = self._matching(request, parsed, leaves)
+        if browse.applies(request, parsed):
+            total, final, facets = self.combinations.answer(
+                self, request, parsed, self._browse_first(request))
+        else:
+            final, facets = self._matching(request, parsed, leaves)
+            total = int(final.size)
         _check_deadline()
         shown = self.groups.collapse(final) if request.collapse else final
         hits = self._page(shown, leaves, request, parsed)
         self.groups.annotate(hits)
-        result = SearchResult(request, parsed, int(final.size), hits, facets, 0.0,
+        result = SearchResult(request, parsed, total, hits, facets, 0.0,
                               terms=list(dict.fromkeys(t for leaf in leaves for t in leaf.terms)),
                               groups=int(shown.size) if request.collapse else None)
         if parsed.words():
@@ -173,6 +178,19 @@ class Searcher(Matching):
                 pass
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
+
+    @cached_property
+    def combinations(self) -> browse.Combinations:
+        """The active bulletins by (issuer, topic, year, month): browses."""
+        return browse.Combinations(self)
+
+    @staticmethod
+    def _browse_first(request: SearchRequest) -> int | None:
+        """How many of the newest bulletins a browse's page needs ranked
+        (None: all of them — oldest first, collapsed or every hit)."""
+        if request.all or request.collapse or request.sort == "date":
+            return None
+        return request.page * request.size
 
     def _add_near(self, result: SearchResult, final: np.ndarray) -> None:
         """The near-match group, when exact matches are few (archive.nearby)."""
