@@ -433,10 +433,22 @@ def _marked(members: np.ndarray, size: int) -> np.ndarray:
 
 
 def _union(arrays: list[np.ndarray]) -> np.ndarray:
+    """The docnums in any of `arrays` (sorted, unique): dense ones marked in
+    a mask, else sorted together (a word and its synonym, 人民代表大会 and
+    人大, ~24,000 hits each at 200k: a sort of both, ~1.5 ms, three times a
+    search)."""
     arrays = [a for a in arrays if a.size]
     if not arrays:
         return _EMPTY
-    return unique_sorted(np.concatenate(arrays)) if len(arrays) > 1 else arrays[0]
+    if len(arrays) == 1:
+        return arrays[0]
+    size = max(int(a[-1]) for a in arrays) + 1
+    if sum(a.size for a in arrays) * _MASK_SPREAD >= size:
+        mask = np.zeros(size, dtype=bool)
+        for a in arrays:
+            mask[a] = True
+        return np.flatnonzero(mask).astype(np.result_type(*arrays), copy=False)
+    return unique_sorted(np.concatenate(arrays))
 
 
 def _intersect(arrays: list[np.ndarray]) -> np.ndarray:

@@ -110,3 +110,16 @@ def test_facets_against_brute_force(sample_home, seed):
     months = {m: c for m, c in counts["month"].items() if m} if request.year else {}
     assert {f["value"]: f["count"] for f in facets["month"]} == months
     assert [f["value"] for f in facets["year"]] == sorted(counts["year"].keys() - {0}, reverse=True)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_union_against_numpy(seed):
+    from archive.matching import _union
+
+    rng = np.random.default_rng(seed)
+    high = int(rng.integers(1, 5000))
+    for sizes in [(0,), (10,), (3000, 5), (5, 3000, 40), (2000, 2500), (1, 1), (0, 7)]:
+        arrays = [_sorted_set(rng, n, high) for n in sizes]
+        got = _union(arrays)
+        assert got.tolist() == np.union1d(arrays[0], np.concatenate(arrays)).tolist()
+        assert got.dtype == np.int64
