@@ -247,8 +247,9 @@ class Searcher(Matching):
         exactly: +100, in the title: +1), then BM25F (`archive.ranking`)."""
         tiers = np.zeros(docs.size, dtype=np.int64)
         for leaf in leaves:
-            tiers += 100 * _member(docs, self.leaf_docs(leaf, docs))
-            tiers += _member(docs, self.title_docs(leaf, docs))
+            having = self.leaf_docs(leaf, docs)
+            tiers += 100 * _member(docs, having)
+            tiers += _member(docs, self.title_docs(leaf, docs, having))
         _check_deadline()
         scores = ranking.bm25f(self.postings, words, docs)
         at = ranking.order(docs, tiers, scores, self.date[docs], start, end)
