@@ -39,6 +39,7 @@ def _requests(searcher, seed: int, count: int):
 def test_browse_from_combinations_is_the_search(sample_home, monkeypatch, seed):
     service = SearchService(sample_home)
     searcher = service.searcher()
+    service.search(SearchRequest(q=""))          # a searcher's first browse is counted
     for args in _requests(searcher, seed, 25):
         assert _answer(service, args, monkeypatch, True) == \
             _answer(service, args, monkeypatch, False), args
@@ -47,6 +48,7 @@ def test_browse_from_combinations_is_the_search(sample_home, monkeypatch, seed):
 def test_browse_on_a_corpus_slice(corpus_slice_home, monkeypatch):
     service = SearchService(corpus_slice_home)
     searcher = service.searcher()
+    service.search(SearchRequest(q=""))
     assert searcher.combinations.starts.size > 20        # real groups of combinations
     paged = 0
     for args in _requests(searcher, 9, 60):
@@ -64,3 +66,16 @@ def test_which_searches_are_browses():
     assert not browse.applies(SearchRequest(q="日期:2024"), parse("日期:2024"))
     assert not browse.applies(SearchRequest(q="", include_withdrawn=True), parse(""))
     assert not browse.applies(SearchRequest(q="", date_from="2024-01-01"), parse(""))
+
+
+def test_a_fresh_searcher_counts_its_first_browse(sample_home):
+    """The combinations are built from a searcher's second browse on (a
+    fresh `archive search` does not pay for them), with the same answer."""
+    service = SearchService(sample_home)
+    searcher = service.searcher()
+    first = service.search(SearchRequest(q="", year=None))
+    assert "combinations" not in vars(searcher)
+    second = service.search(SearchRequest(q="", year=None))
+    assert "combinations" in vars(searcher)
+    assert (first.total, first.facets, [h.id for h in first.hits]) == \
+        (second.total, second.facets, [h.id for h in second.hits])
