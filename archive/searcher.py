@@ -284,7 +284,13 @@ class Searcher(Matching):
         return self.search_count(probe)
 
     def search_count(self, request: SearchRequest) -> int:
-        return int(self._matching(request, parse(request.q), [])[0].size)
+        """How many bulletins a request selects: its documents without the
+        facet counts (a suggestion's count is taken in every search that
+        proposes one: its facets were ~1 ms of it at 200k bulletins)."""
+        parsed = parse(request.q)
+        matched = self.evaluate(parsed.root, [])
+        return int(facets.select(self, self._base_filter(matched, request, parsed),
+                                 request).size)
 
     def related(self, doc_id: int, text: str, limit: int = 5) -> list[Hit]:
         """More like this (archive.related)."""

@@ -79,3 +79,15 @@ def test_a_fresh_searcher_counts_its_first_browse(sample_home):
     assert "combinations" in vars(searcher)
     assert (first.total, first.facets, [h.id for h in first.hits]) == \
         (second.total, second.facets, [h.id for h in second.hits])
+
+
+@pytest.mark.parametrize("q", ["", "通知", "人大常委会 -会议", "标题:青石县", "日期:2023 安全"])
+def test_count_is_the_searchs_total(sample_home, q):
+    """`search_count` (a suggestion's count: no facets) is the total of the
+    same search, under any selection."""
+    service = SearchService(sample_home)
+    searcher = service.searcher()
+    for args in _requests(searcher, 5, 12):
+        request = SearchRequest(**{**args, "q": q})
+        assert searcher.search_count(SearchRequest(**{**args, "q": q})) == \
+            service.search(request).total, args
