@@ -58,12 +58,29 @@ MAX_WORD_CHARS = 12
 FILE_NAME = "vocab.sqlite"
 
 
+def _pinyin_dict() -> dict:
+    """pypinyin's character table (code point -> readings), read from its
+    JSON file: importing the package loads its phrase dictionaries too, ~60
+    MiB kept by the build's process from its tail on (tracemalloc, 200k
+    bulletins), where the table alone is a few MB, freed after use."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.find_spec("pypinyin")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "pinyin_dict.json"
+        if path.exists():
+            return {int(code): raw for code, raw in
+                    json.loads(path.read_text(encoding="utf-8")).items()}
+    from pypinyin.pinyin_dict import pinyin_dict     # another layout of the package
+
+    return pinyin_dict
+
+
 def all_readings() -> dict[str, str]:
     """Every character's toneless pinyin readings, comma-separated (pypinyin)."""
-    from pypinyin.pinyin_dict import pinyin_dict
-
     table = {}
-    for code, raw in pinyin_dict.items():
+    for code, raw in _pinyin_dict().items():
         out: list[str] = []
         for reading in raw.split(","):
             plain = "".join(c for c in unicodedata.normalize("NFD", reading)
