@@ -119,10 +119,13 @@ def lookup_keys(word: str) -> set[str]:
     return keys
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)
 def _usable(word: str) -> bool:
     """Cached: the build asks for every word of every title and body prefix
-    (9% of a worker's time uncached, profiled at 10k bulletins)."""
+    (9% of a worker's time uncached, profiled at 10k bulletins).  65,536
+    words, not 262,144: full, the larger cache and the words it kept alive
+    were ~40 MiB in each index worker (tracemalloc), whose sum with both
+    workers and the reading process is the build's peak at 200k bulletins."""
     return 2 <= len(word) <= MAX_WORD_CHARS and all(is_word(c) for c in word)
 
 
