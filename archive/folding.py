@@ -108,13 +108,12 @@ def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     to the original span [offsets[i], offsets[j - 1] + 1) (one original
     character may fold to several: ﬁ -> fi).
     """
-    from .fold_lookup import fold_one_to_one
-
     table = _fold_table()
     if len(text) >= ARRAY_FOLD_FROM:
-        folded = fold_one_to_one(text, table)
-        if folded is not None:
-            return folded, range(len(text) + 1)
+        from . import fold_lookup
+
+        folded, offsets = fold_lookup.fold_with_offsets(text, table)
+        return folded, range(len(text) + 1) if offsets is None else offsets
     folded = text.translate(table)
     if len(folded) == len(text):
         # The usual case (no ligatures, no ㈱): no character folds to none

@@ -18,7 +18,7 @@ import numpy as np
 from . import gram_bitmaps, gram_terms, gram_text
 from .gram_codes import FIELDS, codes_of, needs_verification
 from .npyfiles import map_array
-from .sorted_arrays import find_sorted, intersect_sorted, unique_sorted
+from .sorted_arrays import holds_repeats, intersect_sorted, positions_of_every, unique_sorted
 
 # Fields short enough to keep in memory for verification (`Segment.field_table`).
 SHORT_FIELDS = tuple(name for name in FIELDS if name != "body")
@@ -163,16 +163,9 @@ class Segment:
         if self._by_key is None:
             order = np.argsort(self.keys, kind="stable")
             ordered = np.asarray(self.keys[order])
-            self._by_key = (ordered, order.astype(np.uint32),
-                            bool(ordered.size) and bool((ordered[1:] == ordered[:-1]).any()))
+            self._by_key = (ordered, order.astype(np.uint32), holds_repeats(ordered))
         sorted_keys, local, repeats = self._by_key
-        if repeats:
-            starts = np.searchsorted(sorted_keys, keys)
-            widths = np.searchsorted(sorted_keys, keys, side="right") - starts
-            return np.sort(local[np.repeat(starts - (np.cumsum(widths) - widths), widths)
-                                 + np.arange(int(widths.sum()))])
-        at, found = find_sorted(sorted_keys, keys)
-        return np.sort(local[at[found]])
+        return np.sort(local[positions_of_every(sorted_keys, keys, repeats)])
 
     def contains(self, local: np.ndarray, word: str, field: str | None,
                  check=None) -> np.ndarray:

@@ -28,6 +28,7 @@ import logging.handlers
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,7 +146,7 @@ def _matches(path: Path, root: Path, include: list[str], exclude: list[str]) -> 
 
 @dataclass
 class Walked:
-    """What `ingest_files` saw: file keys found, folders it could not read."""
+    """What `FileIngest.files` saw: file keys found, folders it could not read."""
     seen: set[str] = field(default_factory=set)
     unreadable: list[str] = field(default_factory=list)
 
@@ -160,140 +161,140 @@ class Walked:
         return not walk.unknown(bytes(row["raw_path"]) if row["raw_path"] else key)
 
 
-def ingest_files(archive: Archive, paths, report: JobReport, progress=None,
-                 include: list[str] | None = None, exclude: list[str] | None = None,
-                 quick: bool = True, follow_links: bool = True, feed=None) -> Walked:
-    """Ingest every file under `paths`; returns what the walk saw.
+@dataclass
+class FileIngest:
+    """A job's storing of files into `archive`, counted in `report`.
 
-    With `quick`, a file whose size and mtime match the archive is taken as
-    unchanged without being read; otherwise its hash decides, and only a
-    file whose content changed is parsed.  One file never decides the fate
-    of another: each file's problem is that file's failure.  `feed()`, if
-    given, is called after each file and every few hundred records of a
-    stream (`archive.build_stream`: the first index is built meanwhile).
-    """
-    known = archive.known_files()
-    walked = Walked()
-    for root in paths:
-        root = Path(root)
-        if not os.path.lexists(root):
-            report.fail(walk.path_key(root), "no such file or folder")
-            continue
-        source = walk.SourceWalk(root, follow_links)
-        for path in source:
-            if not _matches(path, source.top, include or [], exclude or []):
+    `feed()` is called after each file and every FEED_RECORDS records of a
+    stream: a home's first index is built meanwhile (`archive.build_stream`,
+    whose poll it is; a no-op otherwise).  Kept here, not handed down
+    through each step of storing a file."""
+    archive: Archive
+    report: JobReport
+    feed: Callable[[], None] = lambda: None
+
+    def files(self, paths, progress=None, include: list[str] | None = None,
+              exclude: list[str] | None = None, quick: bool = True,
+              follow_links: bool = True) -> Walked:
+        """Ingest every file under `paths`; returns what the walk saw.
+
+        With `quick`, a file whose size and mtime match the archive is taken
+        as unchanged without being read; otherwise its hash decides, and only
+        a file whose content changed is parsed.  One file never decides the
+        fate of another: each file's problem is that file's failure."""
+        known = self.archive.known_files()
+        walked, report = Walked(), self.report
+        for root in paths:
+            root = Path(root)
+            if not os.path.lexists(root):
+                report.fail(walk.path_key(root), "no such file or folder")
                 continue
-            key = walk.path_key(path)
-            if key in walked.seen:       # reached again through a link inside the root
-                continue
-            walked.seen.add(key)
-            report.files += 1
-            _ingest_one(archive, path, key, known.get(key), report, quick, feed)
-            if feed is not None:
-                feed()
-            pause_point("ingest-file")
-            if progress:
-                progress(path)
-        for key, reason, is_failure in source.problems:
-            (report.fail(key, reason) if is_failure
-             else report.warnings.append({"path": key, "message": reason}))
-        walked.unreadable += source.unreadable
-    return walked
+            source = walk.SourceWalk(root, follow_links)
+            for path in source:
+                if not _matches(path, source.top, include or [], exclude or []):
+                    continue
+                key = walk.path_key(path)
+                if key in walked.seen:       # reached again through a link inside the root
+                    continue
+                walked.seen.add(key)
+                report.files += 1
+                self._one(path, key, known.get(key), quick)
+                self.feed()
+                pause_point("ingest-file")
+                if progress:
+                    progress(path)
+            for key, reason, is_failure in source.problems:
+                (report.fail(key, reason) if is_failure
+                 else report.warnings.append({"path": key, "message": reason}))
+            walked.unreadable += source.unreadable
+        return walked
 
+    def _one(self, path: Path, key: str, row, quick: bool) -> None:
+        try:
+            with walk.open_regular(path) as handle:
+                stat = os.fstat(handle.fileno())
+                if (quick and row is not None and row["status"] == "active"
+                        and row["size"] == stat.st_size and row["mtime"] == stat.st_mtime):
+                    self.report.unchanged += 1
+                    return
+                self._open(handle, stat, key, walk.raw_path(path), row, quick)
+        except OSError as exc:
+            if _is_disk_full(exc):
+                raise
+            self.report.fail(key, f"cannot read: {exc.strerror or exc}")
 
-def _ingest_one(archive: Archive, path: Path, key: str, row, report: JobReport,
-                quick: bool, feed=None) -> None:
-    try:
-        with walk.open_regular(path) as handle:
-            stat = os.fstat(handle.fileno())
-            if (quick and row is not None and row["status"] == "active"
-                    and row["size"] == stat.st_size and row["mtime"] == stat.st_mtime):
-                report.unchanged += 1
-                return
-            _ingest_open(archive, handle, stat, key, walk.raw_path(path), row, report, quick,
-                         feed)
-    except OSError as exc:
-        if _is_disk_full(exc):
-            raise
-        report.fail(key, f"cannot read: {exc.strerror or exc}")
-
-
-def _ingest_open(archive: Archive, handle, stat, key: str, raw: bytes | None, row,
-                 report: JobReport, quick: bool, feed=None) -> None:
-    if stat.st_size > MAX_ORIGINAL_BYTES:
-        report.fail(key, f"file too large: {stat.st_size} bytes (limit {MAX_ORIGINAL_BYTES})")
-        return
-    sha = hashlib.file_digest(handle, "sha256").hexdigest()
-    if (quick and row is not None and row["status"] == "active"
-            and row["sha256"] == sha):                    # touched, not changed
-        archive.touch_file(key, stat.st_size, stat.st_mtime)
-        report.unchanged += 1
-        return
-    # The parsers (lxml, ~200 regular expressions: 0.5 s) only for a file
-    # that changed: a reindex that finds nothing new never loads them.
-    from . import sources
-
-    handle.seek(0)
-    head = handle.read(sources.SNIFF_BYTES)
-    handle.seek(0)
-    where = (key, stat.st_size, stat.st_mtime)
-    if sources.detect_format(key, head) == "jsonl":
-        outcome = _store_stream(archive, handle, where, sha, raw, report, feed)
-    elif stat.st_size > sources.MAX_FILE_BYTES:
-        _refuse(archive, where, (handle, stat.st_size), sha, raw, report,
-                f"file too large: {stat.st_size} bytes (limit {sources.MAX_FILE_BYTES})")
-        return
-    else:
-        data = handle.read()
-        result = sources.parse_bytes(key, data)
-        if not result.records:
-            _refuse(archive, where, data, sha, raw, report,
-                    "; ".join(list(result.errors)[:3]) or "no bulletin found")
+    def _open(self, handle, stat, key: str, raw: bytes | None, row, quick: bool) -> None:
+        archive, report = self.archive, self.report
+        if stat.st_size > MAX_ORIGINAL_BYTES:
+            report.fail(key, f"file too large: {stat.st_size} bytes (limit {MAX_ORIGINAL_BYTES})")
             return
-        outcome = archive.store_file(*where, data, result.format, result.encoding,
-                                     result.records, result.errors, sha=sha, raw_path=raw)
-        report.note(key, result.errors, result.warnings)
-    if outcome is not None:
-        report.count(outcome)
+        sha = hashlib.file_digest(handle, "sha256").hexdigest()
+        if (quick and row is not None and row["status"] == "active"
+                and row["sha256"] == sha):                    # touched, not changed
+            archive.touch_file(key, stat.st_size, stat.st_mtime)
+            report.unchanged += 1
+            return
+        # The parsers (lxml, ~200 regular expressions: 0.5 s) only for a file
+        # that changed: a reindex that finds nothing new never loads them.
+        from . import sources
 
-
-def _store_stream(archive: Archive, handle, where, sha: str, raw, report: JobReport,
-                  feed=None):
-    """A JSON Lines file streamed into the archive: records are read and
-    stored one at a time inside the file's transaction (the peak memory is
-    one record, whatever the file's size); a file past a whole-file limit is
-    refused whole.  `feed()` runs every `FEED_RECORDS` records, between two."""
-    from . import sources
-
-    errors, warnings = limits.ErrorLog(), limits.ErrorLog()
-
-    def records():
-        count = 0
-        for _, record, error in sources.iter_stream_records(where[0], handle):
-            if record is not None:
-                count += 1
-                if feed is not None and count % FEED_RECORDS == 0:
-                    feed()                 # the records before this one are stored
-                yield record
-            else:
-                (warnings if isinstance(error, limits.Cut) else errors).append(error)
-
-    try:
-        original = (walk.PositionalReader(handle), where[1])
-        outcome = archive.store_file(*where, original, "jsonl", "utf-8", records(),
-                                     errors, sha=sha, raw_path=raw)
-    except (limits.FileRefused, NoRecords) as exc:
         handle.seek(0)
-        _refuse(archive, where, (handle, where[1]), sha, raw, report, str(exc))
-        return None
-    report.note(where[0], errors, warnings)
-    return outcome
+        head = handle.read(sources.SNIFF_BYTES)
+        handle.seek(0)
+        where = (key, stat.st_size, stat.st_mtime)
+        if sources.detect_format(key, head) == "jsonl":
+            outcome = self._stream(handle, where, sha, raw)
+        elif stat.st_size > sources.MAX_FILE_BYTES:
+            self._refuse(where, (handle, stat.st_size), sha, raw,
+                         f"file too large: {stat.st_size} bytes (limit {sources.MAX_FILE_BYTES})")
+            return
+        else:
+            data = handle.read()
+            result = sources.parse_bytes(key, data)
+            if not result.records:
+                self._refuse(where, data, sha, raw,
+                             "; ".join(list(result.errors)[:3]) or "no bulletin found")
+                return
+            outcome = archive.store_file(*where, data, result.format, result.encoding,
+                                         result.records, result.errors, sha=sha, raw_path=raw)
+            report.note(key, result.errors, result.warnings)
+        if outcome is not None:
+            report.count(outcome)
 
+    def _stream(self, handle, where, sha: str, raw):
+        """A JSON Lines file streamed into the archive: records are read and
+        stored one at a time inside the file's transaction (the peak memory is
+        one record, whatever the file's size); a file past a whole-file limit
+        is refused whole.  `feed()` runs every `FEED_RECORDS` records, between two."""
+        from . import sources
 
-def _refuse(archive: Archive, where, data, sha: str, raw, report: JobReport,
-            reason: str) -> None:
-    archive.record_failure(*where, data, reason, sha=sha, raw_path=raw)
-    report.fail(where[0], reason)
+        errors, warnings = limits.ErrorLog(), limits.ErrorLog()
+
+        def records():
+            count = 0
+            for _, record, error in sources.iter_stream_records(where[0], handle):
+                if record is not None:
+                    count += 1
+                    if count % FEED_RECORDS == 0:
+                        self.feed()                # the records before this one are stored
+                    yield record
+                else:
+                    (warnings if isinstance(error, limits.Cut) else errors).append(error)
+
+        try:
+            original = (walk.PositionalReader(handle), where[1])
+            outcome = self.archive.store_file(*where, original, "jsonl", "utf-8", records(),
+                                              errors, sha=sha, raw_path=raw)
+        except (limits.FileRefused, NoRecords) as exc:
+            handle.seek(0)
+            self._refuse(where, (handle, where[1]), sha, raw, str(exc))
+            return None
+        self.report.note(where[0], errors, warnings)
+        return outcome
+
+    def _refuse(self, where, data, sha: str, raw, reason: str) -> None:
+        self.archive.record_failure(*where, data, reason, sha=sha, raw_path=raw)
+        self.report.fail(where[0], reason)
 
 
 def _finish(archive: Archive, home: Path, report: JobReport, started: float,
@@ -391,18 +392,18 @@ def _describe(exc: BaseException) -> str:
 
 
 @contextmanager
-def _first_index(archive: Archive, home: Path, report: JobReport):
-    """A home's first index built while the job stores its files
-    (`archive.build_stream`); yields the feed for `ingest_files`, or None
-    when the home has an index already (the job's sync updates it)."""
+def _ingest_building_first_index(archive: Archive, home: Path, report: JobReport):
+    """Yields the job's `FileIngest`; when the home has no index yet, its
+    feed builds the first one while the files are stored
+    (`archive.build_stream`), else the job's sync updates the index after."""
     from . import build_stream
 
     stream = build_stream.start(archive, home)
     if stream is None:
-        yield None
+        yield FileIngest(archive, report)
         return
     try:
-        yield stream.poll
+        yield FileIngest(archive, report, stream.poll)
     except BaseException:
         stream.cancel()
         raise
@@ -413,8 +414,8 @@ def _first_index(archive: Archive, home: Path, report: JobReport):
 def ingest(home: Path, paths, wait: float = 0.0, progress=None) -> JobReport:
     """`archive ingest PATH...`: add or update the files, then sync the index."""
     def body(archive, report):
-        with _first_index(archive, home, report) as feed:
-            ingest_files(archive, paths, report, progress, quick=False, feed=feed)
+        with _ingest_building_first_index(archive, home, report) as run:
+            run.files(paths, progress, quick=False)
     return run_job(home, "ingest", body, wait, {"paths": [str(p) for p in paths]})
 
 
@@ -436,24 +437,23 @@ def reindex(home: Path, sources: list[Source], full: bool = False, wait: float =
             progress=None) -> JobReport:
     """Sync every source (new, changed, removed files), then update the index;
     with `full`, rebuild the index from the archive into a fresh generation."""
-    def sync_sources(archive, report, feed=None):
+    def sync_sources(run: FileIngest):
         for source in sources:
             root = Path(source.path)
-            walked = ingest_files(archive, [root], report, progress,
-                                  source.include, source.exclude, quick=True,
-                                  follow_links=source.follow_links, feed=feed)
+            walked = run.files([root], progress, source.include, source.exclude, quick=True,
+                               follow_links=source.follow_links)
             if root.is_dir():
                 prefix = walk.path_key(root.resolve()) + os.sep
-                for key, row in archive.known_files().items():
+                for key, row in run.archive.known_files().items():
                     if key.startswith(prefix) and walked.may_withdraw(key, row):
-                        report.withdrawn += archive.withdraw_file(key)
+                        run.report.withdrawn += run.archive.withdraw_file(key)
 
     def body(archive, report):
         if not full:
-            with _first_index(archive, home, report) as feed:
-                sync_sources(archive, report, feed)
+            with _ingest_building_first_index(archive, home, report) as run:
+                sync_sources(run)
             return
-        sync_sources(archive, report)
+        sync_sources(FileIngest(archive, report))
         # The live index is left alone (no in-place sync) until the new
         # generation, built from the archive alone, is verified and switched.
         generation = index.rebuild(archive, home)

@@ -48,6 +48,9 @@ _WITHIN_SHARE = 0.5
 # (titles are tested in memory, ~0.2 µs each) and remembered across searches,
 # rather than among the hits of each search.
 _TITLES_WHOLE = 1000
+# Set operations on docnums go through a mask when it costs less than a
+# bisection per element (`_by_mask`, `_union`): ~80x cheaper per element.
+_MASK_GAIN = 64
 
 
 class _Verified:
@@ -242,11 +245,14 @@ class Matching:
             return leaf.cited if within is None else _intersect([leaf.cited, within])
         return _union([self.exact(v, leaf.fieldname, within) for v in leaf.variants])
 
-    def title_docs(self, leaf: _Leaf, within: np.ndarray) -> np.ndarray:
-        """Docnums of `within` whose title holds the word (a ranking tier)."""
+    def title_docs(self, leaf: _Leaf, within: np.ndarray,
+                   having: np.ndarray | None = None) -> np.ndarray:
+        """Docnums of `within` whose title holds the word (a ranking tier);
+        `having`: those of `within` the word matches, when known."""
         if leaf.cited is not None or leaf.fieldname not in (None, "title"):
             return _EMPTY
-        having = self.leaf_docs(leaf, within)
+        if having is None:
+            having = self.leaf_docs(leaf, within)
         if having.size >= _TITLES_WHOLE:        # verify every title once: remembered
             return _intersect([having, _union([self.exact(v, "title")
                                                for v in leaf.variants])])
@@ -407,15 +413,53 @@ def _warn(parsed: ParsedQuery, message: str) -> None:
 
 def _member(docs: np.ndarray, members: np.ndarray) -> np.ndarray:
     """1 where a doc of sorted `docs` is in sorted `members`, else 0."""
+    if not docs.size or not members.size:
+        return np.zeros(docs.size, dtype=np.int64)
+    if _by_mask(docs, members):
+        return _marked(members, int(docs[-1]) + 1)[docs].astype(np.int64)
     return find_sorted(members, docs)[1].astype(np.int64)
 
 
+def _by_mask(probes: np.ndarray, members: np.ndarray) -> bool:
+    """Whether testing sorted docnums `probes` against sorted `members`
+    costs less through a mask over the docnums up to the last probe (`_marked`:
+    ~1.5 ns a member marked, ~0.5 ns a docnum cleared) than by a bisection
+    per probe (~0.12 µs: the tiers of 习近平, 15,068 hits at 53k, cost
+    ~1.5 ms that way; measured on the shared 2-core machine)."""
+    return probes.size * _MASK_GAIN >= members.size + (int(probes[-1]) + 1) // 4
+
+
+def _marked(members: np.ndarray, size: int) -> np.ndarray:
+    """A mask of `size` docnums, True at the sorted `members` below it."""
+    mask = np.zeros(size, dtype=bool)
+    mask[members[:np.searchsorted(members, size)]] = True
+    return mask
+
+
 def _union(arrays: list[np.ndarray]) -> np.ndarray:
+    """The docnums in any of `arrays` (sorted, unique): dense ones marked in
+    a mask, else sorted together (a word and its synonym, 人民代表大会 and
+    人大, ~24,000 hits each at 200k: a sort of both, ~1.5 ms, three times a
+    search)."""
     arrays = [a for a in arrays if a.size]
     if not arrays:
         return _EMPTY
-    return unique_sorted(np.concatenate(arrays)) if len(arrays) > 1 else arrays[0]
+    if len(arrays) == 1:
+        return arrays[0]
+    size = max(int(a[-1]) for a in arrays) + 1
+    if sum(a.size for a in arrays) * _MASK_GAIN // 4 >= size:
+        mask = np.zeros(size, dtype=bool)
+        for a in arrays:
+            mask[a] = True
+        return np.flatnonzero(mask).astype(np.result_type(*arrays), copy=False)
+    return unique_sorted(np.concatenate(arrays))
 
 
 def _intersect(arrays: list[np.ndarray]) -> np.ndarray:
+    """The docnums in every one of `arrays` (sorted, unique); two, the
+    cheaper that way (`_by_mask`), through a mask."""
+    if len(arrays) == 2:
+        short, other = sorted(arrays, key=len)
+        if short.size and other.size and _by_mask(short, other):
+            return short[_marked(other, int(short[-1]) + 1)[short]]
     return intersect_sorted(arrays) if arrays else _EMPTY

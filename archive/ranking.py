@@ -181,25 +181,55 @@ def _length_column(leaf, fieldname: str) -> np.ndarray:
     return table[codes]
 
 
+# A posting list at most this many times longer than the documents scored is
+# walked through a table of their positions; a longer one (a common word
+# ANDed with a rare one) is probed by bisection, which follows the documents.
+WALK_RATIO = 8
+
+
 def bm25f(postings: Postings, words: list[str], docs: np.ndarray) -> np.ndarray:
-    """BM25F of each of `docs` (sorted document numbers) for `words`."""
+    """BM25F of each of `docs` (sorted document numbers) for `words`.
+
+    Each posting list meets the documents either by a table of their
+    positions indexed by document number (`_positions`: one gather per
+    posting, no comparison) or by bisection of every document into the list.
+    Bisection alone cost ~0.15 µs a hit and list (3 lists a word): 2.3 ms of
+    习近平's 8 ms at 53k bulletins (15,068 hits), 4× that at 200k; the
+    table costs a few ns a posting.  Both give the same floats: each
+    document's terms are added in the same order."""
     scores = np.zeros(docs.size, dtype=np.float64)
     if not docs.size:
         return scores
+    slots = None
     for word in dict.fromkeys(words):
         for fieldname, boost in FIELD_BOOSTS:
             ids, tfs = postings.of(fieldname, word)
             if not ids.size:
                 continue
-            at, inside = find_sorted(ids, docs)
-            if not inside.any():
+            if ids.size <= WALK_RATIO * docs.size:
+                if slots is None:
+                    slots = _positions(docs, postings.doc_count_all)
+                at = slots[ids]
+                listed = np.flatnonzero(at >= 0)
+                into, tf, scored = at[listed], tfs[listed], ids[listed]
+            else:
+                at, inside = find_sorted(ids, docs)
+                into, tf, scored = np.flatnonzero(inside), tfs[at[inside]], docs[inside]
+            if not into.size:
                 continue
-            tf = tfs[at[inside]].astype(np.float64)
-            length = postings.lengths(fieldname)[docs[inside]]
+            length = postings.lengths(fieldname)[scored]
             idf, average = postings.stats(fieldname, word)
             norm = K1 * ((1 - B) + B * length / average)
-            scores[inside] += boost * (idf * ((tf * (K1 + 1)) / (tf + norm)))
+            tf = tf.astype(np.float64)
+            scores[into] += boost * (idf * ((tf * (K1 + 1)) / (tf + norm)))
     return scores
+
+
+def _positions(docs: np.ndarray, size: int) -> np.ndarray:
+    """Per document number below `size`, its position in `docs`, else -1."""
+    slots = np.full(max(size, int(docs[-1]) + 1), -1, dtype=np.int64)
+    slots[docs] = np.arange(docs.size)
+    return slots
 
 
 def order(docs: np.ndarray, tiers: np.ndarray, scores: np.ndarray, dates: np.ndarray,

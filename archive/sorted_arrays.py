@@ -40,6 +40,33 @@ def intersect_sorted(lists: list[np.ndarray]) -> np.ndarray:
     return result
 
 
+def positions_of_every(sorted_values: np.ndarray, wanted: np.ndarray,
+                       repeats: bool = True) -> np.ndarray:
+    """Ascending positions in `sorted_values` of every entry equal to one of
+    `wanted` (sorted): all the copies of a value held more than once.
+
+    A merged gram segment holds a key twice when a sync re-added its
+    bulletin (`archive.gram_merge`), and a lookup restricted to some keys
+    must see both copies.  Each wanted value's run is found by two
+    bisections and the runs' positions made without a Python loop (a run's
+    start repeated over its width, plus 0, 1, ... within it).
+    `repeats=False` promises that no value is held twice (the caller knows
+    it from building `sorted_values`): one bisection instead of two.
+    """
+    if not repeats:
+        at, found = find_sorted(sorted_values, wanted)
+        return at[found]
+    starts = np.searchsorted(sorted_values, wanted)
+    widths = np.searchsorted(sorted_values, wanted, side="right") - starts
+    before = np.cumsum(widths) - widths          # positions output before each run
+    return np.repeat(starts - before, widths) + np.arange(int(widths.sum()))
+
+
+def holds_repeats(sorted_values: np.ndarray) -> bool:
+    """Whether a sorted array holds some value more than once."""
+    return bool(sorted_values.size) and bool((sorted_values[1:] == sorted_values[:-1]).any())
+
+
 def run_starts(values: np.ndarray) -> np.ndarray:
     """True where a sorted array's value differs from the one before."""
     starts = np.empty(values.size, dtype=bool)

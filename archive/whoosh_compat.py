@@ -7,7 +7,10 @@ needed, see the callers):
 * the **writer** — `archive.writer` subclasses `SegmentWriter` and writes
   the whoosh3 codec's posting blocks itself (`W3FieldWriter`, `W3TermInfo`,
   the block header); those names are used in writer.py, and
-  tests/test_whoosh_compat.py checks each of them;
+  tests/test_whoosh_compat.py checks each of them; a short list goes
+  into its term info (`archive.postings`: W3TermInfo's inlined flag and
+  pickle, which Whoosh's reader opens as a `ListMatcher`;
+  tests/test_pipeline.py reads them back through Whoosh);
 * the **length byte table** — `archive.postings` quantises field lengths
   with `whoosh.util.numeric._length_byte_cache` in numpy (`length_to_byte`
   for whole arrays);

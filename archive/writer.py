@@ -12,7 +12,8 @@ and replaces both loops:
 * `write_postings` sorts each field's postings with numpy and writes each
   term's blocks directly: the per-posting work (delta-coding the ids, block
   statistics, the values of a Frequency field) is array arithmetic, and what
-  is left in Python is per block and per term.  The bytes are the ones
+  is left in Python is per block and per term.  Short lists are inlined in
+  their term infos (`archive.postings`); otherwise the bytes are the ones
   Whoosh's writer makes from the same postings (``tests/test_pipeline.py``
   compares the files).
 

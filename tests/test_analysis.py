@@ -348,3 +348,16 @@ def test_word_table_cuts_the_same_from_kept_rows(word_table, sample_home, monkey
     monkeypatch.setattr(small, "KEPT_ROWS", 40)
     assert [small.cut(t) for t in texts] == want
     assert len(small._kept) < 1000
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=40) | CJK_TEXT, repeat=st.integers(1, 3 * ARRAY_FOLD_FROM))
+def test_fold_with_offsets_of_long_texts(text, repeat):
+    """A long text (a snippet's body) is folded with its offsets by array
+    lookups, characters that fold to several (ﬁ, ㈱, ……) included: the same
+    folded text and offsets as translating it character by character."""
+    long_text = (text or "公") * repeat
+    folded, offsets = fold_with_offsets(long_text)
+    assert folded == fold(long_text)
+    expected = [j for j, ch in enumerate(long_text) for _ in fold(ch)] + [len(long_text)]
+    assert list(offsets) == expected

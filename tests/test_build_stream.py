@@ -47,7 +47,7 @@ def test_rows_withdrawn_after_they_were_fed_are_rebuilt(tmp_path, monkeypatch, c
     first, _ = make_source(source, files=2, per_file=30)
     home = tmp_path / "home"
     archive = Archive(home)            # stored by a run killed before its index was built
-    jobs.ingest_files(archive, [first], jobs.JobReport("ingest"))
+    jobs.FileIngest(archive, jobs.JobReport("ingest")).files([first])
     archive.close()
     assert generations.current_generation(home) is None
     first.unlink()

@@ -37,12 +37,23 @@ finally:
 """
 
 
+def _fresh_env() -> dict:
+    """The environment of a fresh interpreter with this tree first on its path."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+
+
+def _printed_json(code: str):
+    """What `code`, run by a fresh interpreter from this tree, prints as JSON."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_fresh_env(), cwd=ROOT, check=True)
+    return json.loads(done.stdout)
+
+
 def loaded_by(args: list[str]) -> tuple[dict, set[str]]:
     """(JSON output, modules loaded) of `archive ARGS` in a fresh interpreter."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     done = subprocess.run([sys.executable, "-c", _RUN_SEARCH, *args], capture_output=True,
-                          text=True, env=env, timeout=120, cwd=ROOT)
+                          text=True, env=_fresh_env(), timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     modules = set(json.loads(done.stderr.strip().splitlines()[-1]))
     return json.loads(done.stdout), modules
@@ -117,11 +128,7 @@ real = [asyncio.iscoroutinefunction(f) for f in (coroutine, plain)]
 print(json.dumps([before, told, real, hasattr(asyncio, "get_event_loop"),
                   hasattr(urllib.request, "Request")]))
 """
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, cwd=ROOT, check=True)
-    before, told, real, loop, request = json.loads(done.stdout)
+    before, told, real, loop, request = _printed_json(code)
     assert before == []                      # neither was loaded by the imports
     assert told == real == [True, False]
     assert loop and request
@@ -200,10 +207,6 @@ bare = np.array.__doc__ is None
 import numpy._core._add_newdocs, numpy._core._add_newdocs_scalars
 print(json.dumps([loaded, works, bare, "array(object" in (np.array.__doc__ or "")]))
 """
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, cwd=ROOT, check=True)
-    loaded, works, bare, documented = json.loads(done.stdout)
+    loaded, works, bare, documented = _printed_json(code)
     assert loaded == [] and works == 10
     assert bare and documented

@@ -165,6 +165,25 @@ def test_cited_by_agrees_with_cites_everywhere(home, ids):
         expected = sorted(i for i, other in shown.items()
                           if any(c["id"] == target for c in other["cites"]))
         assert [c["id"] for c in data["cited_by"]] == expected, target
+        for entry in data["cited_by"]:            # as the citing bulletin shows itself
+            assert (entry["title"], entry["doc_no"]) == (shown[entry["id"]]["title"],
+                                                        shown[entry["id"]]["doc_no"])
+
+
+def test_only_citing_bulletins_keep_their_title_in_the_citation_file(home, ids):
+    """被引用 lists citing bulletins only: the others' titles are not kept."""
+    import sqlite3
+
+    from archive.citations import FILE_NAME
+    from archive.generations import current_generation
+
+    path = current_generation(home).path / FILE_NAME
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        citing = {row[0] for row in db.execute("SELECT DISTINCT src FROM refs")}
+        titled = {row[0] for row in db.execute("SELECT doc FROM keys WHERE title IS NOT NULL")}
+        keyed = {row[0] for row in db.execute("SELECT doc FROM keys WHERE title_key IS NOT NULL")}
+    assert titled == citing and ids[2] in citing and ids[1] not in citing
+    assert keyed == set(ids.values())
 
 
 def test_reprint_notice_is_linked_to_its_original(home, ids):
@@ -255,7 +274,8 @@ def test_reingest_adds_and_removes_citations(changed_home):
     law = service.searcher().find_ids(f"标题:{LAW_TITLE}")
     two = service.searcher().find_ids("标题:饮水工程巡查")[0]
     assert two not in [c["id"] for c in service.show(original[0])["cited_by"]]
-    assert two in [c["id"] for c in service.show(law[0])["cited_by"]]
+    assert [c["title"] for c in service.show(law[0])["cited_by"] if c["id"] == two] == [
+        "关于开展饮水工程巡查的通知（修订）"]
     assert two not in _citing(changed_home, "cites:青政发〔2024〕7号")
     assert two in _citing(changed_home, f"cites:{LAW_TITLE}")
 

@@ -51,3 +51,26 @@ def test_the_table_brute_force(tmp_path):
              for g in expected]
     group, size = groups.table()
     assert group.tolist() == expected and size.tolist() == sizes
+
+
+class _Hit:
+    def __init__(self, docnum):
+        self.docnum, self.fields = docnum, {}
+
+
+def test_a_searcher_that_goes_on_builds_the_table(tmp_path):
+    """A fresh process's page is annotated hit by hit; past TABLE_AFTER hits
+    (a searcher answering again and again) the table is built, and every
+    annotation is the same either way."""
+    from archive.reprints import TABLE_AFTER
+
+    groups = _case(tmp_path, 5)
+    expected_group, expected_size = _case(tmp_path, 5).table()
+    annotated = []
+    for start in range(0, 300, 10):
+        page = [_Hit(d) for d in range(start, start + 10)]
+        groups.annotate(page)
+        annotated += page
+        assert (groups._table is None) == (start + 10 <= TABLE_AFTER)
+    assert [(h.fields["group"], h.fields["group_size"]) for h in annotated] == \
+        list(zip(expected_group.tolist(), expected_size.tolist()))

@@ -67,6 +67,8 @@ def test_shared_posting_lists_are_those_read_through_whoosh(home, tmp_path):
             ("gen-1", 1)).get(fieldname, word)
         assert got_docs.dtype == docs.dtype and got_tfs.dtype == tfs.dtype
         assert np.array_equal(got_docs, docs) and np.array_equal(got_tfs, tfs)
+        # Views of the row's bytes (no copy), read-only as ranking's lists are used.
+        assert isinstance(got_docs.base, bytes) and not got_docs.flags.writeable
     assert searcher.postings._read("title", "冶炼")[0].size > 0      # real lists compared
     assert shared.get("title", "安全") is None
 
@@ -120,3 +122,15 @@ def test_the_store_keeps_only_the_newest_words(tmp_path, monkeypatch):
     fresh = SharedWork(tmp_path / "c.sqlite").corrections_for(("gen-1", 1))
     kept = [n for n in range(12) if fresh.get(f"词{n}") is not None]
     assert kept == [7, 8, 9, 10, 11]                  # trimmed to the newest 5 at the 12th write
+
+
+def test_lists_of_other_types_and_strides_are_stored_as_int64_and_float32(tmp_path):
+    shared = SharedWork(tmp_path / "w.sqlite").postings_for(("gen-1", 1))
+    docs = np.arange(40, dtype=np.int32)[::3]                  # not contiguous, not int64
+    tfs = np.linspace(1, 5, 40)[::3]                           # float64
+    shared.put("body", "词", (docs, tfs))
+    got_docs, got_tfs = SharedWork(tmp_path / "w.sqlite").postings_for(("gen-1", 1)).get(
+        "body", "词")
+    assert (got_docs.dtype, got_tfs.dtype) == (np.int64, np.float32)
+    assert got_docs.tolist() == docs.tolist()
+    assert np.array_equal(got_tfs, tfs.astype(np.float32))

@@ -1,8 +1,10 @@
-"""Query latency: nearest-rank percentiles and the one timing loop the
-product and the baseline share (a warm-up pass, then the timed passes)."""
+"""Query latency: nearest-rank percentiles (the one definition every script
+reports) and the one timing loop the product and the baseline share (a
+warm-up pass, then the timed passes)."""
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import sys
 import time
@@ -10,18 +12,40 @@ from collections import defaultdict
 from pathlib import Path
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile of `values` by nearest rank: the smallest value
+    that at least p % of them are at or below (the ceil(p/100 · n)-th
+    smallest); 0.0 when there are none.
+
+    Kept from the bench (its reports since the first round were nearest
+    rank) for every script — bench, loadtest, hostile_load, eval_typos: a
+    figure is always a latency that was measured, never one interpolated
+    between two requests (loadtest interpolated, eval_typos took the
+    floor((n-1)·p/100)-th and a median of two), so the scripts' p95 of the
+    same timings agree.  The bench's old formula, round(p/100 · n + 0.5),
+    is the same rank except where p/100 · n is an odd integer, where
+    rounding half to even took the next one (p95 of 100 timings: the 96th
+    smallest; now the 95th, as nearest rank defines it).
+    """
+    if not values:
+        return 0.0
+    return _nearest_rank(sorted(values), p)
+
+
+def _nearest_rank(ordered: list[float], p: float) -> float:
+    # round(): p/100 · n in floating point may land a hair above an integer.
+    rank = math.ceil(round(p / 100 * len(ordered), 9))
+    return ordered[min(len(ordered), max(1, rank)) - 1]
+
+
 def percentiles(values: list[float]) -> dict:
-    """p50/p95/p99/mean/max (nearest rank) of milliseconds."""
+    """p50/p95/p99 (`percentile`), mean and max of milliseconds."""
     if not values:
         return {"n": 0}
     s = sorted(values)
-
-    def rank(p):
-        return s[min(len(s) - 1, max(0, int(round(p / 100 * len(s) + 0.5)) - 1))]
-
-    return {"n": len(s), "p50": round(rank(50), 2), "p95": round(rank(95), 2),
-            "p99": round(rank(99), 2), "mean": round(statistics.fmean(s), 2),
-            "max": round(s[-1], 2)}
+    return {"n": len(s), "p50": round(_nearest_rank(s, 50), 2),
+            "p95": round(_nearest_rank(s, 95), 2), "p99": round(_nearest_rank(s, 99), 2),
+            "mean": round(statistics.fmean(s), 2), "max": round(s[-1], 2)}
 
 
 def latency_run(run_one, queries: list[dict], rounds: int = 1) -> dict:
