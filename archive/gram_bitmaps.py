@@ -13,11 +13,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def is_dense(counts: np.ndarray, itemsize: int, docs: int) -> np.ndarray:
+    """Which lists of these lengths are kept as bitmaps in a segment of
+    `docs` documents: those longer than a bitmap, as `itemsize`-byte
+    numbers."""
+    return counts * itemsize > (docs + 7) // 8
+
+
 def split_dense(counts: np.ndarray, postings: np.ndarray, docs: int):
     """(offsets, postings, dense term numbers, bitmaps) of a segment of `docs`
     documents whose term i has counts[i] of `postings` (in term order)."""
     width = (docs + 7) // 8
-    dense = counts * postings.itemsize > width
+    dense = is_dense(counts, postings.itemsize, docs)
     in_dense = np.repeat(dense, counts)
     rows = np.repeat(np.arange(int(dense.sum()), dtype=np.int64), counts[dense])
     bits = np.zeros(int(dense.sum()) * width * 8, dtype=bool)

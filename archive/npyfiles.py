@@ -37,6 +37,22 @@ def map_array(path: Path) -> np.ndarray:
     return found if found is not None else np.load(path, mmap_mode="r").view(np.ndarray)
 
 
+def release(*arrays: np.ndarray) -> None:
+    """Drop this process's resident pages of the files `arrays` are mapped
+    from (`map_array`): they stay in the page cache, and a later read maps
+    them again.  A pass over a whole file (a merge) would otherwise keep
+    all of it resident in the process until the array is gone.  Arrays not
+    over a memory map are left alone."""
+    for array in arrays:
+        base = array
+        while isinstance(base, np.ndarray):
+            base = base.base
+        if isinstance(base, memoryview):             # np.frombuffer's
+            base = base.obj
+        if isinstance(base, mmap.mmap) and not base.closed:
+            base.madvise(mmap.MADV_DONTNEED)
+
+
 def map_npz(path: Path, keys: tuple[str, ...] | None = None,
             allow_pickle: bool = False) -> dict[str, np.ndarray]:
     """The arrays of an .npz file (those named in `keys`, else all), each

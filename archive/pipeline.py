@@ -29,6 +29,7 @@ Workers are forked: a worker blocked on its queue is killed with its parent
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import queue
@@ -49,10 +50,11 @@ class _Feed:
     `prepare`) archive rows turned into Whoosh fields and gram segments."""
 
     def __init__(self, prepare=None, grams_dir=None, gram_docs: int = 4000,
-                 names=()):
+                 names=(), writing=None):
         self.prepare, self.grams_dir, self.gram_docs = prepare, grams_dir, gram_docs
         self.names = iter(names)
         self.builder = grams.SegmentBuilder()
+        self.writing = writing or contextlib.nullcontext()
 
     def fields(self, item, results) -> dict:
         if self.prepare is None:
@@ -72,8 +74,9 @@ class _Feed:
 
     def flush(self, results) -> None:
         if len(self.builder):
-            results.put(("grams", self.builder.write(Path(self.grams_dir),
-                                                     f"{next(self.names):05d}")))
+            with self.writing:
+                entry = self.builder.write(Path(self.grams_dir), f"{next(self.names):05d}")
+            results.put(("grams", entry))
             self.builder = grams.SegmentBuilder()
 
 
@@ -90,13 +93,17 @@ def _work(storage, indexname: str, jobs, results, kwargs: dict, limits: tuple[in
                 writer.add_document(**feed.fields(item, results))
             feed.end_batch(results)
             if len(writer.pool) >= limit:
-                results.put(("segment", writer._finalize_segment()))
+                with feed.writing:
+                    segment = writer._finalize_segment()
+                results.put(("segment", segment))
                 writer = FastSegmentWriter(ix, _lk=False, **kwargs)
                 limit = limits[1]
         feed.end_batch(results, final=True)
         feed.flush(results)
         if writer.docnum:
-            results.put(("segment", writer._finalize_segment()))
+            with feed.writing:
+                segment = writer._finalize_segment()
+            results.put(("segment", segment))
         else:
             writer._close_segment()
         results.put(("done", None))
@@ -130,12 +137,17 @@ class PipelineWriter(FastSegmentWriter):
                          grams.read_manifest(grams_dir)["segments"]), default=0) if grams_dir else 0
         # Worker n finishes its first segment at (n + 1) / procs of the
         # limit: the workers, fed alike, would otherwise write their segments
-        # (their memory peak) at the same moment.
+        # (their memory peak) at the same moment.  They drift apart as the
+        # batches fall, and all write their last ones at the end: one writes
+        # at a time (`writing`), the others wait (two at once were the
+        # build's peak at 200k bulletins: 884 MiB with the reading process).
+        writing = context.Lock()
         self.tasks = [context.Process(
             target=_work, daemon=True,
             args=(self.storage, self.indexname, self.jobs, self.results, kwargs,
                   (max_postings * (n + 1) // procs, max_postings),
-                  _Feed(prepare, grams_dir, gram_docs, itertools.count(first + n, procs))))
+                  _Feed(prepare, grams_dir, gram_docs, itertools.count(first + n, procs),
+                        writing)))
             for n in range(procs)]
         for task in self.tasks:
             task.start()

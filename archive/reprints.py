@@ -283,10 +283,12 @@ def _unaffected(data, keys, filled, old_edges, changed, old_sigs):
     return only, old_edges[keep]
 
 
-EDGE_CHUNK = 8192     # candidate pairs judged at a time: number_containment
+EDGE_CHUNK = 2048     # candidate pairs judged at a time: number_containment
 #   broadcasts NUMBERS x NUMBERS per pair (~12 KB transient), so judging every
 #   pair at once peaked at 924 MB+ in the reading process at 100k generated
-#   bulletins (3.4 GB at 200k); a chunk bounds it near 100 MB.
+#   bulletins (3.4 GB at 200k); a chunk bounds it near 25 MB (8,192 pairs,
+#   ~100 MB, were 112 of the grouping's 285 MiB peak at 200k, the build's
+#   tail peak with the vocabulary written beside it).
 
 
 def _near(data: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -302,7 +304,8 @@ def _near(data: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _near_chunk(data: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     sigs, nums = data["sig"], data["num"]
     near = similarity(sigs[a], sigs[b]) >= THRESHOLD
-    near &= number_containment(nums[a], nums[b]) >= NUMBER_SHARE
+    similar = np.flatnonzero(near)           # numbers compared for these only
+    near[similar] = number_containment(nums[a[similar]], nums[b[similar]]) >= NUMBER_SHARE
     for i in np.flatnonzero(near):
         near[i] = titles_agree(data["title"][a[i]], data["title"][b[i]])
     return near

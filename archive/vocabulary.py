@@ -57,12 +57,29 @@ MAX_WORD_CHARS = 12
 FILE_NAME = "vocab.sqlite"
 
 
+def _pinyin_dict() -> dict:
+    """pypinyin's character table (code point -> readings), read from its
+    JSON file: importing the package loads its phrase dictionaries too, ~60
+    MiB kept by the build's process from its tail on (tracemalloc, 200k
+    bulletins), where the table alone is a few MB, freed after use."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.find_spec("pypinyin")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "pinyin_dict.json"
+        if path.exists():
+            return {int(code): raw for code, raw in
+                    json.loads(path.read_text(encoding="utf-8")).items()}
+    from pypinyin.pinyin_dict import pinyin_dict     # another layout of the package
+
+    return pinyin_dict
+
+
 def all_readings() -> dict[str, str]:
     """Every character's toneless pinyin readings, comma-separated (pypinyin)."""
-    from pypinyin.pinyin_dict import pinyin_dict
-
     table = {}
-    for code, raw in pinyin_dict.items():
+    for code, raw in _pinyin_dict().items():
         out: list[str] = []
         for reading in raw.split(","):
             plain = "".join(c for c in unicodedata.normalize("NFD", reading)
@@ -108,10 +125,12 @@ class _UsableWords(dict):
     worker's time uncached, profiled at 10k bulletins).  A plain dict's
     lookup (misses call `__missing__`) costs a third of an `lru_cache`
     hit's, which keeps a recency list: 0.3 -> 0.2 s CPU per 3,000
-    bulletins' entries.  Emptied past `LIMIT` words (~25 MB), as the LRU
-    cache it replaces was bounded."""
+    bulletins' entries.  Emptied past `LIMIT` words: 65,536, not 262,144
+    (full, the larger cache and the words it kept alive were ~40 MiB in each
+    index worker, tracemalloc; with both workers and the reading process
+    that is the build's peak at 200k bulletins)."""
 
-    LIMIT = 1 << 18
+    LIMIT = 1 << 16
 
     def __missing__(self, word: str) -> bool:
         if len(self) >= self.LIMIT:

@@ -209,3 +209,34 @@ def test_segments_written_before_utf16_merge_with_new_ones(tmp_path, monkeypatch
     for word in _words(parts, rng):
         for field in (None, "title", "issuer"):
             assert index.find(word, field).tolist() == _brute(parts, word, field), (word, field)
+
+
+def test_merged_files_are_the_arrays_a_segment_builder_writes(tmp_path, monkeypatch):
+    """Streamed chunk by chunk, the merged arrays are byte for byte what
+    writing the merged documents as one segment gives (same postings,
+    bitmaps, offsets, dense term numbers), in headers np.load reads."""
+    monkeypatch.setattr(gram_merge, "CHUNK_POSTINGS", 50)
+    parts = _parts(11)[:-1]                      # distinct keys: one segment can hold them
+    _build(tmp_path / "split", parts)
+    _build(tmp_path / "whole", [[row for part in parts for row in part]])
+    sources = [Segment.open(tmp_path / "split", e["name"])
+               for e in grams.read_manifest(tmp_path / "split")["segments"]]
+    gram_merge.merge_segments(tmp_path / "split", sources, "99999")
+    whole = grams.read_manifest(tmp_path / "whole")["segments"][0]["name"]
+    for part in ("postings", "bitmaps", "offsets", "dense", "keys"):
+        merged = np.load(tmp_path / "split" / f"99999.{part}.npy")
+        built = np.load(tmp_path / "whole" / f"{whole}.{part}.npy")
+        assert merged.dtype == built.dtype and merged.shape == built.shape, part
+        assert np.array_equal(merged, built), part
+    assert Segment.open(tmp_path / "split", "99999").dense.size
+
+
+def test_a_streamed_file_short_of_its_header_is_refused(tmp_path):
+    with pytest.raises(RuntimeError, match="short of its header"):
+        with gram_merge._NpyStream(tmp_path / "x.npy", np.dtype(np.uint16), (5,), False) as out:
+            out.write(np.arange(3, dtype=np.uint16))
+    with gram_merge._NpyStream(tmp_path / "y.npy", np.dtype(np.uint8), (2, 3), False) as out:
+        out.write(np.ones((1, 3), np.uint8))
+        out.write(np.empty((0, 3), np.uint8))
+        out.write(np.full((1, 3), 7, np.uint8))
+    assert np.load(tmp_path / "y.npy").tolist() == [[1, 1, 1], [7, 7, 7]]
