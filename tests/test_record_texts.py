@@ -2,7 +2,6 @@
 serialisation must equal the two it replaces, whatever the record holds."""
 import itertools
 import json
-from pathlib import Path
 
 import pytest
 
@@ -10,7 +9,6 @@ from archive.model import Record
 from archive.reconcile import record_hash, record_json, record_texts
 from archive.sources import iter_stream_records
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "dev" / "jsonl"
 
 TRICKY = [
     Record(),
@@ -34,8 +32,8 @@ def test_tricky_records(record):
     assert record_texts(record) == (record_json(record), record_hash(record))
 
 
-def test_corpus_records():
-    path = sorted(CORPUS.glob("*.jsonl*"))[0]
+def test_corpus_records(corpus_dir):
+    path = sorted((corpus_dir / "dev" / "jsonl").glob("*.jsonl*"))[0]
     with open(path, "rb") as handle:
         records = [r for _, r, _ in itertools.islice(iter_stream_records(path, handle), 400)
                    if r is not None][:300]

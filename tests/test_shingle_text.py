@@ -1,7 +1,6 @@
 """`reprints.shingle_text` filters long bodies with a code-point table: the
 text must be what the regular expression `[\\W_]+` removal gives."""
 import itertools
-from pathlib import Path
 
 import pytest
 
@@ -9,7 +8,6 @@ from archive import reprints
 from archive.forms import folded_fields
 from archive.sources import iter_stream_records
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "dev" / "jsonl"
 
 
 def _by_pattern(text: str) -> str:
@@ -29,8 +27,8 @@ def test_short_and_mixed_texts(text):
     assert reprints.shingle_text(text) == _by_pattern(text or "")
 
 
-def test_corpus_bodies():
-    path = sorted(CORPUS.glob("*.jsonl*"))[0]
+def test_corpus_bodies(corpus_dir):
+    path = sorted((corpus_dir / "dev" / "jsonl").glob("*.jsonl*"))[0]
     with open(path, "rb") as handle:
         records = [r for _, r, _ in itertools.islice(iter_stream_records(path, handle), 1500)
                    if r is not None]

@@ -3,12 +3,10 @@ leading \\s* in its pattern (6x faster) and moves each start back over the
 whitespace itself: the spans must be the ones the pattern with \\s* gave."""
 import itertools
 import re
-from pathlib import Path
 
 from archive import citations
 from archive.sources import iter_stream_records
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "dev" / "jsonl"
 LEADING = re.compile(r"\s*" + citations.YEAR_SERIAL.pattern)
 
 
@@ -43,9 +41,9 @@ def test_synthetic_texts():
                                                                        "国办发〔2019〕5号"]
 
 
-def test_corpus_bodies():
+def test_corpus_bodies(corpus_dir):
     found = 0
-    for path in sorted(CORPUS.glob("*.jsonl*"))[:4]:
+    for path in sorted((corpus_dir / "dev" / "jsonl").glob("*.jsonl*"))[:4]:
         with open(path, "rb") as handle:
             for _, record, _ in itertools.islice(iter_stream_records(path, handle), 5000):
                 if record is not None and record.body and "号" in record.body:
