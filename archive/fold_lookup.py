@@ -11,30 +11,51 @@ from __future__ import annotations
 
 import numpy as np
 
-_ONE_TO_ONE = None          # code point -> folded code point; -1 unknown, -2 not one char
+class CodePointTable:
+    """A value per code point (`dtype`), filled as characters are first
+    seen: a long text is looked up by one numpy gather instead of a Python
+    call per character.  Used for folding here and for the reprint
+    signature's letters and digits (`archive.reprints.shingle_text`).
+    The array (0x110000 entries) is allocated on first use."""
+
+    UNSEEN = -1
+
+    def __init__(self, dtype):
+        self.dtype, self._values = dtype, None
+
+    def lookup(self, text: str, fill) -> tuple[np.ndarray, np.ndarray]:
+        """(code points of `text`, their values), `fill(code)` giving the
+        value of a code point seen for the first time."""
+        if self._values is None:
+            self._values = np.full(0x110000, self.UNSEEN, dtype=self.dtype)
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        values = self._values[points]
+        unseen = values == self.UNSEEN
+        if unseen.any():
+            # A set, not np.unique: numpy 2's np.unique imports numpy.ma on
+            # first use, 15-40 ms of a fresh `archive search`.
+            for code in set(points[unseen].tolist()):
+                self._values[code] = fill(code)
+            values = self._values[points]
+        return points, values
+
+
+def text_of(codes: np.ndarray) -> str:
+    """The string of an array of code points."""
+    return codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+
+
+_ONE_TO_ONE = CodePointTable(np.int32)   # code point -> folded code point, or _SEVERAL
 _SEVERAL = -2
 
 
 def _mapped(text: str, table) -> tuple[np.ndarray, np.ndarray]:
-    """(code points of `text`, their entries in the array), the array
-    filled from `table` for characters seen for the first time."""
-    global _ONE_TO_ONE
-    if _ONE_TO_ONE is None:
-        _ONE_TO_ONE = np.full(0x110000, -1, dtype=np.int32)
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    mapped = _ONE_TO_ONE[points]
-    if (mapped == -1).any():
-        # A set, not np.unique: numpy 2's np.unique imports numpy.ma on first
-        # use, 15-40 ms of a fresh `archive search`.
-        for code in set(points[mapped == -1].tolist()):
-            folded = table[code]
-            _ONE_TO_ONE[code] = ord(folded) if len(folded) == 1 else _SEVERAL
-        mapped = _ONE_TO_ONE[points]
-    return points, mapped
+    """(code points of `text`, their folded code points or _SEVERAL)."""
+    def fill(code: int) -> int:
+        folded = table[code]
+        return ord(folded) if len(folded) == 1 else _SEVERAL
 
-
-def _text(codes: np.ndarray) -> str:
-    return codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    return _ONE_TO_ONE.lookup(text, fill)
 
 
 def fold_one_to_one(text: str, table) -> str | None:
@@ -49,7 +70,7 @@ def fold_one_to_one(text: str, table) -> str | None:
     _points, mapped = _mapped(text, table)
     if (mapped < 0).any():
         return None
-    return _text(mapped)
+    return text_of(mapped)
 
 
 def fold_with_offsets(text: str, table) -> tuple[str, list[int] | None]:
@@ -63,7 +84,7 @@ def fold_with_offsets(text: str, table) -> tuple[str, list[int] | None]:
     points, mapped = _mapped(text, table)
     at = np.flatnonzero(mapped < 0)
     if not at.size:
-        return _text(mapped), None
+        return text_of(mapped), None
     # The characters that fold to several, each distinct one's fold padded
     # into a row: their lengths and characters are placed by array indexing
     # (a pass over the text per distinct character cost more than the fold).
@@ -86,4 +107,4 @@ def fold_with_offsets(text: str, table) -> tuple[str, list[int] | None]:
         codes[starts[at[wide]] + k] = rows[which[wide], k]
     offsets = np.repeat(np.arange(points.size), lengths).tolist()
     offsets.append(points.size)
-    return _text(codes), offsets
+    return text_of(codes), offsets

@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .fold_lookup import CodePointTable, text_of
 from .sorted_arrays import find_sorted, unique_counts
 from .npyfiles import map_npz
 
@@ -83,20 +84,12 @@ def shingle_text(folded_body: str | None) -> str:
     text = folded_body or ""
     if len(text) < ARRAY_FROM:
         return _NON_TEXT.sub("", text)
-    global _TEXT_CHARS
-    if _TEXT_CHARS is None:
-        _TEXT_CHARS = np.full(0x110000, -1, dtype=np.int8)
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    kept = _TEXT_CHARS[points]
-    if (kept < 0).any():
-        for code in set(points[kept < 0].tolist()):
-            _TEXT_CHARS[code] = chr(code).isalnum()
-        kept = _TEXT_CHARS[points]
-    return points[kept.astype(bool)].tobytes().decode("utf-32-le", "surrogatepass")
+    points, kept = _TEXT_CHARS.lookup(text, lambda code: chr(code).isalnum())
+    return text_of(points[kept.astype(bool)])
 
 
 ARRAY_FROM = 200                   # characters; below, the regular expression is faster
-_TEXT_CHARS = None                 # code point -> 1 letter or digit, 0 not, -1 not seen yet
+_TEXT_CHARS = CodePointTable(np.int8)    # code point -> 1 letter or digit, 0 not
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
