@@ -56,6 +56,7 @@ class Searcher(Matching):
         self.whoosh = self.index.reader()
         self._reader = self.whoosh
         self._whoosh_searcher = None           # for `related` only, made on first use
+        self._browses = 0                       # browses answered (`_browsed_before`)
         # Whoosh reads its files with a shared seek() + read(): two threads in
         # one reader read each other's offsets ("Block tag error", wrong
         # stored fields).  Every use of self.whoosh holds this lock.
@@ -184,7 +185,7 @@ class Searcher(Matching):
         (a sort of every active bulletin: 12 ms at 53k, 46 ms at 200k) are
         built for a searcher that goes on answering, not for one fresh
         `archive search` (its browse counted over the bulletins: 6 ms)."""
-        self._browses = getattr(self, "_browses", 0) + 1
+        self._browses += 1
         return self._browses > 1
 
     @cached_property
