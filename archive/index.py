@@ -187,7 +187,7 @@ class _Batch:
 
         self.writer = writer
         self.links = links.LinkWriter(self.generation.path, self.full)   # citations, reprints
-        self.derived = Derived(self.links)
+        self.derived = Derived(self.links, self.generation.path / "vocabulary-counts")
 
     def absorb(self, taken: dict) -> None:
         self.derived(taken)
@@ -322,6 +322,7 @@ class FullBuild:
         write_docmap(generation)
         self.words_table.result()
         self.vocabulary_file.result()
+        batch.derived.vocabulary.close()
         self.gram_merged.result()
         generation.write_state({"seq": seq, "dictionary": self.segmenter.signature(),
                                 "built_at": now_iso(), "documents": self.count,

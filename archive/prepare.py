@@ -17,9 +17,11 @@ workers had finished), so it set the pace of the whole build.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from .forms import folded_fields, whoosh_document
 from .links import LinkBatch, LinkWriter
+from .spilled_counts import SpilledCounts
 from .vocabulary import document_entries
 
 
@@ -75,9 +77,10 @@ class RowForms:
 class Derived:
     """The reading process's side: stores what `RowForms.take` sent."""
 
-    def __init__(self, links: LinkWriter):
+    def __init__(self, links: LinkWriter, spill_dir: Path):
         self.links = links
-        self.vocabulary: Counter = Counter()       # entry -> documents
+        # entry -> documents; past a bound, in sorted run files under `spill_dir`
+        self.vocabulary = SpilledCounts(spill_dir)
 
     def __call__(self, taken: dict) -> None:
         self.links.add_batch(taken["links"])

@@ -46,9 +46,13 @@ from bisect import bisect_left
 from collections import Counter
 from itertools import accumulate
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import shapes
 from .analysis import is_word, select_in
+
+if TYPE_CHECKING:
+    from .spilled_counts import SpilledCounts
 
 BODY_PREFIX = 400          # body characters sampled per document
 MIN_WORD_DOCS = 2          # a word seen in fewer sampled documents is left out
@@ -196,9 +200,10 @@ def _han_runs_slowly(words: list[str]) -> list[str]:
     return runs
 
 
-def build(target: Path, counts: Counter) -> Path:
+def build(target: Path, counts: Counter | SpilledCounts) -> Path:
     """Write the vocabulary to `target` (atomically); `counts`: the number
-    of documents each of their `document_entries` came from."""
+    of documents each of their `document_entries` came from (a full
+    build's are spilled to disk past a bound: `archive.spilled_counts`)."""
     words: dict[str, int] = {}
     for word, n in counts.items():
         if word.startswith("\u0000"):
