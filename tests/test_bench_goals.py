@@ -47,3 +47,19 @@ def test_53k_goals_use_the_53k_point_not_the_largest():
     status = run(p95_53k=15, p95_200k=45)
     assert status["query p95 ≤ 20 ms at 53k"] == "PASS"
     assert status["p95 ≤ 50 ms at 200k"] == "PASS"
+
+
+def test_repeated_builds_report_the_median_run_and_the_largest_memory(monkeypatch, tmp_path):
+    from benchlib import builds
+
+    measured = iter([{"seconds": 70.0, "cpu_seconds": 130, "tree_peak_rss_mb": 820, "peak_rss_mb": 370},
+                     {"seconds": 40.0, "cpu_seconds": 69, "tree_peak_rss_mb": 650, "peak_rss_mb": 300},
+                     {"seconds": 42.0, "cpu_seconds": 72, "tree_peak_rss_mb": 690, "peak_rss_mb": 330}])
+    monkeypatch.setattr(builds, "run_measured", lambda task, **args: next(measured))
+    monkeypatch.setattr(builds, "dir_size", lambda path: 0)
+    data = {"path": str(tmp_path), "records": 53000, "text_bytes": 100 * 2**20}
+    result = builds.measure_product_build(data, tmp_path / "home", runs=3)
+    assert (result["seconds"], result["cpu_seconds"]) == (42.0, 72)
+    assert (result["tree_peak_rss_mb"], result["peak_rss_mb"]) == (820, 370)
+    assert [r["seconds"] for r in result["runs"]] == [70.0, 40.0, 42.0]
+    assert result["docs_s"] == round(53000 / 42.0, 1)

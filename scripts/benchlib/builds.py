@@ -11,11 +11,27 @@ from benchlib.measure import dir_size, run_measured
 from benchlib.settings import MB
 
 
-def measure_product_build(data: dict, home: Path) -> dict:
-    """`archive.jobs.ingest` into a fresh home: parse, archive, index."""
-    if home.exists():
-        shutil.rmtree(home)
-    run = run_measured("product-ingest", path=data["path"], home=str(home))
+def measure_product_build(data: dict, home: Path, runs: int = 1) -> dict:
+    """`archive.jobs.ingest` into a fresh home: parse, archive, index.
+
+    With `runs` > 1, the build is made that many times, each into a fresh
+    home, and the run of median time is the result (`runs` lists them
+    all), its peak memory the largest of any run: on the shared 2-core
+    machine one 53k build took 132 s of CPU where the three before and
+    after took 69-73 s (same code, same records, load ~1) — one sample
+    judged the build by the neighbours' minute.  The last home stays for
+    the parts that follow."""
+    measured = []
+    for _ in range(runs):
+        if home.exists():
+            shutil.rmtree(home)
+        measured.append(run_measured("product-ingest", path=data["path"], home=str(home)))
+    run = dict(sorted(measured, key=lambda r: r["seconds"])[len(measured) // 2])
+    if runs > 1:
+        run["tree_peak_rss_mb"] = max(r["tree_peak_rss_mb"] for r in measured)
+        run["peak_rss_mb"] = max(r["peak_rss_mb"] for r in measured)
+        run["runs"] = [{k: r.get(k) for k in ("seconds", "cpu_seconds", "tree_peak_rss_mb")}
+                       for r in measured]
     index_bytes = dir_size(home / "index")
     sqlite_bytes = sum(dir_size(p) for p in home.glob("archive.sqlite*"))
     return {**rates(run, data), "index_bytes": index_bytes, "sqlite_bytes": sqlite_bytes,

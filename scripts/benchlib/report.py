@@ -79,6 +79,10 @@ def _build_rows(results: dict) -> list[tuple]:
             ratios.append(f"{build['mb_s'] / seg['all_cores']['mb_s']:.0%} of seg. limit")
         rows.append(("product build (ingest)", f"{build['docs_s']:.0f} docs/s · "
                      f"{build['mb_s']:.2f} MB/s", " · ".join([f"{build['seconds']} s"] + ratios)))
+        if build.get("runs"):
+            rows.append(("  runs", f"median of {len(build['runs'])}", " · ".join(
+                f"{r['seconds']:.1f} s (CPU {r['cpu_seconds']:.0f} s, "
+                f"{r['tree_peak_rss_mb']:.0f} MB)" for r in build["runs"])))
         rows.append(("  peak RSS", f"{build['tree_peak_rss_mb']:.0f} MB",
                      f"process tree, sampled; largest process {build['peak_rss_mb']:.0f} MB"))
         rows.append(("  index size", f"{build['index_bytes'] / MB:.1f} MB",
