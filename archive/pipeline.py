@@ -19,9 +19,10 @@ lists for 65,536 postings at a time) plus the segment's vocabulary and the
 segmenter's dictionary (~70 MB), and one gram segment build
 (`archive.grams`); the workers' first segments are cut at different sizes
 so their write peaks do not meet.  The reader holds the vocabulary counts
-(~0.3 KB a bulletin at 100k); the reprint rows (~0.9 KB a bulletin) wait on
-disk (`archive.reprint_writer._Spill`).  `commit` adds the gram
-segments to the manifest, then publishes all Whoosh segments in one TOC, as
+up to a bound (then sorted run files: `archive.spilled_counts`); the
+reprint rows (~0.9 KB a bulletin) wait on disk
+(`archive.reprint_writer._Spill`).  `commit` adds the gram segments to the
+manifest, then publishes all Whoosh segments in one TOC, as
 `MpWriter(multisegment=True)` does.
 
 Workers are forked: a worker blocked on its queue is killed with its parent
