@@ -107,7 +107,8 @@ def _query_rows(results: dict) -> list[tuple]:
     rows = []
     q, bq = results.get("queries"), results.get("baseline_queries")
     if q:
-        rows.append(("queries (product)", ms(q), f"{q['n']} queries · {q['zero_hit']} with no hit"))
+        rows.append(("queries (product)", ms(q), f"{q['n']} queries · {q['zero_hit']} with no hit"
+                     + (f" · load {q['load']}" if "load" in q else "")))
     sg = results.get("suggest")
     if sg and "p50" in sg:
         rows.append(("did you mean (suggest step)", f"p50 {sg['p50']} / p95 {sg['p95']} / max "
@@ -178,7 +179,8 @@ def _curve_table(curve: list[dict]) -> str:
               f"{p['build'].get('cpu_seconds', '')}",
               f"{p['build']['docs_s']:.0f}", f"{p['build']['tree_peak_rss_mb']:.0f}",
               f"{p['build']['index_bytes'] / MB:.1f} ({p['build']['index_to_text']}×)",
-              f"{p['query']['p50']:.1f} / {p['query']['p95']:.1f} / {p['query']['p99']:.1f}",
+              f"{p['query']['p50']:.1f} / {p['query']['p95']:.1f} / {p['query']['p99']:.1f}"
+              + (f" (load {p['query']['load']})" if "load" in p["query"] else ""),
               f"{p['cli']['median_s']} ({p['cli'].get('median_cpu_s', '')})"
               if p.get("cli") else "",
               _incremental_cell(p, "nochange"), _incremental_cell(p, "changed"),
