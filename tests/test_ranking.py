@@ -158,3 +158,26 @@ def test_title_tier_equals_a_scan_of_the_titles(corpus_slice_home, monkeypatch):
     assert searcher.titles() is not None
     assert [searcher.title_docs(leaf, having).tolist() for leaf, having, _ in cases] == \
         [want for *_, want in cases]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 300), min_size=1, max_size=60), min_size=1, max_size=6),
+       st.integers(1, 400))
+def test_position_tables_are_handed_back_clean(doc_sets, size):
+    """The per-thread table of `_Positions` serves query after query (and a
+    use inside another) with every entry not of the current documents -1."""
+    outer_docs = np.array(sorted(doc_sets[0]), dtype=np.int64)
+    with ranking._Positions(outer_docs, size) as outer:
+        outer_table = outer.table()
+        for docs in doc_sets[1:]:
+            docs = np.array(sorted(docs), dtype=np.int64)
+            with ranking._Positions(docs, size) as inner:
+                table = inner.table()
+                expected = np.full(table.size, -1)
+                expected[docs] = np.arange(docs.size)
+                assert table.tolist() == expected.tolist()
+        expected = np.full(outer_table.size, -1)
+        expected[outer_docs] = np.arange(outer_docs.size)
+        assert outer_table.tolist() == expected.tolist()
+    kept = ranking._Positions._kept.slots
+    assert kept is not None and (kept == -1).all()
