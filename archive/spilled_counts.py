@@ -22,6 +22,7 @@ import heapq
 import itertools
 import marshal
 import shutil
+from operator import itemgetter
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -58,7 +59,7 @@ class SpilledCounts:
     def items(self) -> Iterator[tuple[str, int]]:
         streams = [_read_run(path) for path in self.runs]
         streams.append(iter(sorted(self.counts.items())))
-        for key, group in itertools.groupby(heapq.merge(*streams), key=_key):
+        for key, group in itertools.groupby(heapq.merge(*streams), key=itemgetter(0)):
             yield key, sum(count for _, count in group)
 
     def __len__(self) -> int:
@@ -71,10 +72,6 @@ class SpilledCounts:
         self.counts = Counter()
         self.runs = []
         shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def _key(pair: tuple[str, int]) -> str:
-    return pair[0]
 
 
 def _read_run(path: Path) -> Iterator[tuple[str, int]]:
