@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .npyfiles import save_npz
 from .whoosh_compat import column_values
 
 STATUS_CODES = {"active": 0, "withdrawn": 1}
@@ -146,7 +147,7 @@ def write_docmap(generation) -> Path:
     data, whoosh_generation = compute_docmap(generation.open_whoosh(), previous)
     path = generation.docmap_path(whoosh_generation)
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **data)
+    save_npz(tmp, data, allow_pickle=True)      # the issuer and topic names
     os.replace(tmp, path)
     for old in generation.path.glob("docmap-*.npz"):
         if old != path:

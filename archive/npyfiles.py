@@ -84,6 +84,38 @@ def map_npz(path: Path, keys: tuple[str, ...] | None = None,
     return arrays
 
 
+ALIGN = 64                   # numpy pads an .npy header to this: the data stays aligned
+_PAD_FIELD = 0xD935          # a zip extra field readers skip (zipalign's), used as padding
+
+
+def save_npz(path: Path, data: dict, deflated: tuple[str, ...] = (),
+             allow_pickle: bool = False) -> None:
+    """`np.savez` whose stored members start on an ALIGN-byte boundary of
+    the file, so `map_npz` maps them as they are.
+
+    np.savez places a member's data wherever the zip headers end: the
+    docmap's columns were mapped misaligned, and numpy gathers from a
+    misaligned array ~6x slower (issuer[hits] of 75,000 hits: 0.37 ms
+    against 0.06 ms), three to five gathers a query.  The local header's
+    extra field pads it (as Android's zipalign does); any zip reader skips
+    it.  `deflated`: members compressed instead (read whole, never mapped)."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for key, value in data.items():
+            name = f"{key}.npy"
+            member = name
+            if key not in deflated:
+                member = zipfile.ZipInfo(name)                 # stored
+                # local header: 30 bytes, the name, this field (4 + pad), zip64's (20)
+                before = archive.fp.tell() + 30 + len(name.encode()) + 4 + 20
+                pad = -before % ALIGN
+                member.extra = struct.pack("<HH", _PAD_FIELD, pad) + bytes(pad)
+            with archive.open(member, "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, np.asanyarray(value), allow_pickle=allow_pickle)
+
+
 def _array_at(data, start: int, end: int) -> np.ndarray | None:
     """The plain array whose .npy bytes are data[start:end], or None when
     its header is not the one numpy writes for a plain array (version 1)."""
@@ -106,4 +138,8 @@ def _array_at(data, start: int, end: int) -> np.ndarray | None:
         array = np.empty(shape, dtype=dtype)
         array.flags.writeable = False
         return array
-    return np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape)
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape)
+    if offset % dtype.alignment:       # written by np.savez (before save_npz): copied aligned
+        array = array.copy()
+        array.flags.writeable = False
+    return array

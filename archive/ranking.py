@@ -258,6 +258,38 @@ class _Positions:
             self._kept.slots = self.slots
 
 
+def ranked(postings: Postings, words: list[str], docs: np.ndarray, tiers: np.ndarray,
+           date_column: np.ndarray, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (into `docs`) of ranks [start, end) of the relevance order,
+    and their BM25F scores (`date_column`: every docnum's date).
+
+    Only the documents of the highest tiers that hold the first `end` ranks
+    are scored: the order is tier first, so no document of a lower tier can
+    reach the page.  A common word's page came from scoring every hit
+    (习近平: 75,568 at 200k bulletins, ~4 ms); its title tier alone holds
+    the page when ten or more titles have the word."""
+    within = _top_tiers(tiers, end)
+    if within is not None:
+        docs, tiers = docs[within], tiers[within]
+    scores = bm25f(postings, words, docs)
+    at = order(docs, tiers, scores, date_column[docs], start, end)
+    return (at if within is None else within[at]), scores[at]
+
+
+def _top_tiers(tiers: np.ndarray, end: int) -> np.ndarray | None:
+    """Positions of the tiers, highest first, that together hold at least
+    `end` documents (the lowest of them whole); None when that is all of them.
+    Tiers are small non-negative integers (100 a word matched, 1 a title)."""
+    if not tiers.size or end >= tiers.size:
+        return None
+    counts = np.bincount(tiers)
+    held = np.cumsum(counts[::-1])                 # documents at or above each tier, top down
+    lowest = counts.size - 1 - int(np.searchsorted(held, max(end, 1)))
+    if lowest <= int(tiers.min()):
+        return None
+    return np.flatnonzero(tiers >= lowest)
+
+
 def order(docs: np.ndarray, tiers: np.ndarray, scores: np.ndarray, dates: np.ndarray,
           start: int, end: int) -> np.ndarray:
     """Positions (into `docs`) of ranks [start, end) of the relevance order:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .reprints import (BATCH, BINS, FILE_NAME, NUMBERS, TITLE_CHARS, entry, group_with_edges,
                        hash_entries)
+from .npyfiles import save_npz
 from .sorted_arrays import find_sorted
 
 _COLUMNS = ("doc", "sig", "num", "title", "valid", "active")
@@ -179,13 +179,9 @@ _DEFLATED = ("num", "title")
 
 
 def _save(path: Path, data: dict) -> None:
-    """`np.savez` with the _DEFLATED columns compressed (`np.load` reads
-    either member kind, and files written before)."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for key, value in data.items():
-            member = f"{key}.npy" if key in _DEFLATED else zipfile.ZipInfo(f"{key}.npy")
-            with archive.open(member, "w", force_zip64=True) as out:
-                np.lib.format.write_array(out, np.asanyarray(value), allow_pickle=False)
+    """The table, the _DEFLATED columns compressed (`np.load` reads either
+    member kind, and files written before)."""
+    save_npz(path, data, deflated=_DEFLATED)
 
 
 def read_table(path: Path, keys: tuple[str, ...] | None = None) -> dict | None:

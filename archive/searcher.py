@@ -260,9 +260,9 @@ class Searcher(Matching):
             tiers += 100 * _member(docs, having)
             tiers += _member(docs, self.title_docs(leaf, docs, having))
         _check_deadline()
-        scores = ranking.bm25f(self.postings, words, docs)
-        at = ranking.order(docs, tiers, scores, self.date[docs], start, end)
-        return [(int(docs[i]), float(tiers[i]) + float(scores[i])) for i in at]
+        at, scores = ranking.ranked(self.postings, words, docs, tiers, self.date,
+                                    start, end)
+        return [(int(docs[i]), float(tiers[i]) + float(s)) for i, s in zip(at, scores)]
 
     # -- extras -----------------------------------------------------------------
     def suggest(self, parsed: ParsedQuery, request: SearchRequest,

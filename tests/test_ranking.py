@@ -181,3 +181,57 @@ def test_position_tables_are_handed_back_clean(doc_sets, size):
         assert outer_table.tolist() == expected.tolist()
     kept = ranking._Positions._kept.slots
     assert kept is not None and (kept == -1).all()
+
+
+# ------------------------------------------------------- tier pruning --
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0, 1, 100, 101, 200, 201]), st.integers(0, 3)),
+                min_size=1, max_size=60),
+       st.integers(0, 70), st.integers(1, 12))
+def test_ranked_scores_only_the_top_tiers_and_equals_scoring_all(rows, start, size):
+    """`ranked` scores the highest tiers that hold the page and gives the
+    same ranks and scores as scoring every document and sorting them all."""
+    docs = np.arange(len(rows), dtype=np.int64) * 2 + 1
+    tiers = np.asarray([r[0] for r in rows], dtype=np.int64)
+    dates = np.zeros(int(docs[-1]) + 1, dtype=np.int64)
+    dates[docs] = [20200101 + r[1] for r in rows]
+    every = {int(d): 0.25 * (int(d) % 5) for d in docs}         # a score per document
+    asked = []
+
+    class Scores:
+        def bm25f(self, postings, words, some):
+            asked.append(some.tolist())
+            return np.asarray([every[int(d)] for d in some])
+
+    import unittest.mock as mock
+    with mock.patch.object(ranking, "bm25f", Scores().bm25f):
+        at, scores = ranking.ranked(None, ["w"], docs, tiers, dates, start, start + size)
+    full = sorted(range(len(rows)), key=lambda i: (-tiers[i], -every[int(docs[i])],
+                                                   -dates[docs[i]], docs[i]))
+    assert at.tolist() == full[start:start + size]
+    assert scores.tolist() == [every[int(docs[i])] for i in at]
+    end = min(start + size, len(rows))
+    if end > start:
+        lowest = min(tiers[full[:end]])
+        assert asked[0] == docs[tiers >= lowest].tolist()   # the page's tiers, whole, no more
+
+
+def test_a_common_word_page_is_scored_from_its_title_tier(sample_home):
+    """Ranking a common word reads the scores of its title tier only, and
+    the page equals the one scoring every hit gives."""
+    import unittest.mock as mock
+
+    service = SearchService(sample_home)
+    seen = []
+    real = ranking.bm25f
+
+    def spy(postings, words, docs):
+        seen.append(docs.size)
+        return real(postings, words, docs)
+
+    with mock.patch.object(ranking, "bm25f", spy):
+        result = service.search(SearchRequest(q="会议", size=3, highlight=False))
+    everything = service.search(SearchRequest(q="会议", all=True, highlight=False))
+    assert [h.id for h in result.hits] == [h.id for h in everything.hits[:3]]
+    assert seen and seen[0] < result.total
