@@ -60,19 +60,28 @@ def test_bm25f_equals_whoosh_across_segments(corpus_slice_home):
     assert check_against_whoosh(corpus_slice_home) > 100
 
 
-def test_postings_are_read_once_and_shared(sample_home):
+def test_a_words_scores_are_computed_once_and_kept(sample_home):
     postings = SearchService(sample_home).searcher().postings
-    first = postings.of("body", "通知")
-    assert first[0].size and postings.of("body", "通知") is first
-    assert np.all(np.diff(first[0]) > 0)                  # sorted, unique docnums
+    ids, tfs = postings.of("body", "通知")
+    assert ids.size and np.all(np.diff(ids) > 0)          # sorted, unique docnums
+    first = postings.impacts("通知")
+    assert postings.impacts("通知") is first
+    assert np.all(np.diff(first[0]) > 0) and np.isin(ids, first[0]).all()
+    assert np.all(first[1] > 0)
 
 
 def test_cache_is_bounded(sample_home):
     searcher = SearchService(sample_home).searcher()
-    small = ranking.Postings(searcher.whoosh, searcher.whoosh_lock, capacity=5)
+    small = ranking.Postings(searcher.whoosh, searcher.whoosh_lock, capacity=200)
     for word in ("通知", "政府", "会议", "安全", "教育"):
         small.of("body", word)
-    assert len(small._cache) >= 1 and (small._cached <= 5 or len(small._cache) == 1)
+        small.impacts(word)
+        kept = sum(a.nbytes + b.nbytes for a, b in small._cache.values())
+        assert kept == small._cached
+        assert kept <= 200 or len(small._cache) == 1
+    assert small._cached > 100                    # the words filled it
+    ids, tfs = small.of("body", "教育")
+    assert ids.size and small.impacts("教育")[0].size >= ids.size
 
 
 # ------------------------------------------------------------------- paging --
