@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from html import escape
 
-from .folding import fold_with_offsets
+from .folding import fold_with_offset_array
 
 SNIPPET_CHARS = 120
 MAX_SNIPPETS = 2
@@ -26,16 +26,19 @@ def match_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     terms = {t for t in terms if t}
     if not terms:                       # folding a long text for nothing
         return []
-    folded, offsets = fold_with_offsets(text)
-    spans = []
+    folded, offsets = fold_with_offset_array(text)
+    starts, lasts = [], []
     for term in terms:
         start = folded.find(term)
         while start != -1:
-            # End after the original character holding the term's last folded
-            # character (one character may fold to several: ﬁ -> fi).
-            spans.append((offsets[start], offsets[start + len(term) - 1] + 1))
+            starts.append(start)
+            lasts.append(start + len(term) - 1)
             start = folded.find(term, start + 1)
-    spans.sort()
+    if offsets is not None and starts:         # folded positions -> original ones
+        starts, lasts = offsets[starts].tolist(), offsets[lasts].tolist()
+    # A span ends after the original character holding the term's last
+    # folded character (one character may fold to several: ﬁ -> fi).
+    spans = sorted((start, last + 1) for start, last in zip(starts, lasts))
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:

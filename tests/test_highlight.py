@@ -54,3 +54,39 @@ def test_best_window_equals_the_reference(text, terms, width):
         if want is None:
             break
         taken.append(want)
+
+
+# ------------------------------------------------------ marks (oracle) --
+
+def _spans_reference(text, terms):
+    """Every occurrence of a folded term in the text folded character by
+    character, mapped back through the characters' folded lengths, merged."""
+    from archive.folding import fold
+
+    folded, owner = "", []
+    for i, char in enumerate(text):
+        piece = fold(char)
+        folded += piece
+        owner += [i] * len(piece)
+    spans = sorted((owner[s], owner[s + len(t) - 1] + 1) for t in set(terms) if t
+                   for s in range(len(folded)) if folded.startswith(t, s))
+    merged: list = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet="甲乙縣…ﬁAa. ", max_size=600),
+       terms=st.lists(st.sampled_from(["甲", "乙县", "...", "fi", "a.", "县甲", "..甲"]),
+                      min_size=1, max_size=3))
+def test_marks_map_back_through_folding(text, terms):
+    """Marks over text whose characters fold to several (…… -> ......,
+    ﬁ -> fi) or to others (縣 -> 县, A -> a), short texts and long ones
+    (folded by the array lookup from 200 characters), equal the reference."""
+    from archive.highlight import match_spans
+
+    assert match_spans(text, terms) == _spans_reference(text, terms)
