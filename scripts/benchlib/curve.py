@@ -31,12 +31,14 @@ def measure_curve(corpus: Path, sizes: list[int], workdir: Path, queries: list[d
         inc = measure_incremental(home, data["dir"])
         points.append({"records": data["records"], "label": data["label"],
                        "text_mb": round(data["text_bytes"] / MB, 1), "build": build,
-                       "query": {k: lat[k] for k in ("p50", "p95", "p99", "zero_hit", "load")},
+                       "query": {k: lat[k] for k in ("p50", "p95", "p99", "zero_hit", "load",
+                                                     "cpu")},
                        "cli": cli, "incremental": inc,
                        "load": [round(x, 2) for x in os.getloadavg()]})
         log(f"curve {n}: build {build['seconds']} s (cpu {build.get('cpu_seconds')} s), "
             f"peak RSS {build['tree_peak_rss_mb']} MB, index {build['index_bytes'] / MB:.1f} MB, "
-            f"p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms (load {lat['load']}), "
+            f"p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms, "
+            f"CPU p95 {lat['cpu']['p95']} ms (load {lat['load']}), "
             f"cold CLI {cli['median_s']} s "
             f"(cpu {cli['median_cpu_s']}), "
             f"no-change reindex {inc['nochange_s']} s (cpu {inc['nochange_cpu_s']}), "

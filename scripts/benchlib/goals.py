@@ -49,11 +49,23 @@ def _judged_at(point: dict) -> tuple[bool, str]:
     return point["records"] == FULL_SCALE, f"at {point['records']} records{point['where']}"
 
 
+RECIPE_REFERENCE_S = 321        # the recipe's 53k build where issue 14 set "≤ 45 s"
+
+
 def _baseline_build_goals(results: dict) -> list[dict]:
+    """The build against the recipe in the same run: its docs/s ratio, and
+    the 45 s goal as the issue states it, "≤ 45 s where the recipe takes
+    321 s": this run's time scaled by 321 s over the recipe's time here
+    (the shared host ran the same recipe build in 362 to 549 s on one day;
+    the absolute row is judged separately, `_build_goals`)."""
     build, base = results.get("build"), results.get("baseline_build")
     if build and base:
         ratio = build["docs_s"] / base["docs_s"]
-        return [judged("build ≥ 7× baseline docs/s", ratio >= 7, f"{ratio:.2f}×")]
+        scaled = build["seconds"] * RECIPE_REFERENCE_S / base["seconds"]
+        return [judged("build ≥ 7× baseline docs/s", ratio >= 7, f"{ratio:.2f}×"),
+                judged("build ≤ 45 s where the recipe takes 321 s", scaled <= 45,
+                       f"{scaled:.1f} s ({build['seconds']:.1f} s here, where the recipe "
+                       f"took {base['seconds']:.1f} s)")]
     if build:
         return [judged("build ≥ 7× baseline docs/s", None, "baseline skipped")]
     return []
@@ -120,7 +132,14 @@ def _scale_goals(points: list[dict]) -> list[dict]:
         judged("build at 200k ≤ 4.2× the 53k build", ratio <= 4.2,
                f"{ratio:.2f}× ({p['build']['seconds']:.0f} / {b['build']['seconds']:.0f} s)"),
         judged("p95 grows ≤ 1.6× from 53k to 200k", growth <= 1.6,
-               f"{growth:.2f}× ({b['query']['p95']:.1f} → {p['query']['p95']:.1f} ms)")]
+               f"{growth:.2f}× ({b['query']['p95']:.1f} → {p['query']['p95']:.1f} ms"
+               f"{_cpu_growth(b['query'], p['query'])})")]
+
+
+def _cpu_growth(small: dict, large: dict) -> str:
+    """The same growth in CPU time per query, when both points measured it."""
+    a, b = (small.get("cpu") or {}).get("p95"), (large.get("cpu") or {}).get("p95")
+    return f"; CPU {b / a:.2f}×, {a:.1f} → {b:.1f} ms" if a and b else ""
 
 
 def _command_goals(results: dict) -> list[dict]:

@@ -56,24 +56,31 @@ def latency_run(run_one, queries: list[dict], rounds: int = 1) -> dict:
     The build just before left its files dirty in the page cache (2.6 GB
     at 200k): `os.sync()` first, so the timed passes do not share the
     cores with the kernel writing them back.  The 1-minute load average
-    at the start of the timed passes is kept with the figures."""
+    at the start of the timed passes is kept with the figures, and each
+    query's CPU time beside its wall time (`cpu`: percentiles of
+    `time.process_time`): on this shared host the wall time of one pass
+    swings with the neighbours, the CPU time much less."""
     os.sync()
     for q in queries:
         run_one(q)
     load = round(os.getloadavg()[0], 2)
     times, by_kind, by_outcome, slowest, zero = [], defaultdict(list), defaultdict(list), [], 0
+    cpu = []
     for _ in range(rounds):
         for q in queries:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             hits = run_one(q)
             ms = (time.perf_counter() - started) * 1000
+            cpu.append((time.process_time() - cpu_started) * 1000)
             times.append(ms)
             by_kind[q.get("kind", "?")].append(ms)
             by_outcome["with hits" if hits else "no hit"].append(ms)
             slowest.append((ms, describe_query(q), hits))
             zero += hits == 0
     slowest.sort(key=lambda t: -t[0])
+    cpu_at = percentiles(cpu)
     return {**percentiles(times), "zero_hit": zero // max(1, rounds), "load": load,
+            "cpu": {k: cpu_at[k] for k in ("p50", "p95", "p99")} if cpu else {},
             "by_kind": {k: percentiles(v) for k, v in sorted(by_kind.items())},
             "by_outcome": {k: percentiles(v) for k, v in sorted(by_outcome.items())},
             "slowest": [{"ms": round(ms, 1), "query": d, "hits": h} for ms, d, h in slowest[:8]]}
