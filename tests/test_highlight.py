@@ -59,8 +59,9 @@ def test_best_window_equals_the_reference(text, terms, width):
 # ------------------------------------------------------ marks (oracle) --
 
 def _spans_reference(text, terms):
-    """Every occurrence of a folded term in the text folded character by
-    character, mapped back through the characters' folded lengths, merged."""
+    """The runs of original characters covered by an occurrence of a folded
+    term in the text folded character by character (a character covered
+    when one of its folded characters is)."""
     from archive.folding import fold
 
     folded, owner = "", []
@@ -68,15 +69,10 @@ def _spans_reference(text, terms):
         piece = fold(char)
         folded += piece
         owner += [i] * len(piece)
-    spans = sorted((owner[s], owner[s + len(t) - 1] + 1) for t in set(terms) if t
-                   for s in range(len(folded)) if folded.startswith(t, s))
-    merged: list = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+    covered = {owner[k] for t in set(terms) if t for s in range(len(folded))
+               if folded.startswith(t, s) for k in range(s, s + len(t))}
+    return [(i, next(j for j in range(i, len(text) + 1) if j not in covered))
+            for i in sorted(covered) if i - 1 not in covered]
 
 
 @settings(max_examples=200, deadline=None)
