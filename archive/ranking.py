@@ -2,13 +2,16 @@
 
 Whoosh stays the index of record for words: this module reads a query
 word's postings (document numbers and term frequencies) from its segments
-once, keeps them as numpy arrays, and scores every matching document with
-vector operations.  Whoosh's own scorer walks a posting list document by
-document in Python: 290 ms for 习近平 (15k bulletins) on the 53k archive,
-about 1 s under load; the same scores here take a few milliseconds.
+once, keeps the word's score over every document holding it as numpy
+arrays (`Postings.impacts`), and scores the documents of the tiers that
+can reach the page (`ranked`) with vector operations.  Whoosh's own scorer
+walks a posting list document by document in Python: 290 ms for 习近平
+(15k bulletins) on the 53k archive, about 1 s under load; the same scores
+here take a few milliseconds.
 
-The scores are Whoosh's BM25F exactly (same statistics, same quantised field
-lengths; `tests/test_ranking.py` checks them against Whoosh's scorer):
+The scores are Whoosh's BM25F (same statistics, same quantised field
+lengths; `tests/test_ranking.py` checks them against Whoosh's scorer, to
+1e-9: a word's fields are added before the next word's):
 
     score(d) = sum over query words w, fields f in (title, meta, body) of
                boost_f * idf(w, f) * tf (K1 + 1) / (tf + K1 (1 - B + B len_f(d) / avglen_f))
@@ -101,8 +104,8 @@ class Postings:
 
     def impacts(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """(sorted document numbers, BM25F of `word` alone) over the
-        documents holding it in any field (`word_impacts`), kept like the
-        posting lists (16 bytes a document).
+        documents holding it in any field (`word_impacts`), kept in the
+        cache (16 bytes a document; its raw lists are not kept).
 
         Scoring a word from its three field lists took three walks and the
         arithmetic per posting on every query: 1.9 ms of 习近平's title
