@@ -53,3 +53,15 @@ def test_an_np_savez_file_maps_as_aligned_read_only_copies(tmp_path):
         assert not got.flags.writeable
         misaligned += not _over_a_map(got)
     assert misaligned          # np.savez put some member off its alignment: copied
+
+
+def test_a_built_docmap_is_mapped_in_place_and_aligned(sample_home):
+    """The searcher's per-document columns come straight off the docmap
+    file, aligned (gathers from misaligned arrays were ~6x slower)."""
+    from archive.search import SearchService
+
+    searcher = SearchService(sample_home).searcher()
+    for name in ("issuer", "topic", "date", "doc_id", "vid"):
+        column = getattr(searcher, name)
+        assert column.size and column.flags.aligned, name
+        assert _over_a_map(column), name                          # not a copy
