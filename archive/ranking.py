@@ -28,7 +28,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .sorted_arrays import find_sorted
+from .sorted_arrays import find_sorted, keys_union
 
 FIELD_BOOSTS = (("title", 3.0), ("meta", 1.5), ("body", 1.0))
 B = 0.75
@@ -239,11 +239,7 @@ def word_impacts(postings: Postings, word: str) -> tuple[np.ndarray, np.ndarray]
     lists = [entry for entry in lists if entry[2].size]
     if not lists:
         return np.empty(0, np.int64), np.empty(0, np.float64)
-    ids = np.sort(np.concatenate([entry[2] for entry in lists]))
-    if len(lists) > 1:
-        distinct = np.ones(ids.size, dtype=bool)
-        distinct[1:] = ids[1:] != ids[:-1]
-        ids = ids[distinct]
+    ids = keys_union([entry[2] for entry in lists])
     impact = np.zeros(ids.size, dtype=np.float64)
     for fieldname, boost, field_ids, tfs in lists:
         idf, average = postings.stats(fieldname, word)
