@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .npyfiles import save_npz
 from .reprints import (BATCH, BINS, FILE_NAME, NUMBERS, TITLE_CHARS, entry, group_with_edges,
                        hash_entries)
-from .npyfiles import save_npz
 from .sorted_arrays import find_sorted
 
 _COLUMNS = ("doc", "sig", "num", "title", "valid", "active")

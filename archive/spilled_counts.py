@@ -22,9 +22,9 @@ import heapq
 import itertools
 import marshal
 import shutil
-from operator import itemgetter
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from operator import itemgetter
 from pathlib import Path
 
 SPILL_KEYS = 262_144       # ~30 MB of short keys held at most, then a run file
@@ -61,12 +61,6 @@ class SpilledCounts:
         streams.append(iter(sorted(self.counts.items())))
         for key, group in itertools.groupby(heapq.merge(*streams), key=itemgetter(0)):
             yield key, sum(count for _, count in group)
-
-    def __len__(self) -> int:
-        """Distinct keys (reads the runs when there are any)."""
-        if not self.runs:
-            return len(self.counts)
-        return sum(1 for _ in self.items())
 
     def close(self) -> None:
         self.counts = Counter()
