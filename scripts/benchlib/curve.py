@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchlib.builds import measure_product_build
 from benchlib.commands import measure_cli, measure_incremental, redone
-from benchlib.latency import latency_run
+from benchlib.latency import latency_run, latency_summary
 from benchlib.queries import product_runner
 from benchlib.scaled import write_scaled
 from benchlib.settings import MB, log
@@ -37,8 +37,7 @@ def measure_curve(corpus: Path, sizes: list[int], workdir: Path, queries: list[d
                        "load": [round(x, 2) for x in os.getloadavg()]})
         log(f"curve {n}: build {build['seconds']} s (cpu {build.get('cpu_seconds')} s), "
             f"peak RSS {build['tree_peak_rss_mb']} MB, index {build['index_bytes'] / MB:.1f} MB, "
-            f"p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms, "
-            f"CPU p95 {lat['cpu']['p95']} ms (load {lat['load']}), "
+            f"{latency_summary(lat)}, "
             f"cold CLI {cli['median_s']} s "
             f"(cpu {cli['median_cpu_s']}), "
             f"no-change reindex {inc['nochange_s']} s (cpu {inc['nochange_cpu_s']}), "

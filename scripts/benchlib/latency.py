@@ -58,8 +58,8 @@ def latency_run(run_one, queries: list[dict], rounds: int = 1) -> dict:
     cores with the kernel writing them back.  The 1-minute load average
     at the start of the timed passes is kept with the figures, and each
     query's CPU time beside its wall time (`cpu`: percentiles of
-    `time.process_time`): on this shared host the wall time of one pass
-    swings with the neighbours, the CPU time much less."""
+    `time.process_time`), which leaves out time spent waiting for a core
+    (a slow hour of the shared host stretches both)."""
     os.sync()
     for q in queries:
         run_one(q)
@@ -84,6 +84,12 @@ def latency_run(run_one, queries: list[dict], rounds: int = 1) -> dict:
             "by_kind": {k: percentiles(v) for k, v in sorted(by_kind.items())},
             "by_outcome": {k: percentiles(v) for k, v in sorted(by_outcome.items())},
             "slowest": [{"ms": round(ms, 1), "query": d, "hits": h} for ms, d, h in slowest[:8]]}
+
+
+def latency_summary(lat: dict) -> str:
+    """A `latency_run` result in one log line."""
+    return (f"p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms, "
+            f"CPU p95 {lat['cpu']['p95']} ms (load {lat['load']})")
 
 
 def describe_query(q: dict) -> str:
