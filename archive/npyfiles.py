@@ -44,13 +44,20 @@ def release(*arrays: np.ndarray) -> None:
     all of it resident in the process until the array is gone.  Arrays not
     over a memory map are left alone."""
     for array in arrays:
-        base = array
-        while isinstance(base, np.ndarray):
-            base = base.base
-        if isinstance(base, memoryview):             # np.frombuffer's
-            base = base.obj
-        if isinstance(base, mmap.mmap) and not base.closed:
-            base.madvise(mmap.MADV_DONTNEED)
+        mapped = memory_map_of(array)
+        if mapped is not None and not mapped.closed:
+            mapped.madvise(mmap.MADV_DONTNEED)
+
+
+def memory_map_of(array: np.ndarray) -> mmap.mmap | None:
+    """The memory map an array is a view of (`map_array`, `map_npz`), None
+    for an array in memory (a copy)."""
+    base = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):                 # np.frombuffer's
+        base = base.obj
+    return base if isinstance(base, mmap.mmap) else None
 
 
 def map_npz(path: Path, keys: tuple[str, ...] | None = None,

@@ -2,12 +2,10 @@
 maps aligned and in place; files np.savez wrote map as aligned copies."""
 from __future__ import annotations
 
-import mmap
-
 import numpy as np
 import pytest
 
-from archive.npyfiles import ALIGN, map_npz, save_npz
+from archive.npyfiles import ALIGN, map_npz, memory_map_of, save_npz
 
 ARRAYS = {"vid": np.arange(50, dtype=np.int64), "d": np.arange(7, dtype=np.float64),
           "issuer": np.arange(33, dtype=np.int32), "live": np.arange(50) % 3 == 0,
@@ -18,12 +16,7 @@ ARRAYS = {"vid": np.arange(50, dtype=np.int64), "d": np.arange(7, dtype=np.float
 
 
 def _over_a_map(array: np.ndarray) -> bool:
-    base = array
-    while isinstance(base, np.ndarray):
-        base = base.base
-    if isinstance(base, memoryview):
-        base = base.obj
-    return isinstance(base, mmap.mmap)
+    return memory_map_of(array) is not None
 
 
 @pytest.mark.parametrize("deflated", [(), ("d", "grid")])
